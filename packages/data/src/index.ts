@@ -1,1 +1,1 @@
-export {};
+export { bundledDataDir, findRepoRoot, locateData, resolveDataDir } from './data-dir.js';
