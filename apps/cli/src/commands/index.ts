@@ -1,0 +1,7 @@
+import type { Command } from './command.js';
+import { evalCommand } from './eval.js';
+
+/** The registry of commands (explicit; importing it has no side effects). */
+export const COMMANDS: Record<string, Command> = {
+  eval: evalCommand,
+};

@@ -1,0 +1,80 @@
+import { PromaxError } from '@promax/core';
+import { COMMANDS } from './commands/index.js';
+import { type Io, processIo } from './io.js';
+
+const HELP = `promax — LLM-derived profiles with distribution shaping for recommender models
+
+Usage: promax <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run 'promax <command> --help' for a command's options.
+`;
+
+/** Runs the CLI; returns the process exit code (0 ok, 1 unexpected failure, 2 usage/input error). */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP);
+    return 0;
+  }
+  if (name === '--version') {
+    io.out('0.1.0\n');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    const near = closest(name, Object.keys(COMMANDS));
+    io.err(`error: unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n\n${HELP}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return (await command.run(rest, io)) ?? 0;
+  } catch (e) {
+    if (PromaxError.isInstance(e)) {
+      io.err(`error [${e.code}]: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`error: ${e.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    io.err(`unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+/** Closest candidate by edit distance (for "did you mean"), or undefined if none is close. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+export function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
