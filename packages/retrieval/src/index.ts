@@ -1,1 +1,31 @@
-export {};
+export type {
+  AugmentConfig,
+  AugmentedGraph,
+  AugmentManifest,
+  AugmentQualityReport,
+  BucketReport,
+  BuildAugmentedGraphInput,
+  RerankDescription,
+  ResolvedAugmentConfig,
+} from './augmented-graph.js';
+export { buildAugmentedGraph, resolveAugmentConfig } from './augmented-graph.js';
+export type { CandidateLists, CandidateSettings } from './candidates.js';
+export { retrieveCandidates } from './candidates.js';
+export type { ExactRetrieverSettings } from './exact-retriever.js';
+export { createExactRetriever, ExactRetriever } from './exact-retriever.js';
+export type { FaissFlatIndex, FaissModule, FaissRetrieverSettings } from './faiss-adapter.js';
+export { createFaissRetriever, FaissRetriever } from './faiss-adapter.js';
+export { l2NormalizeRows } from './normalize.js';
+export type { ProfileRetrievalInput, ProfileRetrievalReport } from './profile-retrieval.js';
+export { evaluateProfileRetrieval } from './profile-retrieval.js';
+export { expectedRandomMetrics } from './random-baseline.js';
+export type { Reranker, RerankIssue, RerankRequest } from './rerank.js';
+export { validateRerankAnswer } from './rerank.js';
+export type {
+  RetrievalMetric,
+  Retriever,
+  RetrieverSearchOptions,
+  RetrieverSearchResult,
+} from './retriever.js';
+export type { PercentileMethod, SparsityPlan, SparsityRule } from './sparsity-rule.js';
+export { percentile, planSparsityShift, resolveSparsityRule } from './sparsity-rule.js';
