@@ -16,7 +16,7 @@ const userEmb = { rows: U, cols: D, data: gauss(U * D) };
 const itemEmb = { rows: N, cols: D, data: gauss(N * D) };
 
 const results = {};
-for (const chunkUsers of [1024, 2048, 4096]) {
+for (const chunkUsers of [256, 512, 1024, 2048]) {
   const ev = new RankingEvaluator({ chunkUsers });
   const t = await timeIt(() => ev.evaluate({ userEmb, itemEmb, train: ds.train, heldOut: ds.test }));
   results[`eval_chunk${chunkUsers}`] = t;

@@ -7,6 +7,12 @@ export function projectConfig(name) {
   return defineProject({
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: ['@promax/source'] } },
-    test: { name, environment: 'node', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+    test: {
+      name,
+      environment: 'node',
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
+    },
   });
 }

@@ -17,7 +17,7 @@ export interface EvaluateInput {
 export interface EvaluateOptions {
   /** Cutoffs (default [5, 10, 20]). */
   ks?: readonly number[];
-  /** Users per ONNX call (default 2048). */
+  /** Users per ONNX call (default 1024). */
   chunkUsers?: number;
   engine?: EngineOptions;
   onProgress?: ProgressHandler;

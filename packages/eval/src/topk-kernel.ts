@@ -18,7 +18,7 @@ export class TopKScorer {
 
   constructor(options: { engine?: EngineOptions; chunkUsers?: number } = {}) {
     this.engine = options.engine ?? {};
-    this.chunkUsers = options.chunkUsers ?? 2048;
+    this.chunkUsers = options.chunkUsers ?? 1024;
   }
 
   private async session(): Promise<CompiledGraph> {
