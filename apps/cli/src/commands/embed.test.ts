@@ -1,0 +1,308 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { loadEmbeddings, locateData } from '@promax/data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  writeTinyEncoder,
+  writeTinyTokenizerJson,
+} from '../../../../packages/embed/src/tiny-model.fixture.js';
+import { main } from '../main.js';
+import {
+  filesUnder,
+  removeTempDirs,
+  tempDir,
+  writeSyntheticDataset,
+  writeSyntheticRlmrec,
+} from '../profile-pipeline/synthetic-dataset.test-util.js';
+import { captureIo } from '../test-util/capture-io.js';
+import { embedCommand } from './embed.js';
+import { COMMANDS } from './index.js';
+import { profilesCommand } from './profiles.js';
+
+// Until the commands are registered in commands/index.ts, route them through main() here.
+COMMANDS.embed ??= embedCommand;
+COMMANDS.profiles ??= profilesCommand;
+
+const KEY = 'sk-embed-secret-77aa';
+
+/** A 127.0.0.1 server speaking the OpenAI embeddings protocol: deterministic vectors from the text's hash. */
+class FakeEmbeddingsServer {
+  requests: { model: string; input: string[]; dimensions?: number; authorization?: string }[] = [];
+  private server: Server | undefined;
+  baseURL = '';
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as {
+          model: string;
+          input: string[];
+          dimensions?: number;
+          encoding_format: string;
+        };
+        this.requests.push({ ...body, authorization: req.headers.authorization });
+        const dim = body.dimensions ?? 16;
+        const data = body.input.map((text, index) => {
+          const h = createHash('sha256').update(text).digest();
+          const v = Float32Array.from({ length: dim }, (_, k) => ((h[k % 32] as number) - 128) / 128);
+          return { object: 'embedding', index, embedding: Buffer.from(v.buffer).toString('base64') };
+        });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            data,
+            model: body.model,
+            usage: { prompt_tokens: 3, total_tokens: 3 },
+          }),
+        );
+      });
+    });
+    this.server = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    this.baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  }
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
+
+const server = new FakeEmbeddingsServer();
+let tinyModel = '';
+beforeAll(async () => {
+  await server.start();
+  tinyModel = tempDir('promax-tiny-model-');
+  writeTinyTokenizerJson(tinyModel);
+  writeTinyEncoder(tinyModel);
+});
+afterAll(async () => {
+  await server.stop();
+  removeTempDirs();
+});
+
+const run = async (argv: string[], env: Record<string, string> = {}) => {
+  const io = captureIo();
+  io.env = { ...io.env, ...env };
+  const code = await main(argv, io);
+  return { code, out: io.stdout(), err: io.stderr() };
+};
+
+describe('promax embed', () => {
+  it('embeds our profiles with a local ONNX encoder: dense-id rows, zero rows for users without a profile, item titles as the item text', async () => {
+    const ds = writeSyntheticDataset();
+    const profiles = tempDir();
+    // profiles for 20 of the 24 users, keyed by original id, in shuffled order; one "None" answer
+    const lines = ds.users
+      .slice(0, 20)
+      .reverse()
+      .map((u, k) => JSON.stringify({ user: u, profile: k === 0 ? 'None' : `hello world the playing ${u}` }));
+    writeFileSync(join(profiles, 'user_profiles.jsonl'), `${lines.join('\n')}\n`);
+    const out = tempDir();
+    const argv = [
+      'embed',
+      '--profiles',
+      profiles,
+      '--dataset',
+      ds.dir,
+      '--encoder',
+      `onnx:${tinyModel}`,
+      '--out',
+      out,
+      '--quiet',
+    ];
+    const r = await run(argv);
+    expect(r.code, r.err).toBe(0);
+    const usr = loadEmbeddings(join(out, 'usr_emb.npy'));
+    const itm = loadEmbeddings(join(out, 'itm_emb.npy'));
+    expect([usr.rows, usr.cols, itm.rows, itm.cols]).toEqual([24, 3, 30, 3]);
+    const zero = (m: typeof usr, row: number) =>
+      Array.from(m.data.subarray(row * m.cols, (row + 1) * m.cols)).every((x) => x === 0);
+    // u19 answered "None", u20…u23 have no profile
+    expect([0, 18].map((u) => zero(usr, u))).toEqual([false, false]);
+    expect([19, 20, 21, 22, 23].map((u) => zero(usr, u))).toEqual([true, true, true, true, true]);
+    expect(r.err).toMatch(/warning: 5 of 24 users have no profile: their rows in usr_emb\.npy are zero/);
+    const m = JSON.parse(readFileSync(join(out, 'embed_manifest.json'), 'utf8'));
+    expect(m).toMatchObject({
+      format: 'promax-embeddings',
+      encoder: { provider: 'onnx', dimensions: 3, modelDir: tinyModel },
+      dataset: { name: 'tiny-books', users: 24, items: 30, userIdsSha256: expect.any(String) },
+      user: {
+        textSource: { kind: 'profiles', file: join(profiles, 'user_profiles.jsonl') },
+        withText: 19,
+        zeroRows: 5,
+        noneAnswers: 1,
+        embedded: 19,
+      },
+      item: {
+        textSource: { kind: 'titles', column: 'title', file: join(ds.dir, 'items.tsv') },
+        withText: 30,
+        zeroRows: 0,
+      },
+    });
+    expect(m.user.textsSha256).toMatch(/^[0-9a-f]{64}$/);
+    const again = await run(argv);
+    expect(again.out).toMatch(/users: 19\/24 from profiles .*; 0 embedded, 19 from the cache/);
+    expect(Array.from(loadEmbeddings(join(out, 'usr_emb.npy')).data)).toEqual(Array.from(usr.data));
+  });
+
+  it('embeds RLMRec {id: {profile, reasoning}} JSON through an OpenAI-compatible endpoint, paying once', async () => {
+    const ds = writeSyntheticRlmrec();
+    const profiles = tempDir();
+    const prf = (n: number, word: string) =>
+      JSON.stringify(
+        Object.fromEntries(
+          Array.from({ length: n }, (_, k) => [String(k), { profile: `${word} ${k}`, reasoning: 'r' }]),
+        ),
+      );
+    writeFileSync(join(profiles, 'usr_prf.json'), prf(24, 'reader'));
+    writeFileSync(join(profiles, 'itm_prf.json'), prf(30, 'book'));
+    const out = tempDir();
+    const argv = [
+      'embed',
+      '--profiles',
+      profiles,
+      '--dataset',
+      ds.dir,
+      '--encoder',
+      'openai:text-embedding-3-small',
+      '--embedding-base-url',
+      server.baseURL,
+      '--dimensions',
+      '8',
+      '--out',
+      out,
+      '--quiet',
+    ];
+    const r = await run(argv, { OPENAI_API_KEY: KEY });
+    expect(r.code, r.err).toBe(0);
+    expect(server.requests.length).toBe(2);
+    expect(server.requests.map((q) => q.input.length)).toEqual([24, 30]);
+    expect(server.requests[0]).toMatchObject({
+      model: 'text-embedding-3-small',
+      dimensions: 8,
+      authorization: `Bearer ${KEY}`,
+    });
+    const usr = loadEmbeddings(join(out, 'usr_emb.npy'));
+    expect([usr.rows, usr.cols]).toEqual([24, 8]);
+    const m = JSON.parse(readFileSync(join(out, 'embed_manifest.json'), 'utf8'));
+    expect(m.user.textSource).toMatchObject({ kind: 'profiles', idSpace: 'dense' });
+    expect(m.item.textSource).toMatchObject({ kind: 'profiles', file: join(profiles, 'itm_prf.json') });
+    expect(m.encoder).toMatchObject({
+      provider: 'openai-compatible',
+      modelId: 'text-embedding-3-small@8',
+      baseURL: server.baseURL,
+    });
+    server.requests.length = 0;
+    const again = await run(argv, { OPENAI_API_KEY: KEY });
+    expect(again.code, again.err).toBe(0);
+    expect(server.requests.length).toBe(0);
+    for (const f of filesUnder(out)) expect(f.text.includes(KEY), f.path).toBe(false);
+  });
+
+  const dbbook = locateData('dbbook');
+  if (dbbook.reason) console.warn(`skipping the DBbook embed test: ${dbbook.reason}`);
+  it.skipIf(!!dbbook.reason)(
+    'DBbook: existing user profiles + item titles, dataset found through the profiles manifest',
+    async () => {
+      const prof = tempDir();
+      const p = await run([
+        'profiles',
+        '--dataset',
+        dbbook.path as string,
+        '--from-existing',
+        '--limit',
+        '30',
+        '--out',
+        prof,
+      ]);
+      expect(p.code, p.err).toBe(0);
+      const out = tempDir();
+      const r = await run([
+        'embed',
+        '--profiles',
+        prof,
+        '--encoder',
+        `onnx:${tinyModel}`,
+        '--out',
+        out,
+        '--quiet',
+      ]);
+      expect(r.code, r.err).toBe(0);
+      const m = JSON.parse(readFileSync(join(out, 'embed_manifest.json'), 'utf8'));
+      expect(m).toMatchObject({
+        dataset: { name: 'dbbook', users: 5660, items: 6698 },
+        user: { rows: 5660, withText: 30, textSource: { kind: 'profiles' } },
+        item: { rows: 6698, textSource: { kind: 'titles', column: 'title' }, zeroRows: 53 },
+      });
+      expect(m.item.textSource.file).toMatch(/items\.tsv\.gz$/);
+      expect(loadEmbeddings(join(out, 'usr_emb.npy')).rows).toBe(5660);
+    },
+  );
+
+  it('rejects bad input with the flag and the fix', async () => {
+    const ds = writeSyntheticDataset();
+    const profiles = tempDir();
+    writeFileSync(
+      join(profiles, 'user_profiles.jsonl'),
+      `${JSON.stringify({ user: 'u00', profile: 'x' })}\n`,
+    );
+    const orphan = tempDir();
+    writeFileSync(join(orphan, 'user_profiles.jsonl'), `${JSON.stringify({ user: 'u00', profile: 'x' })}\n`);
+    const empty = tempDir();
+    mkdirSync(join(empty, 'sub'));
+    const out = tempDir();
+    const base = ['embed', '--profiles', profiles, '--dataset', ds.dir, '--out', out];
+    const cases: [string[], RegExp][] = [
+      [
+        ['embed', '--encoder', `onnx:${tinyModel}`, '--out', out],
+        /^error \[INVALID_ARGUMENT\]: --profiles is required/,
+      ],
+      [[...base], /--encoder is required/],
+      [
+        [...base, '--encoder', 'bert:all-MiniLM'],
+        /^error \[INVALID_ARGUMENT\]: unknown encoder scheme 'bert' in --encoder bert:all-MiniLM.*Fix: pass --encoder onnx:MODEL_DIR .* or --encoder openai:MODEL/,
+      ],
+      [[...base, '--encoder', 'onnx:'], /unknown encoder scheme 'onnx'.*nothing after the colon/],
+      [
+        [...base, '--encoder', 'onnx:no-such-model-xyz'],
+        /^error \[FILE_NOT_FOUND\]: no ONNX model folder for --encoder onnx:no-such-model-xyz.*Fix: export one \(python3 tools\/export-minilm-onnx\.py/,
+      ],
+      [
+        [...base, '--encoder', `onnx:${tinyModel}`, '--dimensions', '8'],
+        /--dimensions applies to openai: encoders only/,
+      ],
+      [
+        [
+          'embed',
+          '--profiles',
+          join(empty, 'sub'),
+          '--dataset',
+          ds.dir,
+          '--encoder',
+          `onnx:${tinyModel}`,
+          '--out',
+          out,
+        ],
+        /^error \[FILE_NOT_FOUND\]: no profile files in .*Fix: run `promax profiles/,
+      ],
+      [
+        ['embed', '--profiles', orphan, '--encoder', `onnx:${tinyModel}`, '--out', out],
+        /cannot tell which dataset .*Fix: pass --dataset NAME\|DIR/,
+      ],
+      [
+        [...base, '--encoder', `onnx:${tinyModel}`, '--item-text', 'profiles'],
+        /--item-text profiles: no item profiles/,
+      ],
+    ];
+    for (const [argv, pattern] of cases) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toMatch(pattern);
+    }
+  });
+});

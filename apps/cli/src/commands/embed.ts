@@ -1,0 +1,385 @@
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
+import { type Dataset, detectLayout, findRepoRoot, saveEmbeddings } from '@promax/data';
+import {
+  createOnnxEmbedder,
+  createOpenAIEmbedder,
+  type Embedder,
+  type EmbedWithCacheResult,
+  embedWithCache,
+  hashTextList,
+} from '@promax/embed';
+import { createProgressRenderer, type Io } from '../io.js';
+import {
+  choiceFlag,
+  pathIn,
+  positiveIntFlag,
+  redactUrl,
+  requireFlag,
+  writeJson,
+} from '../profile-pipeline/cli-args.js';
+import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
+import { idsSha256, indexOf, loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
+import { EMBEDDING_FILES } from '../profile-pipeline/embedding-files.js';
+import {
+  type LoadedProfiles,
+  locateProfiles,
+  PROFILES_MANIFEST,
+  type ProfileFile,
+  type ProfileKind,
+  readProfileFile,
+} from '../profile-pipeline/profile-files.js';
+import type { Command } from './command.js';
+
+const usage = `promax embed --profiles DIR|FILE --encoder onnx:MODEL_DIR|openai:MODEL --out DIR [options]
+
+Embeds user and item profile texts and writes one row per user / item in the dataset's dense-id
+order: --out/usr_emb.npy and --out/itm_emb.npy (float32), plus embed_manifest.json (encoder,
+dimensions, counts, the text source of each side and text hashes). Users or items without a text
+get zero rows (reported as a warning). Vectors are cached in --out/cache by text hash: a rerun
+embeds only new or changed texts.
+
+  --profiles DIR|FILE   the --out folder of \`promax profiles\`, a dataset folder with
+                        user_profiles.jsonl(.gz) (DBbook), or one file: our JSONL
+                        ({"user"|"item": original id, "profile": text}), DBbook's JSONL(.gz), or
+                        RLMRec's {id: {profile, reasoning}} JSON (usr_prf.json / itm_prf.json;
+                        its ids are dense row indices)
+  --encoder SPEC        onnx:MODEL_DIR — a local sentence-transformers ONNX export (a bare name is
+                          also looked up in PROMAX_MODELS_DIR and ../shared/models; make one with
+                          tools/export-minilm-onnx.py), or
+                        openai:MODEL — an OpenAI-compatible /embeddings endpoint (key from
+                          OPENAI_API_KEY), e.g. openai:text-embedding-3-small
+  --embedding-base-url URL  endpoint for openai: (default the OpenAI API)
+  --dimensions N        shortened vectors for openai: models that support it
+  --dataset NAME|DIR    the dataset whose id order the rows follow (default: the one recorded in
+                        the profiles' profiles_manifest.json, or --profiles itself if it is a
+                        dataset folder)
+  --item-text SOURCE    auto (default): item profiles when there are any, else item titles from
+                        the dataset's item table (DBbook has no item profiles); profiles; titles
+  --out DIR             output folder
+  --quiet               no progress output`;
+
+type ItemTextMode = 'auto' | 'profiles' | 'titles';
+
+interface SideTexts {
+  /** Text per dense row; undefined = no text (zero row). */
+  texts: (string | undefined)[];
+  source: { kind: 'profiles' | 'titles'; file: string; column?: string; idSpace?: string };
+  notInDataset: number;
+  flaggedBroken: number;
+  noneAnswers: number;
+}
+
+type EncoderSpec = { scheme: 'onnx'; target: string } | { scheme: 'openai'; model: string };
+
+export function parseEncoderSpec(spec: string): EncoderSpec {
+  const colon = spec.indexOf(':');
+  const scheme = colon > 0 ? spec.slice(0, colon) : '';
+  const rest = colon > 0 ? spec.slice(colon + 1) : '';
+  if ((scheme === 'onnx' || scheme === 'openai') && rest) {
+    return scheme === 'onnx' ? { scheme, target: rest } : { scheme, model: rest };
+  }
+  throw new PromaxError({
+    code: 'INVALID_ARGUMENT',
+    field: '--encoder',
+    message: scheme
+      ? `unknown encoder scheme '${scheme}' in --encoder ${spec}${scheme === 'onnx' || scheme === 'openai' ? ' (nothing after the colon)' : ''}`
+      : `--encoder ${spec} names no scheme`,
+    fix: 'pass --encoder onnx:MODEL_DIR (a local ONNX sentence encoder, e.g. onnx:/tmp/models/all-MiniLM-L6-v2) or --encoder openai:MODEL (e.g. openai:text-embedding-3-small)',
+  });
+}
+
+/** A local model folder: the path as given, else a bare name in PROMAX_MODELS_DIR or ../shared/models. */
+function resolveModelDir(io: Io, target: string): string {
+  const tried = [pathIn(io, target)];
+  if (!target.includes('/') && !target.includes(sep)) {
+    if (io.env.PROMAX_MODELS_DIR) tried.push(join(resolve(io.env.PROMAX_MODELS_DIR), target));
+    const root = findRepoRoot();
+    if (root) tried.push(join(root, '..', 'shared', 'models', target));
+  }
+  const hit = tried.find((p) => existsSync(p) && statSync(p).isDirectory());
+  if (hit) return hit;
+  throw new PromaxError({
+    code: 'FILE_NOT_FOUND',
+    field: '--encoder',
+    file: tried[0],
+    message: `no ONNX model folder for --encoder onnx:${target} (looked in ${tried.join(', ')})`,
+    fix: 'export one (python3 tools/export-minilm-onnx.py --out /tmp/models/all-MiniLM-L6-v2) and pass --encoder onnx:/tmp/models/all-MiniLM-L6-v2, or set PROMAX_MODELS_DIR',
+  });
+}
+
+/** The dataset the rows must follow: --dataset, else the profiles' manifest, else --profiles itself as a dataset folder. */
+function datasetFor(io: Io, profilesPath: string, flag: string | undefined): Dataset {
+  if (flag) return loadDatasetArg(io, flag);
+  const dir =
+    existsSync(profilesPath) && statSync(profilesPath).isDirectory() ? profilesPath : dirname(profilesPath);
+  const manifestPath = join(dir, PROFILES_MANIFEST);
+  if (existsSync(manifestPath)) {
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { dataset?: { name?: string; dir?: string } };
+    if (m.dataset?.dir && existsSync(m.dataset.dir)) return loadDatasetArg(io, m.dataset.dir);
+    if (m.dataset?.name) return loadDatasetArg(io, m.dataset.name);
+  }
+  if (detectLayout(dir)) return loadDatasetArg(io, dir);
+  throw new PromaxError({
+    code: 'INVALID_ARGUMENT',
+    field: '--dataset',
+    message: `cannot tell which dataset the profiles in ${profilesPath} belong to (no ${PROFILES_MANIFEST} beside them)`,
+    fix: 'pass --dataset NAME|DIR so the rows follow its dense-id order',
+  });
+}
+
+const usable = (t: string | undefined): t is string =>
+  t !== undefined && t.trim() !== '' && !/^\s*none\.?\s*$/i.test(t);
+
+function profileTexts(ds: Dataset, kind: ProfileKind, loaded: LoadedProfiles): SideTexts {
+  const ids = rawIds(ds, kind);
+  const index = indexOf(ids);
+  const texts: (string | undefined)[] = new Array(ids.length).fill(undefined);
+  let notInDataset = 0;
+  let noneAnswers = 0;
+  for (const e of loaded.entries) {
+    const dense = loaded.file.idSpace === 'dense' ? Number(e.id) : index.get(e.id);
+    if (dense === undefined || !Number.isInteger(dense) || dense < 0 || dense >= ids.length) {
+      notInDataset++;
+      continue;
+    }
+    if (usable(e.profile)) texts[dense] = e.profile;
+    else noneAnswers++;
+  }
+  return {
+    texts,
+    source: { kind: 'profiles', file: loaded.file.path, idSpace: loaded.file.idSpace },
+    notInDataset,
+    flaggedBroken: loaded.flaggedBroken.length,
+    noneAnswers,
+  };
+}
+
+function titleTexts(ds: Dataset): SideTexts | undefined {
+  const table = loadItemTexts(ds);
+  if (!table) return undefined;
+  const texts = rawIds(ds, 'item').map((id) => {
+    const t = table.byId.get(id)?.title;
+    return usable(t) ? t : undefined;
+  });
+  return {
+    texts,
+    source: { kind: 'titles', file: table.file, column: table.titleColumn },
+    notInDataset: 0,
+    flaggedBroken: 0,
+    noneAnswers: 0,
+  };
+}
+
+async function createEmbedder(
+  io: Io,
+  spec: EncoderSpec,
+  baseURL: string | undefined,
+  dimensions: number | undefined,
+): Promise<{ embedder: Embedder; release: () => Promise<void>; record: Record<string, unknown> }> {
+  if (spec.scheme === 'onnx') {
+    if (baseURL !== undefined || dimensions !== undefined) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: baseURL !== undefined ? '--embedding-base-url' : '--dimensions',
+        message: `${baseURL !== undefined ? '--embedding-base-url' : '--dimensions'} applies to openai: encoders only`,
+        fix: 'drop it, or use --encoder openai:MODEL',
+      });
+    }
+    const modelDir = resolveModelDir(io, spec.target);
+    const embedder = await createOnnxEmbedder({ modelDir });
+    return { embedder, release: () => embedder.release(), record: { modelDir } };
+  }
+  const embedder = createOpenAIEmbedder({ model: spec.model, baseURL, dimensions }, io.env);
+  return {
+    embedder,
+    release: async () => {},
+    record: { baseURL: redactUrl(baseURL ?? 'https://api.openai.com/v1') },
+  };
+}
+
+function scatter(texts: (string | undefined)[], result: EmbedWithCacheResult): Matrix {
+  const dim = result.matrix.cols;
+  const data = new Float32Array(texts.length * dim);
+  let k = 0;
+  texts.forEach((t, row) => {
+    if (t === undefined) return;
+    data.set(result.matrix.data.subarray(k * dim, (k + 1) * dim), row * dim);
+    k++;
+  });
+  return { rows: texts.length, cols: dim, data };
+}
+
+export const embedCommand: Command = {
+  summary: 'embed user/item profiles into usr_emb.npy / itm_emb.npy (dense-id order)',
+  usage,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        profiles: { type: 'string' },
+        encoder: { type: 'string' },
+        'embedding-base-url': { type: 'string' },
+        dimensions: { type: 'string' },
+        dataset: { type: 'string' },
+        'item-text': { type: 'string', default: 'auto' },
+        out: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    const profilesPath = pathIn(io, requireFlag(values.profiles, '--profiles', usage));
+    const spec = parseEncoderSpec(requireFlag(values.encoder, '--encoder', usage));
+    const outDir = pathIn(io, requireFlag(values.out, '--out', usage));
+    const dimensions = positiveIntFlag(values.dimensions, '--dimensions');
+    const itemMode: ItemTextMode = choiceFlag(values['item-text'], '--item-text', [
+      'auto',
+      'profiles',
+      'titles',
+    ] as const);
+    const files = locateProfiles(profilesPath);
+    const ds = datasetFor(io, profilesPath, values.dataset);
+    const onProgress: ProgressHandler = createProgressRenderer(io, { quiet: values.quiet });
+
+    if (!files.user) {
+      throw new PromaxError({
+        code: 'FILE_NOT_FOUND',
+        field: '--profiles',
+        file: profilesPath,
+        message: `no user profiles in ${profilesPath}`,
+        fix: "generate them (promax profiles --kind user ...) or take the dataset's own (promax profiles --from-existing ...)",
+      });
+    }
+    const sides: Record<ProfileKind, SideTexts> = {
+      user: profileTexts(ds, 'user', await readProfileFile(files.user as ProfileFile)),
+      item: undefined as unknown as SideTexts,
+    };
+    const titles = itemMode === 'profiles' ? undefined : titleTexts(ds);
+    if (files.item && itemMode !== 'titles')
+      sides.item = profileTexts(ds, 'item', await readProfileFile(files.item));
+    else if (titles) sides.item = titles;
+    else {
+      throw new PromaxError({
+        code: 'FILE_NOT_FOUND',
+        field: '--item-text',
+        file: profilesPath,
+        message:
+          itemMode === 'profiles'
+            ? `--item-text profiles: no item profiles in ${profilesPath}`
+            : `no item texts: no item profiles in ${profilesPath} and no item table (items.tsv) in dataset '${ds.name}'`,
+        fix: 'generate item profiles (promax profiles --kind item ...), or use a dataset with an item title table and --item-text titles',
+      });
+    }
+    for (const kind of ['user', 'item'] as const) {
+      if (!sides[kind].texts.some((t) => t !== undefined)) {
+        throw new PromaxError({
+          code: 'INVALID_DATA',
+          field: '--profiles',
+          file: sides[kind].source.file,
+          message: `none of the ${kind} texts in ${sides[kind].source.file} match an id of dataset '${ds.name}'`,
+          fix: 'pass the --dataset the profiles were written for',
+        });
+      }
+    }
+
+    const t0 = performance.now();
+    const { embedder, release, record } = await createEmbedder(
+      io,
+      spec,
+      values['embedding-base-url'],
+      dimensions,
+    );
+    const results: Partial<Record<ProfileKind, EmbedWithCacheResult>> = {};
+    const matrices: Partial<Record<ProfileKind, Matrix>> = {};
+    try {
+      for (const kind of ['user', 'item'] as const) {
+        const present = sides[kind].texts.filter((t): t is string => t !== undefined);
+        const r = await embedWithCache({
+          embedder,
+          texts: present,
+          cacheDir: join(outDir, 'cache'),
+          name: `${kind}-${sides[kind].source.kind}`,
+          onProgress,
+        });
+        results[kind] = r;
+        matrices[kind] = scatter(sides[kind].texts, r);
+      }
+    } finally {
+      await release();
+    }
+    const user = matrices.user as Matrix;
+    const item = matrices.item as Matrix;
+    mkdirSync(outDir, { recursive: true });
+    saveEmbeddings(join(outDir, EMBEDDING_FILES.user), user);
+    saveEmbeddings(join(outDir, EMBEDDING_FILES.item), item);
+    const side = (kind: ProfileKind) => {
+      const s = sides[kind];
+      const r = results[kind] as EmbedWithCacheResult;
+      const present = s.texts.filter((t): t is string => t !== undefined);
+      return {
+        file: kind === 'user' ? EMBEDDING_FILES.user : EMBEDDING_FILES.item,
+        textSource: s.source,
+        rows: s.texts.length,
+        withText: present.length,
+        zeroRows: s.texts.length - present.length,
+        notInDataset: s.notInDataset,
+        flaggedBroken: s.flaggedBroken,
+        noneAnswers: s.noneAnswers,
+        textsSha256: hashTextList(present).list,
+        embedded: r.embedded,
+        reused: r.reused,
+        tokens: r.usage.tokens,
+        cache: join('cache', `${kind}-${s.source.kind}.manifest.json`),
+      };
+    };
+    const userIds = rawIds(ds, 'user');
+    const itemIds = rawIds(ds, 'item');
+    const manifest = {
+      format: 'promax-embeddings',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      encoder: {
+        spec: values.encoder,
+        provider: embedder.provider,
+        modelId: embedder.modelId,
+        dimensions: user.cols,
+        normalized: spec.scheme === 'onnx' ? 'L2 (mean-pooled)' : 'as returned by the endpoint',
+        ...record,
+      },
+      dataset: {
+        ...datasetRecord(ds),
+        rowOrder: 'dense ids of the dataset (userIds/itemIds order)',
+        userIdsSha256: idsSha256(userIds),
+        itemIdsSha256: idsSha256(itemIds),
+      },
+      profiles: profilesPath,
+      user: side('user'),
+      item: side('item'),
+      elapsedMs: Math.round(performance.now() - t0),
+    };
+    writeJson(join(outDir, EMBEDDING_FILES.manifest), manifest);
+    for (const kind of ['user', 'item'] as const) {
+      const s = manifest[kind];
+      if (s.zeroRows > 0) {
+        io.err(
+          `warning: ${s.zeroRows} of ${s.rows} ${kind}s have no ${s.textSource.kind === 'titles' ? 'title' : 'profile'}: their rows in ${s.file} are zero\n`,
+        );
+      }
+      if (s.notInDataset > 0)
+        io.err(
+          `warning: ${s.notInDataset} ${kind} profiles name ids outside dataset '${ds.name}' and were skipped\n`,
+        );
+    }
+    const desc = (kind: ProfileKind) => {
+      const s = manifest[kind];
+      return `${kind}s: ${s.withText}/${s.rows} from ${s.textSource.kind} (${s.textSource.file}); ${s.embedded} embedded, ${s.reused} from the cache`;
+    };
+    io.out(
+      `${embedder.provider}/${embedder.modelId}, ${user.cols}-d, rows in the dense-id order of dataset '${ds.name}'\n${desc('user')}\n${desc('item')}\n` +
+        `wrote ${join(outDir, EMBEDDING_FILES.user)} (${user.rows}×${user.cols}), ${join(outDir, EMBEDDING_FILES.item)} (${item.rows}×${item.cols}), ${EMBEDDING_FILES.manifest} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,637 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type ProgressHandler, PromaxError } from '@promax/core';
+import type { Dataset } from '@promax/data';
+import {
+  type ChatTask,
+  createChatClient,
+  type Domain,
+  domainSchema,
+  estimateProfileJob,
+  exportChatBatch,
+  generateProfiles,
+  importChatBatch,
+  type JobEstimate,
+  type JobSettingsInput,
+  PROFILE_PROMPT_VERSION,
+  type ProfileEntry,
+  type ProfileOutput,
+  type ProfileRequest,
+  profileTasks,
+  ResultStore,
+} from '@promax/profiles';
+import { createProgressRenderer, type Io } from '../io.js';
+import {
+  choiceFlag,
+  formatUsd,
+  pathIn,
+  positiveIntFlag,
+  positiveNumberFlag,
+  redactUrl,
+  requireFlag,
+  writeJson,
+  writeText,
+} from '../profile-pipeline/cli-args.js';
+import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
+import {
+  defaultDomain,
+  type ItemTexts,
+  indexOf,
+  loadItemTexts,
+  rawIds,
+} from '../profile-pipeline/dataset-texts.js';
+import {
+  findProfileFile,
+  type LoadedProfiles,
+  loadProfileMap,
+  PROFILE_OUTPUT,
+  PROFILES_MANIFEST,
+  type ProfileFile,
+  type ProfileKind,
+  readProfileFile,
+  writeProfilesJsonl,
+} from '../profile-pipeline/profile-files.js';
+import { markdownTable } from '../render/table.js';
+import type { Command } from './command.js';
+
+const usage = `promax profiles --dataset NAME|DIR --llm-base-url URL --llm-model M --out DIR [options]
+promax profiles --dataset NAME|DIR --from-existing --out DIR [--limit N]
+
+Writes LLM user and item profiles for a dataset through any OpenAI-compatible endpoint (the key
+comes from OPENAI_API_KEY; it is never printed or written). Prompts are built from what the
+dataset has: item facts from its item table (items.tsv: title and the other columns), user
+histories from the train split (titles, plus item profiles when they exist: this run's, an
+earlier run's in --out, or the dataset's). Items come first with --kind both, so user prompts
+see the new item profiles. Every answer is appended to --out/profiles.store.jsonl before it
+counts: a rerun (or a run after a crash) pays nothing twice.
+
+Outputs in --out: user_profiles.jsonl / item_profiles.jsonl ({"user"|"item": original id,
+"profile": text, "reasoning": text}), profiles.store.jsonl, <kind>_profiles.run.json (settings,
+usage, cost) and profiles_manifest.json. Answers of "None" (input too thin) are left out.
+
+  --dataset NAME|DIR    a registered dataset (dbbook, amazon-book, ...) or a dataset folder
+  --out DIR             output folder (also the resumable store)
+  --llm-base-url URL    OpenAI-compatible endpoint incl. /v1 (not needed for --dry-run/--batch-*)
+  --llm-model M         chat model, e.g. gpt-4o-mini (part of every store key)
+  --kind user|item|both which profiles to write (default both)
+  --domain D            prompt wording: books, businesses, games, movies, generic
+                        (default from the dataset: dbbook/amazon-book books, yelp businesses, ...)
+  --limit N             only the first N users and the first N items with a title (dense-id order)
+  --concurrency N       requests in flight (default 4)
+  --rpm N / --tpm N     requests / tokens per minute at most (default 500 / 200000)
+  --dry-run             print the estimated tokens and cost; send nothing
+  --batch-export FILE   write an OpenAI Batch API input file for what the store lacks; send nothing
+                        (with --kind both: items first; import them, then export again for users)
+  --batch-import FILE   store the answers of a Batch API output file and write the profiles
+  --from-existing       use the profiles the dataset already has (DBbook's user_profiles.jsonl.gz:
+                        Llama3-ChatQA user profiles; no item profiles exist) — no LLM, no key;
+                        ids outside the dataset's id space and profiles the authors flagged as
+                        broken are left out and counted
+  --quiet               no progress output`;
+
+const STORE = 'profiles.store.jsonl';
+const KINDS = ['user', 'item', 'both'] as const;
+
+interface KindReport {
+  source: 'llm' | 'batch-import' | 'existing';
+  file: string;
+  requested?: number;
+  written: number;
+  fromStore?: number;
+  generated?: number;
+  failures?: number;
+  failedIds?: string[];
+  noneAnswers?: number;
+  missing?: number;
+  skipped?: { reason: string; count: number }[];
+  itemProfilesForPrompts?: string | null;
+  runManifest?: string;
+  sourceFile?: string;
+  notInDataset?: number;
+  flaggedBroken?: string[];
+  withoutProfile?: number;
+}
+
+const isNone = (text: string): boolean => /^\s*none\.?\s*$/i.test(text);
+
+/** Item profile requests: one per item with a title, first `limit` in dense-id order. */
+function itemRequests(
+  ds: Dataset,
+  texts: ItemTexts,
+  domain: Domain,
+  limit: number,
+): { requests: ProfileRequest[]; skipped: number } {
+  const ids = rawIds(ds, 'item');
+  const requests: ProfileRequest[] = [];
+  let skipped = 0;
+  for (let k = 0; k < ds.numItems && requests.length < limit; k++) {
+    const t = texts.byId.get(ids[k] as string);
+    if (!t?.title) {
+      skipped++;
+      continue;
+    }
+    requests.push({ kind: 'item', id: ids[k] as string, domain, facts: t.facts });
+  }
+  return { requests, skipped };
+}
+
+/** User profile requests from train histories (titles + item profiles); users with nothing to show are skipped. */
+function userRequests(
+  ds: Dataset,
+  texts: ItemTexts | undefined,
+  itemProfiles: ReadonlyMap<string, string>,
+  domain: Domain,
+  limit: number,
+): { requests: ProfileRequest[]; skipped: number } {
+  const uids = rawIds(ds, 'user');
+  const iids = rawIds(ds, 'item');
+  const requests: ProfileRequest[] = [];
+  let skipped = 0;
+  const { indptr, indices } = ds.train;
+  for (let u = 0; u < Math.min(ds.numUsers, limit); u++) {
+    const history = [];
+    const row = Array.from(indices.subarray(indptr[u], indptr[u + 1])).sort((a, b) => a - b);
+    for (const j of row) {
+      const raw = iids[j] as string;
+      const title = texts?.byId.get(raw)?.title;
+      const profile = itemProfiles.get(raw);
+      if (!title && !profile) continue;
+      history.push({ title: title || `item ${raw}`, profile: profile ?? null });
+    }
+    if (history.length === 0) skipped++;
+    else requests.push({ kind: 'user', id: uids[u] as string, domain, history });
+  }
+  return { requests, skipped };
+}
+
+/** Item profiles for user prompts: this run's, else --out's, else the dataset's own. */
+async function itemProfilesForPrompts(
+  ds: Dataset,
+  outDir: string,
+  fresh: ProfileEntry[] | undefined,
+): Promise<{ map: Map<string, string>; source: string | null }> {
+  if (fresh) return { map: new Map(fresh.map((e) => [e.id, e.profile])), source: 'this run' };
+  const candidates: (ProfileFile | undefined)[] = [
+    findProfileFile(outDir, 'item'),
+    findProfileFile(ds.sourceDir, 'item'),
+  ];
+  const file = candidates.find((f) => f !== undefined);
+  if (!file) return { map: new Map(), source: null };
+  const { map } = await loadProfileMap(file, rawIds(ds, 'item'));
+  return { map, source: file.path };
+}
+
+function readManifest(path: string): Record<string, unknown> {
+  if (!existsSync(path)) return {};
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return typeof m === 'object' && m !== null ? m : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Merges this run's per-kind reports into profiles_manifest.json (a --kind user run keeps the item section). */
+function writeManifest(
+  outDir: string,
+  ds: Dataset,
+  top: Record<string, unknown>,
+  kinds: Partial<Record<ProfileKind, KindReport>>,
+): void {
+  const path = join(outDir, PROFILES_MANIFEST);
+  const old = readManifest(path);
+  const oldKinds = (old.kinds ?? {}) as Record<string, unknown>;
+  writeJson(path, {
+    format: 'promax-profiles',
+    version: 1,
+    updatedAt: new Date().toISOString(),
+    dataset: datasetRecord(ds),
+    ...top,
+    kinds: { ...oldKinds, ...kinds },
+  });
+}
+
+function estimateRows(estimates: [ProfileKind, JobEstimate][], model: string): string {
+  const usd = (v: number | undefined) => (v === undefined ? '?' : `$${v.toFixed(4)}`);
+  return (
+    markdownTable(
+      [
+        'kind',
+        'profiles',
+        'already stored',
+        'to request',
+        'prompt tokens (est.)',
+        'completion tokens (expected / max)',
+        'cost (expected)',
+        'cost (max)',
+        'cost (Batch API)',
+      ],
+      estimates.map(([kind, e]) => [
+        kind,
+        String(e.unique),
+        String(e.alreadyStored),
+        String(e.toRequest),
+        String(e.promptTokens),
+        `${e.expectedCompletionTokens} / ${e.maxCompletionTokens}`,
+        usd(e.costUsd),
+        usd(e.maxCostUsd),
+        usd(e.batchCostUsd),
+      ]),
+    ) +
+    (estimates.some(([, e]) => e.costUsd === undefined)
+      ? `\nno price is known for model ${model}: costs are not estimated`
+      : '')
+  );
+}
+
+/** Profiles of the given tasks as the store holds them (exact keys: id, prompt hash, model). */
+function collectFromStore(
+  tasks: readonly ChatTask<ProfileOutput>[],
+  store: ResultStore,
+  model: string,
+): { entries: ProfileEntry[]; failed: string[]; missing: number; none: number } {
+  const entries: ProfileEntry[] = [];
+  const failed: string[] = [];
+  let missing = 0;
+  let none = 0;
+  for (const t of tasks) {
+    const rec = store.get({ id: t.id, promptHash: t.promptHash, model });
+    if (!rec) missing++;
+    else if (rec.type === 'failure') failed.push(t.id);
+    else {
+      const out = rec.output as ProfileOutput;
+      if (isNone(out.summarization)) none++;
+      else entries.push({ id: t.id, profile: out.summarization, reasoning: out.reasoning });
+    }
+  }
+  return { entries, failed, missing, none };
+}
+
+async function fromExisting(io: Io, ds: Dataset, outDir: string, limit: number): Promise<number> {
+  const sources: Partial<Record<ProfileKind, ProfileFile>> = {};
+  const userFile = ds.files.userProfiles;
+  sources.user = userFile
+    ? {
+        kind: 'user',
+        path: userFile,
+        format: /\.json(\.gz)?$/.test(userFile) ? 'rlmrec-json' : 'jsonl',
+        idSpace: /\.json(\.gz)?$/.test(userFile) ? 'dense' : 'raw',
+      }
+    : findProfileFile(ds.sourceDir, 'user');
+  sources.item = findProfileFile(ds.sourceDir, 'item');
+  if (!sources.user) delete sources.user;
+  if (!sources.item) delete sources.item;
+  if (!sources.user && !sources.item) {
+    throw new PromaxError({
+      code: 'FILE_NOT_FOUND',
+      field: '--from-existing',
+      file: ds.sourceDir,
+      message: `dataset '${ds.name}' has no profiles of its own (looked for user_profiles.jsonl(.gz), item_profiles.jsonl(.gz), usr_prf.json, itm_prf.json in ${ds.sourceDir})`,
+      fix: `generate them instead: promax profiles --dataset ${ds.name} --llm-base-url URL --llm-model M --out DIR`,
+    });
+  }
+  const reports: Partial<Record<ProfileKind, KindReport>> = {};
+  const lines: string[] = [];
+  for (const kind of ['user', 'item'] as const) {
+    const file = sources[kind];
+    if (!file) continue;
+    const target = join(outDir, PROFILE_OUTPUT[kind]);
+    if (resolve(file.path) === resolve(target)) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: '--out',
+        message: `--out would overwrite the dataset's own ${file.path}`,
+        fix: 'choose another --out folder',
+      });
+    }
+    const loaded: LoadedProfiles = await readProfileFile(file);
+    const ids = rawIds(ds, kind);
+    const index = indexOf(ids);
+    const n = Math.min(kind === 'user' ? ds.numUsers : ds.numItems, limit);
+    const byDense = new Map<number, ProfileEntry>();
+    let notInDataset = 0;
+    for (const e of loaded.entries) {
+      const dense = file.idSpace === 'dense' ? Number(e.id) : index.get(e.id);
+      if (dense === undefined || !Number.isInteger(dense) || dense < 0 || dense >= ids.length) {
+        notInDataset++;
+        continue;
+      }
+      if (dense < n) byDense.set(dense, { ...e, id: ids[dense] as string });
+    }
+    const entries = [...byDense.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+    writeProfilesJsonl(target, kind, entries);
+    const broken = loaded.flaggedBroken.filter((id) => {
+      const dense = file.idSpace === 'dense' ? Number(id) : index.get(id);
+      return dense !== undefined && dense < n;
+    });
+    reports[kind] = {
+      source: 'existing',
+      sourceFile: file.path,
+      file: target,
+      written: entries.length,
+      notInDataset,
+      flaggedBroken: loaded.flaggedBroken,
+      withoutProfile: n - entries.length,
+    };
+    lines.push(
+      `${kind} profiles: ${entries.length} of ${n} ${kind}s from ${file.path}` +
+        `${notInDataset ? `; ${notInDataset} ids not in the dataset skipped` : ''}` +
+        `${broken.length ? `; ${broken.length} flagged broken by the authors left out (${broken.join(', ')})` : ''}` +
+        `${n - entries.length > 0 ? `; ${n - entries.length} ${kind}s have no profile` : ''}`,
+    );
+  }
+  if (!reports.item)
+    lines.push(
+      `item profiles: the dataset has none (embed uses item titles instead; or run with --kind item and an LLM)`,
+    );
+  writeManifest(outDir, ds, { source: 'existing', limit: Number.isFinite(limit) ? limit : null }, reports);
+  io.out(
+    `${lines.join('\n')}\nwrote ${outDir} (${Object.keys(reports)
+      .map((k) => PROFILE_OUTPUT[k as ProfileKind])
+      .join(', ')}, ${PROFILES_MANIFEST})\n`,
+  );
+  return 0;
+}
+
+export const profilesCommand: Command = {
+  summary: 'write LLM user/item profiles for a dataset (resumable), or take the ones it has',
+  usage,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        dataset: { type: 'string' },
+        out: { type: 'string' },
+        'llm-base-url': { type: 'string' },
+        'llm-model': { type: 'string' },
+        kind: { type: 'string', default: 'both' },
+        domain: { type: 'string' },
+        limit: { type: 'string' },
+        concurrency: { type: 'string' },
+        rpm: { type: 'string' },
+        tpm: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        'batch-export': { type: 'string' },
+        'batch-import': { type: 'string' },
+        'from-existing': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    const datasetArg = requireFlag(values.dataset, '--dataset', usage);
+    const outDir = pathIn(io, requireFlag(values.out, '--out', usage));
+    const limit = positiveIntFlag(values.limit, '--limit') ?? Number.POSITIVE_INFINITY;
+    const kind = choiceFlag(values.kind, '--kind', KINDS);
+    const dryRun = values['dry-run'];
+    const batchExport = values['batch-export'];
+    const batchImport = values['batch-import'];
+    if (values['from-existing']) {
+      const clash = (
+        ['llm-base-url', 'llm-model', 'batch-export', 'batch-import', 'concurrency', 'rpm', 'tpm'] as const
+      ).find((k) => values[k] !== undefined);
+      if (clash || dryRun) {
+        throw new PromaxError({
+          code: 'INVALID_ARGUMENT',
+          field: '--from-existing',
+          message: `--from-existing takes the dataset's own profiles and sends nothing; --${clash ?? 'dry-run'} does not apply`,
+          fix: `drop --${clash ?? 'dry-run'}, or drop --from-existing to generate profiles with an LLM`,
+        });
+      }
+      return fromExisting(io, loadDatasetArg(io, datasetArg), outDir, limit);
+    }
+    if (batchExport && batchImport) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: '--batch-import',
+        message: '--batch-export and --batch-import are two separate steps',
+        fix: 'export, run the batch at the provider, then import in a second call',
+      });
+    }
+    if (dryRun && (batchExport || batchImport)) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: '--dry-run',
+        message: '--dry-run cannot be combined with --batch-export/--batch-import',
+        fix: 'run --dry-run alone first',
+      });
+    }
+    const model = requireFlag(values['llm-model'], '--llm-model', usage);
+    const offline = dryRun || batchExport !== undefined || batchImport !== undefined;
+    const baseURL = offline
+      ? values['llm-base-url']
+      : requireFlag(values['llm-base-url'], '--llm-base-url', usage);
+    const domain: Domain | undefined =
+      values.domain === undefined ? undefined : choiceFlag(values.domain, '--domain', domainSchema.options);
+    const settings: JobSettingsInput = { model };
+    const concurrency = positiveIntFlag(values.concurrency, '--concurrency');
+    const rpm = positiveNumberFlag(values.rpm, '--rpm');
+    const tpm = positiveNumberFlag(values.tpm, '--tpm');
+    if (concurrency !== undefined) settings.concurrency = concurrency;
+    if (rpm !== undefined) settings.requestsPerMinute = rpm;
+    if (tpm !== undefined) settings.tokensPerMinute = tpm;
+
+    const ds = loadDatasetArg(io, datasetArg);
+    const dom = domain ?? defaultDomain(ds);
+    const texts = loadItemTexts(ds);
+    const kinds: ProfileKind[] = kind === 'both' ? ['item', 'user'] : [kind];
+    if (kinds.includes('item') && !texts) {
+      throw new PromaxError({
+        code: 'FILE_NOT_FOUND',
+        field: '--dataset',
+        file: ds.sourceDir,
+        message: `dataset '${ds.name}' has no item texts to build item prompts from (no items.tsv(.gz) and no itemTexts in dataset.json)`,
+        fix: 'add items.tsv with a header "item<TAB>title[<TAB>more columns]" to the dataset folder (or itemTexts to its dataset.json)',
+      });
+    }
+    const onProgress: ProgressHandler = createProgressRenderer(io, { quiet: values.quiet });
+    const storePath = join(outDir, STORE);
+    const storeExists = existsSync(storePath);
+    const store = dryRun && !storeExists ? undefined : await ResultStore.open(storePath, { onProgress });
+    const top = {
+      source: batchImport ? 'batch-import' : 'llm',
+      llm: {
+        baseURL: redactUrl(baseURL),
+        model,
+        settings,
+        promptVersion: PROFILE_PROMPT_VERSION,
+        domain: dom,
+      },
+      limit: Number.isFinite(limit) ? limit : null,
+      store: storePath,
+    };
+    const prompt = { domain: dom };
+
+    try {
+      const build = async (k: ProfileKind, freshItems?: ProfileEntry[]) => {
+        const built =
+          k === 'item'
+            ? { ...itemRequests(ds, texts as ItemTexts, dom, limit), itemSource: undefined }
+            : await (async () => {
+                const ip = await itemProfilesForPrompts(ds, outDir, freshItems);
+                return { ...userRequests(ds, texts, ip.map, dom, limit), itemSource: ip.source };
+              })();
+        if (built.requests.length === 0) {
+          throw new PromaxError({
+            code: 'INVALID_DATA',
+            field: '--dataset',
+            file: ds.sourceDir,
+            message:
+              k === 'item'
+                ? `no item of dataset '${ds.name}' has a title to build a prompt from`
+                : `no user of dataset '${ds.name}' has train items with a title or an item profile to show`,
+            fix: 'add an item title table (items.tsv: item<TAB>title) or item profiles (--kind item) to the dataset',
+          });
+        }
+        return built;
+      };
+
+      if (dryRun) {
+        const estimates: [ProfileKind, JobEstimate][] = [];
+        for (const k of kinds) {
+          const { requests } = await build(k);
+          estimates.push([k, estimateProfileJob(requests, { settings, prompt, store })]);
+        }
+        io.out(
+          `dry run for ${ds.name} with ${model}: nothing was sent\n\n${estimateRows(estimates, model)}\n` +
+            `${kind === 'both' ? '(user prompts are estimated with the item profiles that exist now; new item profiles make them longer)\n' : ''}` +
+            'prompt tokens: chars/4; completion at the expected and at the maximum answer length; no retries or repairs counted\n',
+        );
+        return 0;
+      }
+      const st = store as ResultStore;
+
+      if (batchExport) {
+        const path = pathIn(io, batchExport);
+        let exported: { kind: ProfileKind; count: number; skipped: number } | undefined;
+        let jsonl = '';
+        for (const k of kinds) {
+          const { requests } = await build(k);
+          const tasks = profileTasks(requests, { model, prompt });
+          const e = exportChatBatch(tasks, { settings, store: st });
+          exported = { kind: k, count: e.count, skipped: e.skipped };
+          jsonl = e.jsonl;
+          if (e.count > 0) break; // items first: user prompts need their answers
+        }
+        writeText(path, jsonl);
+        const x = exported as { kind: ProfileKind; count: number; skipped: number };
+        io.out(
+          `wrote ${x.count} ${x.kind}-profile requests to ${path} (${x.skipped} already in the store); nothing was sent\n` +
+            'next: upload it with purpose "batch" for /v1/chat/completions; when it is done, run this command again with --batch-import OUTPUT.jsonl in place of --batch-export\n' +
+            (kind === 'both' && x.kind === 'item'
+              ? 'after importing the item answers, export again for the user profiles (their prompts include the item profiles)\n'
+              : ''),
+        );
+        return 0;
+      }
+
+      const reports: Partial<Record<ProfileKind, KindReport>> = {};
+      const lines: string[] = [];
+      let freshItems: ProfileEntry[] | undefined;
+      let usage = { promptTokens: 0, completionTokens: 0 };
+      let cost: number | undefined = 0;
+      const client = batchImport ? undefined : createChatClient({ baseURL }, io.env);
+      for (const k of kinds) {
+        const { requests, skipped, itemSource } = await build(k, freshItems);
+        const file = join(outDir, PROFILE_OUTPUT[k]);
+        const skippedList = skipped
+          ? [
+              {
+                reason:
+                  k === 'item' ? 'no title in the item table' : 'no train items with a title or profile',
+                count: skipped,
+              },
+            ]
+          : [];
+        if (batchImport) {
+          const tasks = profileTasks(requests, { model, prompt });
+          const s = await importChatBatch(tasks, {
+            settings,
+            store: st,
+            path: pathIn(io, batchImport),
+            onProgress,
+          });
+          const c = collectFromStore(tasks, st, model);
+          writeProfilesJsonl(file, k, c.entries);
+          if (k === 'item') freshItems = c.entries;
+          usage = {
+            promptTokens: usage.promptTokens + s.usage.promptTokens,
+            completionTokens: usage.completionTokens + s.usage.completionTokens,
+          };
+          cost = cost === undefined || s.costUsd === undefined ? undefined : cost + s.costUsd;
+          reports[k] = {
+            source: 'batch-import',
+            file,
+            requested: requests.length,
+            written: c.entries.length,
+            generated: s.imported,
+            failures: c.failed.length,
+            failedIds: c.failed.slice(0, 50),
+            noneAnswers: c.none,
+            missing: c.missing,
+            skipped: skippedList,
+            itemProfilesForPrompts: k === 'user' ? itemSource : undefined,
+          };
+          lines.push(
+            `${k} profiles: ${requests.length} requested — ${c.entries.length} written (${s.imported} imported now), ${c.failed.length} failed, ${c.missing} not answered yet, ${c.none} "None"`,
+          );
+          continue;
+        }
+        const result = await generateProfiles(requests, {
+          client: client as NonNullable<typeof client>,
+          settings,
+          store: st,
+          prompt,
+          onProgress,
+          manifestPath: join(outDir, `${k}_profiles.run.json`),
+        });
+        const entries: ProfileEntry[] = [];
+        let none = 0;
+        for (const p of result.profiles) {
+          if (isNone(p.summarization)) none++;
+          else entries.push({ id: p.id, profile: p.summarization, reasoning: p.reasoning });
+        }
+        writeProfilesJsonl(file, k, entries);
+        if (k === 'item') freshItems = entries;
+        const s = result.summary;
+        usage = {
+          promptTokens: usage.promptTokens + s.usage.promptTokens,
+          completionTokens: usage.completionTokens + s.usage.completionTokens,
+        };
+        cost = cost === undefined || s.costUsd === undefined ? undefined : cost + s.costUsd;
+        const fromStore = result.profiles.filter((p) => p.fromStore).length;
+        reports[k] = {
+          source: 'llm',
+          file,
+          requested: requests.length,
+          written: entries.length,
+          fromStore,
+          generated: result.profiles.length - fromStore,
+          failures: result.failures.length,
+          failedIds: result.failures.slice(0, 50).map((f) => f.id),
+          noneAnswers: none,
+          skipped: skippedList,
+          itemProfilesForPrompts: k === 'user' ? itemSource : undefined,
+          runManifest: join(outDir, `${k}_profiles.run.json`),
+        };
+        lines.push(
+          `${k} profiles: ${requests.length} requested — ${entries.length} written (${fromStore} from the store, ${result.profiles.length - fromStore} new), ` +
+            `${result.failures.length} failed, ${none} "None"; ${s.httpRequests} HTTP requests, ${s.usage.promptTokens}+${s.usage.completionTokens} tokens, ${formatUsd(s.costUsd, model)}` +
+            (skipped ? `; ${skipped} skipped (${skippedList[0]?.reason})` : ''),
+        );
+        if (result.failures.length) {
+          io.err(
+            `warning: ${result.failures.length} ${k} profile(s) failed (e.g. ${result.failures[0]?.id}: ${result.failures[0]?.error.message}); rerun to retry them\n`,
+          );
+        }
+      }
+      writeManifest(outDir, ds, { ...top, usage, costUsd: cost ?? null }, reports);
+      io.out(
+        `${lines.join('\n')}\nwrote ${kinds.map((k) => join(outDir, PROFILE_OUTPUT[k])).join(', ')} and ${PROFILES_MANIFEST} (store: ${storePath})\n`,
+      );
+      return 0;
+    } finally {
+      await store?.close();
+    }
+  },
+};

@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { PromaxError } from '@promax/core';
+import { canonicalDatasetName, type Dataset, readTextTable } from '@promax/data';
+import type { Domain } from '@promax/profiles';
+import { sha256 } from './cli-args.js';
+
+/** Original ids by dense id (the dataset's id map, or the dense ids themselves when it has none). */
+export function rawIds(ds: Dataset, which: 'user' | 'item'): string[] {
+  const ids = which === 'user' ? ds.userIds : ds.itemIds;
+  const n = which === 'user' ? ds.numUsers : ds.numItems;
+  return ids ?? Array.from({ length: n }, (_, k) => String(k));
+}
+
+/** original id → dense id. */
+export function indexOf(ids: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  ids.forEach((id, k) => {
+    m.set(id, k);
+  });
+  return m;
+}
+
+/** sha256 of the ordered id list: identifies the dense-id order embeddings must follow. */
+export const idsSha256 = (ids: readonly string[]): string => sha256(ids.join('\n'));
+
+/** The catalogue domain implied by a registered dataset name (prompt wording only). */
+export function defaultDomain(ds: Dataset): Domain {
+  switch (canonicalDatasetName(ds.name)) {
+    case 'dbbook':
+    case 'amazon-book':
+      return 'books';
+    case 'yelp':
+      return 'businesses';
+    case 'steam':
+      return 'games';
+    case 'ml100k':
+      return 'movies';
+    default:
+      return 'generic';
+  }
+}
+
+/** Item texts of a dataset: a title and the other columns as facts, by original item id. */
+export interface ItemTexts {
+  file: string;
+  /** Column the titles came from. */
+  titleColumn: string;
+  byId: Map<string, { title: string; facts: Record<string, string> }>;
+}
+
+const ITEM_TABLES = ['items.tsv', 'items.tsv.gz', 'item_texts.tsv', 'item_texts.tsv.gz'];
+
+/** Finds the dataset's item text table (`files.itemTexts`, else items.tsv(.gz) beside the splits). */
+export function itemTextFile(ds: Dataset): string | undefined {
+  if (ds.files.itemTexts) return ds.files.itemTexts;
+  return ITEM_TABLES.map((f) => join(ds.sourceDir, f)).find((p) => existsSync(p));
+}
+
+/**
+ * Reads item titles (and other columns as facts): a table with a header whose id column is
+ * `item`/`item_id`/`id` (else the first) and title column `title`/`name` (else the second), or
+ * MovieLens' headerless pipe-separated Latin-1 `u.item`. Undefined when the dataset has none.
+ */
+export function loadItemTexts(ds: Dataset): ItemTexts | undefined {
+  const file = itemTextFile(ds);
+  if (!file) return undefined;
+  const byId = new Map<string, { title: string; facts: Record<string, string> }>();
+  if (basename(file).startsWith('u.item')) {
+    let bytes = readFileSync(file);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+    for (const line of bytes.toString('latin1').split('\n')) {
+      const f = line.split('|');
+      if (f.length < 2 || !f[0]?.trim()) continue;
+      const title = (f[1] ?? '').trim();
+      byId.set(f[0].trim(), { title, facts: { title, release_date: (f[2] ?? '').trim() } });
+    }
+    return { file, titleColumn: 'title (field 2 of u.item)', byId };
+  }
+  const delimiter = /\.csv(\.gz)?$/i.test(file) ? ',' : '\t';
+  const table = readTextTable(file, { delimiter });
+  const pick = (names: string[], fallback: number): number => {
+    const i = table.header.findIndex((h) => names.includes(h.toLowerCase()));
+    return i >= 0 ? i : fallback;
+  };
+  const idCol = pick(['item', 'item_id', 'itemid', 'iid', 'id'], 0);
+  const titleCol = pick(['title', 'name', 'item_name'], idCol === 0 ? 1 : 0);
+  if (titleCol >= table.header.length) {
+    throw new PromaxError({
+      code: 'INVALID_FILE',
+      file,
+      message: `the item table has no title column (header: ${table.header.join(', ')})`,
+      fix: 'give the table a header with an id column (item) and a title column (title)',
+    });
+  }
+  for (const row of table.rows) {
+    const facts: Record<string, string> = {};
+    table.header.forEach((h, c) => {
+      if (c !== idCol && row[c] !== undefined && row[c] !== '') facts[h] = row[c] as string;
+    });
+    byId.set((row[idCol] as string).trim(), { title: (row[titleCol] as string).trim(), facts });
+  }
+  return { file, titleColumn: table.header[titleCol] as string, byId };
+}
