@@ -1,1 +1,39 @@
-export {};
+// Profile preprocessing (method.md §2).
+
+export type { TopEigen } from './linalg/symmetric-eigen.js';
+export { symmetricTopEigen } from './linalg/symmetric-eigen.js';
+export type { S2drLoss, S2drLossOptions } from './losses/s2dr-loss.js';
+export { s2drLoss } from './losses/s2dr-loss.js';
+export type { SdrForm, SdrInputs, SdrLoss, SdrLossOptions } from './losses/sdr-loss.js';
+// Loss graph builders (§4).
+export { sdrInputs, sdrLoss } from './losses/sdr-loss.js';
+export { uniqueIds } from './losses/unique-ids.js';
+export type {
+  PreprocessedProfiles,
+  PreprocessInfo,
+  PreprocessMode,
+  PreprocessProfilesInput,
+} from './preprocess/preprocess-profiles.js';
+export { preprocessProfiles } from './preprocess/preprocess-profiles.js';
+export type {
+  ApplyWhiteningOptions,
+  FitWhiteningOptions,
+  Whitening,
+  WhiteningTimings,
+} from './preprocess/whitening.js';
+export { applyWhitening, fitWhitening, l2NormalizeRows } from './preprocess/whitening.js';
+export type { PromaxPresetName, PromaxSettings, PromaxSettingsInput } from './settings.js';
+// Settings (§6 presets).
+export {
+  PROMAX_PRESETS,
+  preprocessSettingsSchema,
+  promaxPresetName,
+  promaxSettingsSchema,
+  resolvePromaxSettings,
+  s2drSettingsSchema,
+  sdrSettingsSchema,
+} from './settings.js';
+export { entropyWeight, teacherEntropy } from './teacher/entropy-weight.js';
+export type { SdrTeacher, SdrTeacherInfo, SdrTeacherOptions } from './teacher/sdr-teacher.js';
+// The SDR teacher (§3–4).
+export { buildSdrTeacher } from './teacher/sdr-teacher.js';
