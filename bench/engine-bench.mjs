@@ -1,23 +1,31 @@
-// Training-engine benchmark at Amazon-book shapes. Imports the BUILT packages (run `npx tsc -b`
-// first, or `pnpm bench:engine`). Prints one JSON object on stdout and writes it to
-// bench/results/engine.json. Medians over several runs after warm-up.
+// Training-engine benchmark at Amazon-book shapes (11,000 users, 9,332 items, the real train and
+// augmented graphs from the shared data directory when present, else random graphs of that size;
+// d = 32, batch 4,096). Imports the BUILT packages: run `npx tsc -b` first (`pnpm bench:engine`
+// does). Prints one JSON object on stdout and writes it to bench/results/engine.json; times are
+// medians over --runs runs after --warmup runs.
 //
-//   node bench/engine-bench.mjs [--runs 7] [--warmup 2] [--no-torch] [--only promax_step]
+//   node bench/engine-bench.mjs [--runs 7] [--warmup 2] [--no-torch]
+//                               [--only propagation,formulations,sdr,infonce,promax_step]
+//
+// With python3 + torch importable, it also times the PyTorch CPU peer of the ProMax step
+// (bench/peers/promax_step_torch.py) in the same run and cross-checks one step's loss and
+// gradients against PyTorch autograd in float64.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { inflateRawSync } from 'node:zlib';
 import { Rng } from '../packages/core/dist/index.js';
+import { loadSparseMatrix, resolveDataDir } from '../packages/data/dist/index.js';
 import {
   Adam,
-  GraphBuilder,
-  ParameterStore,
   adjacencyFeeds,
+  compileModel,
   compileTraining,
+  GraphBuilder,
   normalizedBipartiteAdjacency,
   ort,
+  ParameterStore,
   xavierUniform,
 } from '../packages/tensor/dist/index.js';
 
@@ -40,62 +48,6 @@ export const SHAPES = {
 };
 
 // ------------------------------------------------------------------ data
-
-/** Entries of a .zip archive (stored or deflated), by name. */
-function readZip(buf) {
-  let eocd = buf.length - 22;
-  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
-  if (eocd < 0) throw new Error('not a zip archive');
-  const count = buf.readUInt16LE(eocd + 10);
-  let p = buf.readUInt32LE(eocd + 16);
-  const out = new Map();
-  for (let i = 0; i < count; i++) {
-    const method = buf.readUInt16LE(p + 10);
-    const csize = buf.readUInt32LE(p + 20);
-    const nameLen = buf.readUInt16LE(p + 28);
-    const extraLen = buf.readUInt16LE(p + 30);
-    const commentLen = buf.readUInt16LE(p + 32);
-    const local = buf.readUInt32LE(p + 42);
-    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
-    const lNameLen = buf.readUInt16LE(local + 26);
-    const lExtraLen = buf.readUInt16LE(local + 28);
-    const start = local + 30 + lNameLen + lExtraLen;
-    const raw = buf.subarray(start, start + csize);
-    out.set(name, method === 0 ? Buffer.from(raw) : inflateRawSync(raw));
-    p += 46 + nameLen + extraLen + commentLen;
-  }
-  return out;
-}
-
-/** A little-endian, C-order .npy array. */
-function readNpy(buf) {
-  const headerLen = buf[6] === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const off = buf[6] === 1 ? 10 : 12;
-  const header = buf.toString('latin1', off, off + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
-  const shape = /'shape':\s*\(([^)]*)\)/
-    .exec(header)[1]
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
-  const body = buf.subarray(off + headerLen);
-  const copy = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
-  const types = { '<i4': Int32Array, '<i8': BigInt64Array, '<f4': Float32Array, '<f8': Float64Array };
-  if (descr.startsWith('|S')) return { shape, data: body.toString('latin1').replace(/\0+$/, '') };
-  const T = types[descr];
-  if (!T) throw new Error(`unsupported npy dtype ${descr}`);
-  return { shape, data: new T(copy) };
-}
-
-/** scipy.sparse.save_npz CSR matrix → CsrMatrix. */
-export function loadCsrNpz(path) {
-  const files = readZip(readFileSync(path));
-  const get = (k) => readNpy(files.get(`${k}.npy`));
-  const shape = Array.from(get('shape').data, Number);
-  const toI32 = (a) => (a instanceof Int32Array ? a : Int32Array.from(a, Number));
-  return { rows: shape[0], cols: shape[1], indptr: toI32(get('indptr').data), indices: toI32(get('indices').data) };
-}
 
 /** A random CSR matrix with `nnz` distinct entries (fallback when the real data is absent). */
 function randomCsr(rows, cols, nnz, rng) {
@@ -121,8 +73,7 @@ function randomCsr(rows, cols, nnz, rng) {
 }
 
 function dataDir() {
-  if (process.env.PROMAX_DATA_DIR) return resolve(process.env.PROMAX_DATA_DIR);
-  return resolve(root, '..', 'shared', 'data');
+  return resolveDataDir() ?? resolve(root, '..', 'shared', 'data');
 }
 
 export function loadGraphs(rng) {
@@ -130,10 +81,18 @@ export function loadGraphs(rng) {
   const trn = join(dir, 'trn_mat.npz');
   const aug = join(dir, 'aug_trn_mat.npz');
   if (existsSync(trn) && existsSync(aug)) {
-    return { source: `${dir}/{trn_mat,aug_trn_mat}.npz`, train: loadCsrNpz(trn), augmented: loadCsrNpz(aug) };
+    return {
+      source: `${dir}/{trn_mat,aug_trn_mat}.npz`,
+      train: loadSparseMatrix(trn),
+      augmented: loadSparseMatrix(aug),
+    };
   }
   const train = randomCsr(SHAPES.users, SHAPES.items, SHAPES.trainEdges, rng);
-  return { source: 'synthetic (random graphs of Amazon-book size)', train, augmented: randomCsr(SHAPES.users, SHAPES.items, SHAPES.augEdges, rng) };
+  return {
+    source: 'synthetic (random graphs of Amazon-book size)',
+    train,
+    augmented: randomCsr(SHAPES.users, SHAPES.items, SHAPES.augEdges, rng),
+  };
 }
 
 /** B (user, positive, negative) triples: uniform train interactions, uniform negatives not in the row. */
@@ -181,12 +140,12 @@ function lightgcn(g, x0, adj, layers) {
 }
 
 /** 1. Three-layer LightGCN propagation, loss Σ Z ⊙ G for a fixed G (forward + backward). */
-export function buildPropagation() {
+export function buildPropagation(form = 'factored') {
   const { users, items, dim, layers } = SHAPES;
   const n = users + items;
   const g = new GraphBuilder();
   const e = g.param('emb', [n, dim]);
-  const adj = g.adjacency('A', { rows: n, form: 'factored', symmetric: true });
+  const adj = g.adjacency('A', { rows: n, form, symmetric: true });
   const z = lightgcn(g, e, adj, layers);
   const loss = g.reduceSum(g.mul(z, g.input('G', 'float32', [n, dim])));
   return { g, loss };
@@ -252,7 +211,10 @@ export function buildPromaxStep(options = {}) {
   // S2DR: original ↔ augmented views.
   const lu = g.infoNce(zuB, g.gather(zu2, ub), tau);
   const li = g.infoNce(g.gather(zi, ib), g.gather(zi2, ib), tau);
-  const lui = g.mul(g.add(g.infoNce(u, g.gather(zi2, pos), tau), g.infoNce(g.gather(zu2, users), g.gather(zi, pos), tau)), 0.5);
+  const lui = g.mul(
+    g.add(g.infoNce(u, g.gather(zi2, pos), tau), g.infoNce(g.gather(zu2, users), g.gather(zi, pos), tau)),
+    0.5,
+  );
   const s2dr = g.mul(g.addN([lu, li, lui]), lambdaS2dr);
 
   const loss = g.addN([bpr, reg, sdr, s2dr]);
@@ -268,14 +230,205 @@ export function promaxFeeds(graphs, batch, profiles) {
     neg: batch.neg,
     batch_users: batch.uniqueUsers,
     batch_items: batch.uniqueItems,
-    profile_users: { data: gatherRows(profiles.users, batch.uniqueUsers, SHAPES.dim), dims: [batch.uniqueUsers.length, SHAPES.dim] },
+    profile_users: {
+      data: gatherRows(profiles.users, batch.uniqueUsers, SHAPES.dim),
+      dims: [batch.uniqueUsers.length, SHAPES.dim],
+    },
     profile_items: profiles.items,
   };
 }
 
 function gatherRows(m, rows, d) {
   const out = new Float32Array(rows.length * d);
-  rows.forEach((r, k) => out.set(m.subarray(r * d, r * d + d), k * d));
+  rows.forEach((r, k) => {
+    out.set(m.subarray(r * d, r * d + d), k * d);
+  });
+  return out;
+}
+
+// ------------------------------------------------------------------ sparse formulations
+
+/**
+ * Forward-only 3-layer propagation Y = Σ_l Â^l X written directly as ONNX graphs in the
+ * formulations that were compared; the winner is what `propagate` lowers to.
+ */
+async function sparseFormulations(adjData, runs, warmup, rng) {
+  const { dim: d, layers } = SHAPES;
+  const n = adjData.rows;
+  const src = adjData.src;
+  const dst = adjData.dst;
+  const e = src.length;
+  const scale = adjData.left;
+  const w = Float32Array.from(src, (s, k) => scale[Number(s)] * scale[Number(dst[k])]);
+  const x = randomMatrix(n, d, rng);
+  const int = (v) => ({ type: 'int', value: v });
+  const add = { reduction: { type: 'string', value: 'add' } };
+  const zeros = { name: 'zeros', dtype: 'float32', dims: [n, d], data: new Float32Array(n * d) };
+  const ax1 = { name: 'ax1', dtype: 'int64', dims: [1], data: BigInt64Array.of(1n) };
+  const t = (data, dims) =>
+    new ort.Tensor(
+      data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'int64',
+      data,
+      dims,
+    );
+  const time = async (name, layer, inputs, feeds, inits = []) => {
+    const nodes = [];
+    let cur = 'x';
+    const outs = [];
+    for (let l = 0; l < layers; l++) {
+      const ns = layer(cur, `l${l}_`);
+      nodes.push(...ns);
+      cur = ns[ns.length - 1].outputs[0];
+      outs.push(cur);
+    }
+    nodes.push({ op: 'Sum', inputs: outs, outputs: ['y'] });
+    const graph = await compileModel({
+      graph: {
+        name,
+        inputs: [{ name: 'x', dtype: 'float32', shape: [n, d] }, ...inputs],
+        outputs: [{ name: 'y', dtype: 'float32' }],
+        initializers: [zeros, ax1, ...inits],
+        nodes,
+      },
+    });
+    const all = { x: t(x, [n, d]), ...feeds };
+    const r = await timeIt(() => graph.run(all), runs, warmup);
+    await graph.release();
+    return round(r.median, 1);
+  };
+  const i64 = (name) => ({ name, dtype: 'int64' });
+  const f32 = (name) => ({ name, dtype: 'float32' });
+  const dst2 = t(dst, [e, 1]);
+  const out = {};
+  out.factored_gather_scatternd = await time(
+    'factored',
+    (x0, p) => [
+      { op: 'Mul', inputs: [x0, 'scale'], outputs: [`${p}xs`] },
+      { op: 'Gather', inputs: [`${p}xs`, 'src'], outputs: [`${p}g`], attributes: { axis: int(0) } },
+      { op: 'ScatterND', inputs: ['zeros', 'dst', `${p}g`], outputs: [`${p}s`], attributes: add },
+      { op: 'Mul', inputs: [`${p}s`, 'scale'], outputs: [`${p}y`] },
+    ],
+    [i64('src'), i64('dst'), f32('scale')],
+    { src: t(src, [e]), dst: dst2, scale: t(scale, [n, 1]) },
+  );
+  out.weighted_gather_mul_scatternd = await time(
+    'weighted',
+    (x0, p) => [
+      { op: 'Gather', inputs: [x0, 'src'], outputs: [`${p}g`], attributes: { axis: int(0) } },
+      { op: 'Mul', inputs: [`${p}g`, 'w'], outputs: [`${p}m`] },
+      { op: 'ScatterND', inputs: ['zeros', 'dst', `${p}m`], outputs: [`${p}y`], attributes: add },
+    ],
+    [i64('src'), i64('dst'), f32('w')],
+    { src: t(src, [e]), dst: dst2, w: t(w, [e, 1]) },
+  );
+  const dstWide = new BigInt64Array(e * d);
+  for (let k = 0; k < e; k++) dstWide.fill(dst[k], k * d, k * d + d);
+  out.scatter_elements_add = await time(
+    'scatter-elements',
+    (x0, p) => [
+      { op: 'Gather', inputs: [x0, 'src'], outputs: [`${p}g`], attributes: { axis: int(0) } },
+      { op: 'Mul', inputs: [`${p}g`, 'w'], outputs: [`${p}m`] },
+      {
+        op: 'ScatterElements',
+        inputs: ['zeros', 'dstw', `${p}m`],
+        outputs: [`${p}y`],
+        attributes: { axis: int(0), ...add },
+      },
+    ],
+    [i64('src'), i64('dstw'), f32('w')],
+    { src: t(src, [e]), dstw: t(dstWide, [e, d]), w: t(w, [e, 1]) },
+  );
+  // Segment sums as differences of a running sum over dst-sorted edges (float32 cancellation risk).
+  const ptr = new BigInt64Array(n + 1);
+  for (let k = 0, node = 0; node <= n; node++) {
+    while (k < e && Number(dst[k]) < node) k++;
+    ptr[node] = BigInt(k);
+  }
+  out.cumsum_segment_sum = await time(
+    'cumsum',
+    (x0, p) => [
+      { op: 'Gather', inputs: [x0, 'src'], outputs: [`${p}g`], attributes: { axis: int(0) } },
+      { op: 'Mul', inputs: [`${p}g`, 'w'], outputs: [`${p}m`] },
+      { op: 'Concat', inputs: ['zrow', `${p}m`], outputs: [`${p}c`], attributes: { axis: int(0) } },
+      { op: 'CumSum', inputs: [`${p}c`, 'ax0'], outputs: [`${p}cs`] },
+      { op: 'Gather', inputs: [`${p}cs`, 'ends'], outputs: [`${p}e`], attributes: { axis: int(0) } },
+      { op: 'Gather', inputs: [`${p}cs`, 'starts'], outputs: [`${p}b`], attributes: { axis: int(0) } },
+      { op: 'Sub', inputs: [`${p}e`, `${p}b`], outputs: [`${p}y`] },
+    ],
+    [i64('src'), f32('w'), i64('ends'), i64('starts')],
+    { src: t(src, [e]), w: t(w, [e, 1]), ends: t(ptr.slice(1), [n]), starts: t(ptr.slice(0, n), [n]) },
+    [
+      { name: 'zrow', dtype: 'float32', dims: [1, d], data: new Float32Array(d) },
+      { name: 'ax0', dtype: 'int64', dims: [], data: BigInt64Array.of(0n) },
+    ],
+  );
+  // Padded ELL: destinations bucketed by in-degree (powers of two), Gather [n_b, w_b, d], weighted ReduceSum.
+  const indeg = new Int32Array(n);
+  for (const v of dst) indeg[Number(v)]++;
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) start[i + 1] = start[i] + indeg[i];
+  const buckets = new Map();
+  for (let i = 0; i < n; i++) {
+    const b = 2 ** Math.ceil(Math.log2(Math.max(indeg[i], 1)));
+    if (!buckets.has(b)) buckets.set(b, []);
+    buckets.get(b).push(i);
+  }
+  const widths = [...buckets.keys()].sort((a, b) => a - b);
+  const ellFeeds = {};
+  const ellInputs = [];
+  const order = [];
+  let padded = 0;
+  for (const k of widths) {
+    const members = buckets.get(k);
+    const idx = new BigInt64Array(members.length * k).fill(BigInt(n));
+    const ww = new Float32Array(members.length * k);
+    members.forEach((node, r) => {
+      for (let j = 0; j < indeg[node]; j++) {
+        idx[r * k + j] = src[start[node] + j];
+        ww[r * k + j] = w[start[node] + j];
+      }
+      order.push(node);
+    });
+    padded += members.length * k;
+    ellFeeds[`i${k}`] = t(idx, [members.length, k]);
+    ellFeeds[`w${k}`] = t(ww, [members.length, k, 1]);
+    ellInputs.push(i64(`i${k}`), f32(`w${k}`));
+  }
+  const inv = new BigInt64Array(n);
+  order.forEach((node, pos) => {
+    inv[node] = BigInt(pos);
+  });
+  ellFeeds.inv = t(inv, [n]);
+  ellInputs.push(i64('inv'));
+  out.padded_ell_buckets = await time(
+    'ell',
+    (x0, p) => {
+      const ns = [{ op: 'Concat', inputs: [x0, 'zrow'], outputs: [`${p}xp`], attributes: { axis: int(0) } }];
+      const parts = [];
+      for (const k of widths) {
+        ns.push(
+          { op: 'Gather', inputs: [`${p}xp`, `i${k}`], outputs: [`${p}g${k}`], attributes: { axis: int(0) } },
+          { op: 'Mul', inputs: [`${p}g${k}`, `w${k}`], outputs: [`${p}m${k}`] },
+          {
+            op: 'ReduceSum',
+            inputs: [`${p}m${k}`, 'ax1'],
+            outputs: [`${p}r${k}`],
+            attributes: { keepdims: int(0) },
+          },
+        );
+        parts.push(`${p}r${k}`);
+      }
+      ns.push(
+        { op: 'Concat', inputs: parts, outputs: [`${p}cat`], attributes: { axis: int(0) } },
+        { op: 'Gather', inputs: [`${p}cat`, 'inv'], outputs: [`${p}y`], attributes: { axis: int(0) } },
+      );
+      return ns;
+    },
+    ellInputs,
+    ellFeeds,
+    [{ name: 'zrow', dtype: 'float32', dims: [1, d], data: new Float32Array(d) }],
+  );
+  out.padded_ell_fill = round(padded / e, 2);
   return out;
 }
 
@@ -313,14 +466,71 @@ function parseArgs(argv) {
   return out;
 }
 
+function torchAvailable() {
+  return spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * One step's loss and gradients recomputed in float64 by PyTorch autograd from the same
+ * parameters, batch and profiles (a check of the whole ProMax graph at full size).
+ */
+async function crossCheckWithTorch(graphs, batch, profiles, epsilon, rng) {
+  const { g, loss, outputs } = buildPromaxStep({ epsilon });
+  const program = await compileTraining({ graph: g, loss, outputs });
+  const store = new ParameterStore().initialize(g, new Rng(3));
+  for (const n of ['user_emb', 'item_emb']) {
+    const a = store.get(n);
+    for (let i = 0; i < a.length; i++) a[i] = 0.3 * rng.nextNormal();
+  }
+  const r = await program.run(promaxFeeds(graphs, batch, profiles), store);
+  const dir = mkdtempSync(join(os.tmpdir(), 'promax-engine-check-'));
+  try {
+    const w = (name, a) =>
+      writeFileSync(join(dir, `${name}.bin`), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+    w('user_emb', store.get('user_emb'));
+    w('item_emb', store.get('item_emb'));
+    w('users', batch.users);
+    w('pos', batch.pos);
+    w('neg', batch.neg);
+    w('ub', batch.uniqueUsers);
+    w('ib', batch.uniqueItems);
+    w('prof_users', gatherRows(profiles.users, batch.uniqueUsers, SHAPES.dim));
+    w('prof_items', profiles.items);
+    w('grad_user_emb', r.grads.get('user_emb'));
+    w('grad_item_emb', r.grads.get('item_emb'));
+    w('epsilon', Float64Array.of(epsilon));
+    const ours = {
+      loss: r.loss,
+      ...Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.data[0]])),
+    };
+    writeFileSync(join(dir, 'engine.json'), JSON.stringify(ours));
+    const script = join(here, 'peers', 'promax_step_torch.py');
+    const p = spawnSync('python3', [script, '--check', dir, '--data', join(dataDir(), 'amazon_book')], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    if (p.status !== 0) return { error: p.stderr.slice(-2000) };
+    const out = JSON.parse(p.stdout.trim().split('\n').pop());
+    return Object.fromEntries(
+      Object.entries(out).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toPrecision(3)) : v]),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function runTorchPeer(runs, warmup) {
   const script = join(here, 'peers', 'promax_step_torch.py');
   const probe = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   if (probe.status !== 0) return { error: 'torch is not importable by python3' };
-  const r = spawnSync('python3', [script, '--runs', String(runs), '--warmup', String(warmup), '--data', join(dataDir(), 'amazon_book')], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    'python3',
+    [script, '--runs', String(runs), '--warmup', String(warmup), '--data', join(dataDir(), 'amazon_book')],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    },
+  );
   if (r.status !== 0) return { error: `torch peer failed: ${r.stderr.slice(-2000)}` };
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -333,8 +543,18 @@ async function main() {
   graphs.adjAug = normalizedBipartiteAdjacency(graphs.augmented);
   const engine = {};
   const result = {
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, onnxruntime: ort.env.versions?.common ?? 'onnxruntime-node' },
-    shapes: { ...SHAPES, nodes: SHAPES.users + SHAPES.items, directedEdges: graphs.adj.src.length, directedEdgesAug: graphs.adjAug.src.length },
+    machine: {
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      node: process.version,
+      onnxruntime: ort.env.versions?.common ?? 'onnxruntime-node',
+    },
+    shapes: {
+      ...SHAPES,
+      nodes: SHAPES.users + SHAPES.items,
+      directedEdges: graphs.adj.src.length,
+      directedEdgesAug: graphs.adjAug.src.length,
+    },
     data: graphs.source,
     runs: args.runs,
     warmup: args.warmup,
@@ -350,6 +570,21 @@ async function main() {
     const t = await timeIt(() => program.run(feeds, store), args.runs, args.warmup);
     result.propagation_ms = round(t.median);
     result.propagation_runs = t.runs;
+  }
+  if (want('formulations')) {
+    result.propagation_forward_3_layers_ms = await sparseFormulations(
+      graphs.adj,
+      args.runs,
+      args.warmup,
+      rng,
+    );
+    const { g, loss } = buildPropagation('weighted');
+    const program = await compileTraining({ graph: g, loss }, engine);
+    const store = new ParameterStore().initialize(g, rng);
+    const weighted = normalizedBipartiteAdjacency(graphs.train, { form: 'weighted' });
+    const feeds = { ...adjacencyFeeds('A', weighted), G: randomMatrix(users + items, dim, rng) };
+    const t = await timeIt(() => program.run(feeds, store), args.runs, args.warmup);
+    result.propagation_weighted_form_ms = round(t.median);
   }
   if (want('sdr')) {
     const { g, loss } = buildSdr();
@@ -401,6 +636,61 @@ async function main() {
     };
     const ta = await timeIt(() => adam.step(store, last.grads), args.runs, 1);
     result.adam_update_ms = round(ta.median, 2);
+    // Sparse row updates: an MF-style gradient touching only the batch's rows.
+    const mfGrads = new Map([
+      ['user_emb', new Float32Array(users * dim)],
+      ['item_emb', new Float32Array(items * dim)],
+    ]);
+    const b0 = batches[0];
+    for (const u of b0.uniqueUsers) mfGrads.get('user_emb').fill(1e-3, u * dim, u * dim + dim);
+    for (const i of b0.uniqueItems) mfGrads.get('item_emb').fill(1e-3, i * dim, i * dim + dim);
+    const lazy = new Adam({ lr: 1e-3, lazyRows: true });
+    result.adam_mf_batch_dense_ms = round(
+      (await timeIt(() => adam.step(store, mfGrads), args.runs, 1)).median,
+      2,
+    );
+    result.adam_mf_batch_lazy_rows_ms = round(
+      (await timeIt(() => lazy.step(store, mfGrads), args.runs, 1)).median,
+      2,
+    );
+    // The literal §4 SDR, −Σ p log(q + 1e-8) with q formed explicitly (the default above uses the
+    // exact log-softmax identity, which differs only by ε-sized terms).
+    {
+      const eps = buildPromaxStep({ epsilon: 1e-8 });
+      const programEps = await compileTraining(
+        { graph: eps.g, loss: eps.loss, outputs: eps.outputs },
+        engine,
+      );
+      const storeEps = new ParameterStore().initialize(eps.g, new Rng(2025), xavierUniform());
+      const adamEps = new Adam({ lr: 1e-3 });
+      let j = 0;
+      const te = await timeIt(
+        async () => {
+          const r = await programEps.run(feedsList[j++ % feedsList.length], storeEps);
+          adamEps.step(storeEps, r.grads);
+        },
+        args.runs,
+        args.warmup,
+      );
+      result.promax_step_literal_eps_ms = round(te.median);
+    }
+    result.notes = {
+      propagation:
+        'factored form: Mul(x, D^-1/2) -> Gather(src) -> ScatterND(add) -> Mul(D^-1/2); backward = same op (symmetric)',
+      sdr: 'softCrossEntropy via (Σp)·logsumexp(S) − rowDot(ẑu/τ, p·ẑi); no [U,N] elementwise pass besides exp',
+      torch:
+        'bench/peers/promax_step_torch.py: torch.sparse.mm, softmax + log(q + 1e-8), F.cross_entropy InfoNCE, torch.optim.Adam',
+    };
+    if (args.torch && torchAvailable() && graphs.source.endsWith('.npz')) {
+      result.torch_crosscheck = await crossCheckWithTorch(graphs, batches[0], profiles, 0, rng);
+      result.torch_crosscheck_literal_eps = await crossCheckWithTorch(
+        graphs,
+        batches[0],
+        profiles,
+        1e-8,
+        rng,
+      );
+    }
     if (args.torch) {
       const torch = runTorchPeer(args.runs, args.warmup);
       if (torch.error) result.torch_error = torch.error;
@@ -418,7 +708,7 @@ async function main() {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((e) => {
     process.stderr.write(`${e.stack ?? e}\n`);
     process.exit(1);

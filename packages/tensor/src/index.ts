@@ -1,7 +1,41 @@
-export { encodeModel, OnnxDataType } from './onnx/model-proto.js';
+// Public surface of @promax/tensor: graph building (GraphBuilder), differentiation and compilation
+// (compileTraining / compileInference), parameters and optimisers, sparse-graph helpers, and the
+// raw ONNX encoder and sessions. Test helpers live in '@promax/tensor/test'.
+export { gradients } from './autodiff/gradients.js';
+export type { FeedData, FeedMap, FeedValue } from './compile/feeds.js';
+export type { LoweredInput, LoweredModel } from './compile/lower.js';
+export { lowerGraph } from './compile/lower.js';
+export { optimizeGraph } from './compile/optimize.js';
+export type { CompileOptions, InferenceSpec, TrainingResult, TrainingSpec } from './compile/program.js';
+export {
+  compileInference,
+  compileTraining,
+  defaultGraphCache,
+  InferenceProgram,
+  TrainingProgram,
+} from './compile/program.js';
+export type { Adjacency, AdjacencyOptions, MatMulOptions, TensorLike } from './graph/builder.js';
+export { GraphBuilder } from './graph/builder.js';
+export type { Dim, Shape } from './graph/dims.js';
+export { formatShape } from './graph/dims.js';
+export type {
+  Attrs,
+  AttrValue,
+  ConstantData,
+  DType,
+  GradContext,
+  GraphNode,
+  LowerContext,
+  OpDef,
+  OutputSpec,
+  ValueHints,
+} from './graph/ir.js';
+export { SymbolicTensor } from './graph/ir.js';
+export type { AdjacencyData, BipartiteAdjacencyOptions } from './graph-data/adjacency.js';
+export { adjacencyFeeds, normalizedBipartiteAdjacency } from './graph-data/adjacency.js';
 export type {
   AttributeValue,
-  Dim,
+  Dim as OnnxDim,
   GraphDef,
   ModelDef,
   NodeDef,
@@ -9,14 +43,21 @@ export type {
   TensorInit,
   ValueInfo,
 } from './onnx/model-proto.js';
+export { encodeModel, OnnxDataType } from './onnx/model-proto.js';
 export { ProtoWriter } from './onnx/protobuf.js';
+export type { EngineOptions, Feeds, OrtTensor } from './session.js';
 export {
   CompiledGraph,
-  GraphCache,
   compileModel,
+  compileModelBytes,
   float32Tensor,
+  GraphCache,
   int32Tensor,
   int64Tensor,
   ort,
 } from './session.js';
-export type { EngineOptions, Feeds, OrtTensor } from './session.js';
+export type { Initializer } from './train/init.js';
+export { constantInit, fans, normalInit, uniformInit, xavierNormal, xavierUniform } from './train/init.js';
+export type { AdamOptions, Gradients, Optimizer, SgdOptions } from './train/optimizers.js';
+export { Adam, adamKernel, Sgd } from './train/optimizers.js';
+export { ParameterStore } from './train/parameter-store.js';

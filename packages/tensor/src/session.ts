@@ -22,12 +22,18 @@ export class CompiledGraph {
     readonly bytes: Uint8Array,
   ) {}
 
-  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>> {
+  /**
+   * Runs the graph. `fetches` lists the outputs wanted, or maps output names to pre-allocated
+   * tensors that onnxruntime writes into (null: let it allocate).
+   */
+  async run(
+    feeds: Feeds,
+    fetches?: readonly string[] | Readonly<Record<string, ort.Tensor | null>>,
+  ): Promise<Record<string, ort.Tensor>> {
     try {
-      return (await (fetches ? this.session.run(feeds, fetches as string[]) : this.session.run(feeds))) as Record<
-        string,
-        ort.Tensor
-      >;
+      return (await (fetches
+        ? this.session.run(feeds, fetches as ort.InferenceSession.FetchesType)
+        : this.session.run(feeds))) as Record<string, ort.Tensor>;
     } catch (cause) {
       throw new PromaxError({
         code: 'ENGINE_ERROR',
@@ -55,15 +61,23 @@ function sessionOptions(opts: EngineOptions): ort.InferenceSession.SessionOption
 
 /** Builds an onnxruntime session from a model definition. */
 export async function compileModel(model: ModelDef, opts: EngineOptions = {}): Promise<CompiledGraph> {
-  const bytes = encodeModel(model);
+  return compileModelBytes(encodeModel(model), model.graph.name, opts);
+}
+
+/** Builds an onnxruntime session from encoded ONNX bytes. */
+export async function compileModelBytes(
+  bytes: Uint8Array,
+  name: string,
+  opts: EngineOptions = {},
+): Promise<CompiledGraph> {
   try {
     const session = await ort.InferenceSession.create(bytes, sessionOptions(opts));
     return new CompiledGraph(session, bytes);
   } catch (cause) {
     throw new PromaxError({
       code: 'ENGINE_ERROR',
-      message: `onnxruntime rejected graph '${model.graph.name}': ${(cause as Error).message}`,
-      fix: 'this is a bug in the graph builder; please report it with the message',
+      message: `onnxruntime rejected graph '${name}': ${(cause as Error).message}`,
+      fix: 'check that the listed execution providers are installed (their libraries load); otherwise this is a bug in the graph builder, please report it with the message',
       cause,
     });
   }
