@@ -1,1 +1,3 @@
-export {};
+export { createLightGcn, LightGcnModel, lightGcnDefinition } from './lightgcn-model.js';
+export type { LightGcnSettings, LightGcnSettingsInput } from './settings.js';
+export { lightGcnSettingsSchema } from './settings.js';

@@ -17,3 +17,24 @@ export { noProgress } from './progress.js';
 export type { ProgressEvent, ProgressHandler } from './progress.js';
 export { shapeSize } from './ndarray.js';
 export type { AnyTypedArray, DType, Matrix, NdArray, TypedArrayFor } from './ndarray.js';
+export type {
+  AuxiliaryLossOptions,
+  BatchTensors,
+  EncodeOptions,
+  EncodeResult,
+  GraphNormalization,
+  ModelCapabilities,
+  ModelDims,
+  ParameterInitializer,
+  ParameterRole,
+  ParameterSpec,
+  RecommenderModelDefinition,
+  RecommenderModelSpecificationVersion,
+  RecommenderModelV1,
+  StochasticGraphSpec,
+  StochasticInputSpec,
+  StochasticSchedule,
+  StochasticTensorSpec,
+  StochasticValues,
+} from './model-spec.js';
+export { assertParameterSpecs, assertRecommenderModelV1, parseModelSettings } from './model-spec.js';

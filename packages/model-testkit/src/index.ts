@@ -1,1 +1,12 @@
-export {};
+export type { DescribeRecommenderModelOptions, OverfitOptions } from './describe-recommender-model.js';
+export { describeRecommenderModel } from './describe-recommender-model.js';
+export type { Triples, TwoViewEncoding } from './harness.js';
+export { ModelHarness, trainRecallAtK } from './harness.js';
+export type { MockModelCall, MockModelOptions, MockRecommenderModel } from './mock-model.js';
+export { createMockRecommenderModel } from './mock-model.js';
+export { decodeNpyFloat32, encodeNpyFloat32 } from './npy.js';
+export type { PropagationReferenceOptions } from './reference.js';
+export { normalizedAdjacencyF64, propagateReference } from './reference.js';
+export type { TinyDataset, TinyDatasetOptions } from './tiny-data.js';
+export { tinyDataset } from './tiny-data.js';
+export type { RecommenderModel } from './types.js';

@@ -12,6 +12,16 @@ export {
 } from './config-validation.js';
 export type { CollectEnvironmentOptions, EnvironmentInfo } from './environment.js';
 export { collectEnvironment } from './environment.js';
+export type {
+  BatchIndices,
+  ExtraLossContext,
+  ExtraLossHook,
+  GraphView,
+  ModelTrainableData,
+  ModelTrainableOptions,
+  RecommenderModel,
+} from './model-trainable.js';
+export { createModelTrainable, MODEL_TRAINABLE_INPUTS, ModelTrainable } from './model-trainable.js';
 export type { RunSeedsOptions, SeedsResult } from './multi-seed.js';
 export { aggregateMetrics, formatMeanStd, numericLeaves, runSeeds } from './multi-seed.js';
 export type { TripleSamplerOptions } from './negative-sampler.js';
@@ -26,3 +36,5 @@ export type { StateDict, TensorState, Trainable, TripleBatch } from './trainable
 export { assertStateDict, cloneState } from './trainable.js';
 export type { TrainerConfig, TrainerConfigInput } from './trainer-config.js';
 export { parseConfig, trainerConfigSchema } from './trainer-config.js';
+export type { PreparedPromax, PreparePromaxOptions, PromaxComponents } from './promax.js';
+export { preparePromax } from './promax.js';

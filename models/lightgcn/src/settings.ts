@@ -1,0 +1,19 @@
+import * as z from 'zod';
+
+/** LightGCN settings; defaults are the reference configuration (method.md §6). Unknown keys are errors. */
+export const lightGcnSettingsSchema = z.strictObject({
+  /** Embedding size d of the user and item tables (32 in the reference). */
+  embeddingSize: z.number().int().positive().default(32),
+  /** Propagation layers L (3 in the reference). */
+  layers: z.number().int().positive().default(3),
+  /**
+   * How the layer outputs combine into the final representation: 'sum' = Σ_{l=1..L} E^(l), layer 0
+   * excluded (the released ProMax code, the default); 'mean' = mean over E^(0..L) (the LightGCN paper).
+   */
+  layerCombination: z.enum(['sum', 'mean']).default('sum'),
+});
+
+/** Resolved LightGCN settings. */
+export type LightGcnSettings = z.output<typeof lightGcnSettingsSchema>;
+/** LightGCN settings as written by a user (every field optional). */
+export type LightGcnSettingsInput = z.input<typeof lightGcnSettingsSchema>;

@@ -1,0 +1,31 @@
+import * as z from 'zod';
+
+/**
+ * SGL-ED settings; defaults follow the SGL paper / SELFRec (edge dropout ρ 0.1, λ_ssl 0.1,
+ * τ 0.2, 3 layers) with the reference LightGCN encoder (d 32, Σ of layers 1..L). Unknown keys
+ * are errors.
+ */
+export const sglSettingsSchema = z.strictObject({
+  /** Embedding size d of the user and item tables (32). */
+  embeddingSize: z.number().int().positive().default(32),
+  /** Propagation layers L of the LightGCN encoder (3). */
+  layers: z.number().int().positive().default(3),
+  /**
+   * Layer combination of the encoder: 'sum' = Σ_{l=1..L} E^(l) (default, as the reference
+   * LightGCN), 'mean' = mean over E^(0..L) (the SGL paper).
+   */
+  layerCombination: z.enum(['sum', 'mean']).default('sum'),
+  /** ρ, probability of dropping each train interaction from a view (0.1). */
+  dropRate: z.number().min(0).lt(1).default(0.1),
+  /** λ_ssl, weight of the contrastive term between the two dropped-edge views (0.1). */
+  lambdaSsl: z.number().nonnegative().default(0.1),
+  /** τ, InfoNCE temperature (0.2). */
+  temperature: z.number().positive().default(0.2),
+  /** When the two views are redrawn: every 'epoch' (the SGL paper, default) or every 'step'. */
+  resample: z.enum(['epoch', 'step']).default('epoch'),
+});
+
+/** Resolved SGL settings. */
+export type SglSettings = z.output<typeof sglSettingsSchema>;
+/** SGL settings as written by a user (every field optional). */
+export type SglSettingsInput = z.input<typeof sglSettingsSchema>;

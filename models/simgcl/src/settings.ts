@@ -1,0 +1,28 @@
+import * as z from 'zod';
+
+/**
+ * SimGCL settings; defaults follow the SimGCL paper / SELFRec (λ 0.5, ε 0.1, τ 0.2, 3 layers) and
+ * the reference LightGCN encoder (d 32, Σ of layers 1..L). Unknown keys are errors.
+ */
+export const simGclSettingsSchema = z.strictObject({
+  /** Embedding size d of the user and item tables (32). */
+  embeddingSize: z.number().int().positive().default(32),
+  /** Propagation layers L of the LightGCN encoder (3). */
+  layers: z.number().int().positive().default(3),
+  /**
+   * Layer combination of the encoder: 'sum' = Σ_{l=1..L} E^(l) (default; the SimGCL paper also
+   * skips layer 0, with a mean, which only rescales), 'mean' = mean over E^(0..L).
+   */
+  layerCombination: z.enum(['sum', 'mean']).default('sum'),
+  /** λ_cl, weight of the contrastive term between the two perturbed views (0.5). */
+  lambdaCl: z.number().nonnegative().default(0.5),
+  /** τ, InfoNCE temperature (0.2). */
+  temperature: z.number().positive().default(0.2),
+  /** ε, magnitude of the per-layer noise ε·sign(e)⊙normalize(U(0,1)) (0.1). */
+  eps: z.number().nonnegative().default(0.1),
+});
+
+/** Resolved SimGCL settings. */
+export type SimGclSettings = z.output<typeof simGclSettingsSchema>;
+/** SimGCL settings as written by a user (every field optional). */
+export type SimGclSettingsInput = z.input<typeof simGclSettingsSchema>;

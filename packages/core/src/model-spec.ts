@@ -1,0 +1,290 @@
+import type * as z from 'zod';
+import type { CsrMatrix } from './csr.js';
+import { PromaxError } from './errors.js';
+import type { Rng } from './rng.js';
+
+/**
+ * The base-model plugin contract, version 1.
+ *
+ * A model describes its parameters and writes its forward pass with a graph builder; a trainer
+ * (e.g. `createModelTrainable` in @promax/pipeline) owns the graph, the loss, the optimiser and
+ * all randomness. Core cannot import the engine, so the contract is generic over the engine's
+ * types: G = graph builder, T = symbolic tensor, A = adjacency handle. Bind it once where the
+ * engine is known:
+ *
+ * ```ts
+ * import type { RecommenderModelV1 } from '@promax/core';
+ * import type { Adjacency, GraphBuilder, SymbolicTensor } from '@promax/tensor';
+ * type RecommenderModel = RecommenderModelV1<GraphBuilder, SymbolicTensor, Adjacency>;
+ * ```
+ */
+export type RecommenderModelSpecificationVersion = 'v1';
+
+/** The dataset a model is instantiated for. */
+export interface ModelDims {
+  readonly numUsers: number;
+  readonly numItems: number;
+}
+
+/**
+ * Fills a float32 buffer of `shape` from a seeded generator (never `Math.random`).
+ * Structurally the same as @promax/tensor's `Initializer`, so `xavierUniform()` etc. fit.
+ */
+export type ParameterInitializer = (out: Float32Array, shape: readonly number[], rng: Rng) => void;
+
+/** What a parameter is; trainers and tools may treat roles differently (e.g. warm starts). */
+export type ParameterRole = 'user-embedding' | 'item-embedding' | 'weight';
+
+/** One trainable float32 tensor of a model. */
+export interface ParameterSpec {
+  /** Unique within the model; also the checkpoint tensor name (letters, digits, `_ . -`). */
+  readonly name: string;
+  /** Fixed sizes, e.g. `[numUsers, 32]`. */
+  readonly shape: readonly number[];
+  readonly role: ParameterRole;
+  /** Initial values; the trainer's default (Xavier-uniform) when omitted. */
+  readonly init?: ParameterInitializer;
+  /**
+   * Whether the trainer's λreg·‖p‖² penalty covers this parameter (default true: the reference
+   * regularises every model parameter, `reg_params(model)`).
+   */
+  readonly regularize?: boolean;
+}
+
+/** When a stochastic input is redrawn. */
+export type StochasticSchedule = 'step' | 'epoch';
+
+/** A float32 random tensor the trainer draws from its seeded Rng and feeds (e.g. SimGCL noise). */
+export interface StochasticTensorSpec {
+  readonly kind: 'tensor';
+  /** Graph input name; must not clash with the trainer's own inputs (`batch.*`, `A`, `A_aug`). */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly schedule: StochasticSchedule;
+  /** Writes fresh values into `out` (length = product of `shape`), drawing only from `rng`. */
+  fill(out: Float32Array, rng: Rng): void;
+}
+
+/**
+ * A random graph view (e.g. SGL's edge dropout): a sub-matrix of the train matrix that the
+ * trainer normalises like every other graph of the model (see `graphNormalization`) and feeds as
+ * an adjacency.
+ */
+export interface StochasticGraphSpec {
+  readonly kind: 'graph';
+  /** Adjacency name (its inputs are `<name>.src`, `<name>.dst`, …). */
+  readonly name: string;
+  readonly schedule: StochasticSchedule;
+  /** A users × items matrix drawn from `train` using only `rng`. */
+  sample(train: CsrMatrix, rng: Rng): CsrMatrix;
+}
+
+export type StochasticInputSpec = StochasticTensorSpec | StochasticGraphSpec;
+
+/** Stochastic inputs as graph values, by name (present only while training). */
+export interface StochasticValues<T, A> {
+  readonly tensors: Readonly<Record<string, T>>;
+  readonly graphs: Readonly<Record<string, A>>;
+}
+
+/** What a model can do; trainers and the conformance suite check these against the methods. */
+export interface ModelCapabilities {
+  /** `doEncode` reads the graph view: encoding over A and A′ differs. False for MF. */
+  readonly usesGraph: boolean;
+  /** The model adds its own loss terms (`doAuxiliaryLoss`), e.g. SimGCL's contrastive term. */
+  readonly hasAuxiliaryLoss: boolean;
+  /** The model declares random inputs (`doDeclareStochasticInputs`). */
+  readonly hasStochasticInputs: boolean;
+}
+
+/** How the trainer normalises every user–item graph it gives the model. */
+export interface GraphNormalization {
+  /** D̃^-½ (A + I) D̃^-½ instead of D^-½ A D^-½ (GCCF). */
+  readonly selfLoops: boolean;
+}
+
+/** Final user and item representations; scores are their dot products. */
+export interface EncodeResult<T> {
+  /** [numUsers, k] */
+  readonly users: T;
+  /** [numItems, k] (same k) */
+  readonly items: T;
+}
+
+export interface EncodeOptions<G, T, A> {
+  /** The graph under construction; add nodes with it. */
+  readonly g: G;
+  /** One tensor per declared parameter, by name. */
+  readonly params: Readonly<Record<string, T>>;
+  /**
+   * The user–item graph view to encode over (original A, augmented A′, …), normalised as the
+   * model asked; undefined when the model does not use a graph.
+   */
+  readonly graph: A | undefined;
+  readonly dims: ModelDims;
+  /** True inside a training graph; inference graphs have no stochastic inputs. */
+  readonly training: boolean;
+  /** The model's stochastic inputs (empty maps when not training). */
+  readonly stochastic: StochasticValues<T, A>;
+}
+
+/** The batch's index tensors (int64). */
+export interface BatchTensors<T> {
+  /** [B] user of each triple. */
+  readonly users: T;
+  /** [B] positive item of each triple. */
+  readonly pos: T;
+  /** [B] negative item of each triple. */
+  readonly neg: T;
+  /** [Bu] distinct users of the batch, ascending (torch.unique order). */
+  readonly uniqueUsers: T;
+  /** [Bi] distinct positive items of the batch, ascending. */
+  readonly uniquePos: T;
+}
+
+export interface AuxiliaryLossOptions<G, T, A> extends EncodeOptions<G, T, A> {
+  /** The encoding of `graph` the main (BPR) loss uses, to reuse instead of recomputing. */
+  readonly encoded: EncodeResult<T>;
+  readonly batch: BatchTensors<T>;
+}
+
+/**
+ * A base recommender, specification v1. Implementations are created by a factory
+ * (`createLightGcn(settings)`) and hold no dataset: every method receives the dims.
+ */
+export interface RecommenderModelV1<G, T, A, S = Readonly<Record<string, unknown>>> {
+  readonly specificationVersion: 'v1';
+  /** Stable id, e.g. 'lightgcn' (the package is `@promax/model-<id>`). */
+  readonly modelId: string;
+  /** The resolved settings (defaults applied), recorded in run configs. */
+  readonly settings: S;
+  readonly capabilities: ModelCapabilities;
+  readonly graphNormalization: GraphNormalization;
+  /** Parameters for a dataset, in a fixed order (initialisation draws from one Rng in this order). */
+  doDeclareParameters(dims: ModelDims): readonly ParameterSpec[];
+  /** Random inputs the trainer must draw and feed (only with `capabilities.hasStochasticInputs`). */
+  doDeclareStochasticInputs?(dims: ModelDims): readonly StochasticInputSpec[];
+  /** The forward pass: user and item representations over `graph`. Pure graph building. */
+  doEncode(options: EncodeOptions<G, T, A>): EncodeResult<T>;
+  /**
+   * Model-specific loss terms added to BPR + λreg (only with `capabilities.hasAuxiliaryLoss`),
+   * each a float32 scalar ALREADY weighted by the model's own λ, by name (e.g. `{ cl: … }`).
+   */
+  doAuxiliaryLoss?(options: AuxiliaryLossOptions<G, T, A>): Readonly<Record<string, T>>;
+}
+
+/**
+ * How a model package presents itself to registries and the CLI: id, settings schema (strict,
+ * documented), defaults and the factory.
+ */
+export interface RecommenderModelDefinition<M, S, I = S> {
+  readonly id: string;
+  /** The npm package, `@promax/model-<id>`. */
+  readonly packageName: string;
+  /** One line for `promax models`. */
+  readonly description: string;
+  readonly settingsSchema: z.ZodType<S, I>;
+  /** The schema's defaults (what `create()` uses). */
+  readonly defaults: Readonly<S>;
+  create(settings?: I): M;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Parses model settings with the model's schema (defaults applied); throws ONE
+ * PromaxError('INVALID_CONFIG') listing every issue with its key path.
+ */
+export function parseModelSettings<S, I>(modelId: string, schema: z.ZodType<S, I>, value: unknown): S {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => {
+    const keys = (i as { keys?: string[] }).keys;
+    const path = [
+      ...i.path.map(String),
+      ...(i.code === 'unrecognized_keys' && keys ? [keys.join(', ')] : []),
+    ];
+    return { path: path.join('.'), message: i.message };
+  });
+  throw new PromaxError({
+    code: 'INVALID_CONFIG',
+    field: issues[0]?.path,
+    message: `invalid ${modelId} settings: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+    fix: `pass only the documented ${modelId} settings (see the package README)`,
+    details: { model: modelId, issues },
+  });
+}
+
+/** The structural checks every trainer applies before using a model. */
+export function assertRecommenderModelV1(
+  model: unknown,
+): asserts model is RecommenderModelV1<unknown, unknown, unknown, unknown> {
+  const m = model as Partial<RecommenderModelV1<unknown, unknown, unknown, unknown>> | null;
+  const fail = (message: string, fix?: string): never => {
+    throw new PromaxError({ code: 'INVALID_ARGUMENT', field: 'model', message, fix });
+  };
+  if (typeof m !== 'object' || m === null)
+    fail('the model must be an object implementing RecommenderModelV1');
+  const id = typeof m?.modelId === 'string' ? m.modelId : '(no modelId)';
+  if (m?.specificationVersion !== 'v1') {
+    fail(
+      `model ${id} implements specification ${String(m?.specificationVersion)}, this trainer supports 'v1'`,
+      'upgrade the model package or the trainer so that their specification versions match',
+    );
+  }
+  if (typeof m?.modelId !== 'string' || m.modelId.length === 0) fail('the model has no modelId');
+  const caps = m?.capabilities;
+  if (!caps || typeof caps.usesGraph !== 'boolean' || typeof caps.hasAuxiliaryLoss !== 'boolean') {
+    fail(`model ${id}: capabilities must hold booleans usesGraph, hasAuxiliaryLoss, hasStochasticInputs`);
+  }
+  if (typeof m?.doDeclareParameters !== 'function' || typeof m.doEncode !== 'function') {
+    fail(`model ${id} must implement doDeclareParameters and doEncode`);
+  }
+  if (caps?.hasAuxiliaryLoss !== (typeof m?.doAuxiliaryLoss === 'function')) {
+    fail(
+      `model ${id}: capabilities.hasAuxiliaryLoss must be true exactly when doAuxiliaryLoss is implemented`,
+    );
+  }
+  if (caps?.hasStochasticInputs !== (typeof m?.doDeclareStochasticInputs === 'function')) {
+    fail(
+      `model ${id}: capabilities.hasStochasticInputs must be true exactly when doDeclareStochasticInputs is implemented`,
+    );
+  }
+  if (typeof m?.graphNormalization?.selfLoops !== 'boolean') {
+    fail(`model ${id}: graphNormalization.selfLoops must be a boolean`);
+  }
+}
+
+/** Checks declared parameters: unique valid names, positive integer shapes. */
+export function assertParameterSpecs(modelId: string, specs: readonly ParameterSpec[]): void {
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (typeof s.name !== 'string' || !NAME.test(s.name)) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: String(s.name),
+        message: `model ${modelId}: parameter name '${String(s.name)}' is not usable`,
+        fix: 'use letters, digits, _ . - (starting with a letter or _)',
+      });
+    }
+    if (seen.has(s.name)) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: s.name,
+        message: `model ${modelId}: parameter '${s.name}' is declared twice`,
+      });
+    }
+    seen.add(s.name);
+    if (
+      !Array.isArray(s.shape) ||
+      s.shape.length === 0 ||
+      !s.shape.every((d) => Number.isInteger(d) && d > 0)
+    ) {
+      throw new PromaxError({
+        code: 'SHAPE_MISMATCH',
+        field: s.name,
+        message: `model ${modelId}: parameter '${s.name}' has shape [${String(s.shape)}]; sizes must be positive integers`,
+      });
+    }
+  }
+}

@@ -1,0 +1,266 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertRecommenderModelV1, type NdArray, Rng } from '@promax/core';
+import { Adam, type CompileOptions, type FeedValue, ParameterStore } from '@promax/tensor';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ModelHarness, trainRecallAtK } from './harness.js';
+import { decodeNpyFloat32, encodeNpyFloat32 } from './npy.js';
+import { type TinyDataset, tinyDataset } from './tiny-data.js';
+import type { RecommenderModel } from './types.js';
+
+export interface OverfitOptions {
+  /** Full-batch Adam steps (default 150). */
+  steps?: number;
+  /** Adam learning rate (default 0.02). */
+  lr?: number;
+  /** Cutoff of the train recall (default 5). */
+  k?: number;
+  /** Required mean train recall@k (default 0.9). */
+  minRecall?: number;
+}
+
+export interface DescribeRecommenderModelOptions {
+  /** The dataset (default `tinyDataset()`: 24 users, 20 items, 4 taste groups). */
+  data?: TinyDataset;
+  /** Initialisation seed (default 2025). */
+  seed?: number;
+  /** Engine options for the compiled programs. */
+  engine?: CompileOptions;
+  /** The overfitting check; false skips it (say why in your test file). */
+  overfit?: OverfitOptions | false;
+  /**
+   * Relative tolerance of the directional-derivative check of the gradients (default 0.05);
+   * false skips it (e.g. for losses with discontinuities at the probe scale).
+   */
+  gradientCheckTolerance?: number | false;
+}
+
+function bitsEqual(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+function maxAbsDiff(a: NdArray, b: NdArray): number {
+  const x = a.data as Float32Array;
+  const y = b.data as Float32Array;
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
+
+function allFinite(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+/**
+ * The shared conformance suite of RecommenderModel v1 plugins. Call it from a model package's
+ * test file; a model is done when every check passes:
+ *
+ * ```ts
+ * import { describeRecommenderModel } from '@promax/model-testkit';
+ * import { createLightGcn } from './index.js';
+ * describeRecommenderModel('lightgcn', () => createLightGcn({ embeddingSize: 8 }));
+ * ```
+ *
+ * It checks the declared contract (version, capabilities vs methods, parameter specs),
+ * deterministic seeded initialisation without Math.random, output shapes, graph sensitivity
+ * (encodings over two graphs differ iff `usesGraph`), finite non-zero gradients for every
+ * parameter that agree with a finite difference, a checkpoint round trip through .npy files and
+ * that the model overfits a tiny dataset.
+ */
+export function describeRecommenderModel(
+  name: string,
+  factory: () => RecommenderModel,
+  options: DescribeRecommenderModelOptions = {},
+): void {
+  const data = options.data ?? tinyDataset();
+  const seed = options.seed ?? 2025;
+
+  describe(`${name}: RecommenderModel v1 conformance`, () => {
+    let model: RecommenderModel;
+    let harness: ModelHarness;
+
+    beforeAll(() => {
+      model = factory();
+      harness = new ModelHarness(model, data.train, options.engine);
+    });
+    afterAll(async () => {
+      await harness?.release();
+    });
+
+    it('declares specification v1 with capabilities that match its methods', () => {
+      expect(() => assertRecommenderModelV1(model)).not.toThrow();
+      expect(model.specificationVersion).toBe('v1');
+      expect(model.modelId).toMatch(/^[a-z0-9][a-z0-9-]*$/);
+      expect(JSON.parse(JSON.stringify(model.settings))).toEqual(model.settings);
+      expect(harness.specs.length).toBeGreaterThan(0);
+      const roles = new Set(harness.specs.map((s) => s.role));
+      expect(roles.has('user-embedding') || roles.has('item-embedding')).toBe(true);
+      const names = new Set(harness.specs.map((s) => s.name));
+      for (const s of harness.stochastic) {
+        expect(names.has(s.name)).toBe(false);
+        expect(['step', 'epoch']).toContain(s.schedule);
+      }
+      // The same dims give the same declarations.
+      const again = model.doDeclareParameters(harness.dims);
+      expect(again.map((s) => [s.name, [...s.shape], s.role])).toEqual(
+        harness.specs.map((s) => [s.name, [...s.shape], s.role]),
+      );
+    });
+
+    it('initialises its parameters deterministically from a seed, never with Math.random', () => {
+      const spy = vi.spyOn(Math, 'random');
+      try {
+        const a = harness.initStore(seed);
+        const b = harness.initStore(seed);
+        const c = harness.initStore(seed + 1);
+        for (const s of harness.specs) {
+          expect(bitsEqual(a.get(s.name), b.get(s.name)), `${s.name}: same seed, same bits`).toBe(true);
+          expect(allFinite(a.get(s.name)), `${s.name} is finite`).toBe(true);
+        }
+        const differs = harness.specs.some((s) => !bitsEqual(a.get(s.name), c.get(s.name)));
+        expect(differs, 'a different seed gives different parameters').toBe(true);
+        if (harness.stochastic.length > 0) {
+          const x = harness.stochasticFeeds(new Rng(seed));
+          const y = harness.stochasticFeeds(new Rng(seed));
+          expect(x).toEqual(y);
+        }
+        expect(spy).not.toHaveBeenCalled();
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('encodes every user and item into finite vectors of one size', async () => {
+      const store = harness.initStore(seed);
+      const { a } = await harness.encode(store, data.train, data.train);
+      expect(a.users.shape[0]).toBe(data.numUsers);
+      expect(a.items.shape[0]).toBe(data.numItems);
+      expect(a.users.shape.length).toBe(2);
+      expect(a.items.shape[1]).toBe(a.users.shape[1]);
+      expect(a.users.shape[1]).toBeGreaterThan(0);
+      expect(allFinite(a.users.data as Float32Array)).toBe(true);
+      expect(allFinite(a.items.data as Float32Array)).toBe(true);
+    });
+
+    it('encodes the graph view it is given (different graphs differ iff usesGraph)', async () => {
+      const store = harness.initStore(seed);
+      const { a, b } = await harness.encode(store, data.train, data.other);
+      const diff = Math.max(maxAbsDiff(a.users, b.users), maxAbsDiff(a.items, b.items));
+      if (model.capabilities.usesGraph) expect(diff).toBeGreaterThan(1e-6);
+      else expect(diff).toBe(0);
+      // The same graph twice gives the same result (no hidden state between views).
+      const same = await harness.encode(store, data.other, data.other);
+      expect(maxAbsDiff(same.a.users, same.b.users)).toBe(0);
+      expect(maxAbsDiff(same.a.items, same.b.items)).toBe(0);
+    });
+
+    it('gives every parameter a finite, non-zero gradient that matches a finite difference', async () => {
+      const store = harness.initStore(seed);
+      const { program, terms } = await harness.trainingProgram(0);
+      const rng = new Rng(seed);
+      const feeds = harness.stepFeeds(harness.sampleTriples(rng), harness.stochasticFeeds(rng));
+      const r = await program.run(feeds, store);
+      expect(Number.isFinite(r.loss)).toBe(true);
+      for (const t of terms)
+        expect(Number.isFinite((r.outputs[`aux_${t}`].data as Float32Array)[0])).toBe(true);
+      let norm2 = 0;
+      const grads = new Map<string, Float32Array>();
+      for (const s of harness.specs) {
+        const gr = r.grads.get(s.name);
+        expect(gr, `${s.name} receives a gradient`).toBeDefined();
+        const arr = (gr as Float32Array).slice();
+        expect(allFinite(arr), `${s.name}: finite gradient`).toBe(true);
+        expect(
+          arr.some((v) => v !== 0),
+          `${s.name}: non-zero gradient`,
+        ).toBe(true);
+        for (const v of arr) norm2 += v * v;
+        grads.set(s.name, arr);
+      }
+      const tol = options.gradientCheckTolerance ?? 0.05;
+      if (tol === false) return;
+      // d/dh loss(θ + h·ĝ) at 0 equals ‖g‖ (central difference in float64 of float32 losses).
+      const norm = Math.sqrt(norm2);
+      const scale = Math.sqrt(
+        harness.specs.reduce((acc, s) => acc + store.get(s.name).reduce((a, v) => a + v * v, 0), 0),
+      );
+      const h = (1e-3 * Math.max(scale, 1)) / Math.sqrt(harness.specs.length);
+      const shifted = async (sign: number): Promise<number> => {
+        const st = new ParameterStore();
+        for (const s of harness.specs) {
+          const p = store.get(s.name);
+          const gr = grads.get(s.name) as Float32Array;
+          st.set(
+            s.name,
+            s.shape,
+            p.map((v, i) => v + (sign * h * gr[i]) / norm),
+          );
+        }
+        return (await program.run(feeds, st)).loss;
+      };
+      const fd = ((await shifted(1)) - (await shifted(-1))) / (2 * h);
+      expect(Math.abs(fd - norm) / norm, `finite difference ${fd} vs gradient norm ${norm}`).toBeLessThan(
+        tol,
+      );
+    });
+
+    it('round-trips its parameters through a checkpoint (getState/setState)', async () => {
+      const store = harness.initStore(seed);
+      const dir = await mkdtemp(join(tmpdir(), `promax-${model.modelId}-`));
+      try {
+        for (const s of harness.specs) {
+          await writeFile(join(dir, `${s.name}.npy`), encodeNpyFloat32(store.get(s.name), s.shape));
+        }
+        const restored = harness.initStore(seed + 17);
+        const values: Record<string, Float32Array> = {};
+        for (const s of harness.specs) {
+          const file = join(dir, `${s.name}.npy`);
+          const { data: loaded, shape } = decodeNpyFloat32(await readFile(file), file);
+          expect(shape).toEqual([...s.shape]);
+          values[s.name] = loaded;
+        }
+        restored.load(values);
+        for (const s of harness.specs) expect(bitsEqual(restored.get(s.name), store.get(s.name))).toBe(true);
+        const x = await harness.encode(store, data.train, data.other);
+        const y = await harness.encode(restored, data.train, data.other);
+        expect(maxAbsDiff(x.a.users, y.a.users)).toBe(0);
+        expect(maxAbsDiff(x.a.items, y.a.items)).toBe(0);
+        expect(maxAbsDiff(x.b.users, y.b.users)).toBe(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    const overfit = options.overfit;
+    it.skipIf(overfit === false)('overfits a tiny dataset (high train recall@K)', async () => {
+      const o = overfit === false ? {} : (overfit ?? {});
+      const steps = o.steps ?? 150;
+      const k = o.k ?? 5;
+      const store = harness.initStore(seed);
+      const { program } = await harness.trainingProgram(0);
+      const adam = new Adam({ lr: o.lr ?? 0.02 });
+      const rng = new Rng(seed + 1);
+      let stochastic: Record<string, FeedValue> = harness.stochasticFeeds(rng);
+      let first = Number.NaN;
+      let last = Number.NaN;
+      for (let step = 0; step < steps; step++) {
+        if (step % 10 === 0) stochastic = harness.stochasticFeeds(rng);
+        const r = await program.run(harness.stepFeeds(harness.sampleTriples(rng), stochastic), store);
+        if (step === 0) first = r.loss;
+        last = r.loss;
+        adam.step(store, r.grads);
+      }
+      expect(Number.isFinite(last)).toBe(true);
+      expect(last).toBeLessThan(first);
+      const { a } = await harness.encode(store, data.train, data.train);
+      const recall = trainRecallAtK(a.users, a.items, data.train, k);
+      expect(recall, `train recall@${k} after ${steps} steps`).toBeGreaterThanOrEqual(o.minRecall ?? 0.9);
+    });
+  });
+}

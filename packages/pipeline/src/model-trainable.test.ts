@@ -1,0 +1,396 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CsrMatrix, csrFromCoo, PromaxError, Rng, type StochasticInputSpec } from '@promax/core';
+import { xavierUniform } from '@promax/tensor';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { type BatchIndices, createModelTrainable, type RecommenderModel } from './model-trainable.js';
+import { train } from './train.js';
+import type { TripleBatch } from './trainable.js';
+
+// Pipeline may not depend on model packages: the models below are minimal inline
+// implementations of the contract (MF, a LightGCN-style propagation, a stochastic model).
+
+const root = await mkdtemp(join(tmpdir(), 'promax-model-trainable-'));
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const mf = (d = 4): RecommenderModel => ({
+  specificationVersion: 'v1',
+  modelId: 'test-mf',
+  settings: { d },
+  capabilities: { usesGraph: false, hasAuxiliaryLoss: false, hasStochasticInputs: false },
+  graphNormalization: { selfLoops: false },
+  doDeclareParameters: ({ numUsers, numItems }) => [
+    { name: 'user_emb', shape: [numUsers, d], role: 'user-embedding', init: xavierUniform() },
+    { name: 'item_emb', shape: [numItems, d], role: 'item-embedding' },
+  ],
+  doEncode: ({ params }) => ({ users: params.user_emb, items: params.item_emb }),
+});
+
+const propagation = (d = 3, layers = 2): RecommenderModel => ({
+  ...mf(d),
+  modelId: 'test-propagation',
+  capabilities: { usesGraph: true, hasAuxiliaryLoss: false, hasStochasticInputs: false },
+  doEncode: ({ g, params, graph, dims }) => {
+    if (!graph) throw new Error('no graph');
+    let x = g.concat([params.user_emb, params.item_emb], 0);
+    const outs = [];
+    for (let l = 0; l < layers; l++) {
+      x = g.propagate(x, graph);
+      outs.push(x);
+    }
+    const [users, items] = g.split(g.addN(outs), [dims.numUsers, dims.numItems]);
+    return { users, items };
+  },
+});
+
+const uniform = (o: Float32Array, r: Rng): void => {
+  for (let i = 0; i < o.length; i++) o[i] = r.nextFloat();
+};
+
+/** Random inputs drawn per epoch and per step, surfaced as loss terms (no gradient). */
+const stochastic = (): RecommenderModel => {
+  const base = propagation(3, 1);
+  return {
+    ...base,
+    modelId: 'test-stochastic',
+    capabilities: { usesGraph: true, hasAuxiliaryLoss: true, hasStochasticInputs: true },
+    doDeclareStochasticInputs: ({ numUsers }): StochasticInputSpec[] => [
+      {
+        kind: 'tensor',
+        name: 'per_epoch',
+        shape: [2],
+        schedule: 'epoch',
+        fill: uniform,
+      },
+      {
+        kind: 'tensor',
+        name: 'per_step',
+        shape: [numUsers, 2],
+        schedule: 'step',
+        fill: uniform,
+      },
+      {
+        kind: 'graph',
+        name: 'view',
+        schedule: 'epoch',
+        // keep one random train item per user
+        sample: (m, r) => {
+          const indptr = new Int32Array(m.rows + 1);
+          const indices: number[] = [];
+          for (let u = 0; u < m.rows; u++) {
+            const n = m.indptr[u + 1] - m.indptr[u];
+            if (n > 0) indices.push(m.indices[m.indptr[u] + r.nextInt(n)]);
+            indptr[u + 1] = indices.length;
+          }
+          return { rows: m.rows, cols: m.cols, indptr, indices: Int32Array.from(indices) };
+        },
+      },
+    ],
+    doAuxiliaryLoss: (o) => {
+      const { g, stochastic: s } = o;
+      const z = base.doEncode({ ...o, graph: s.graphs.view });
+      return {
+        epochNoise: g.reduceSum(s.tensors.per_epoch),
+        stepNoise: g.reduceSum(s.tensors.per_step),
+        viewSum: g.mul(g.reduceSum(z.users), 1e-9),
+      };
+    },
+  };
+};
+
+function csr(rows: number, cols: number, pairs: [number, number][]): CsrMatrix {
+  return csrFromCoo({ rows, cols, row: pairs.map((p) => p[0]), col: pairs.map((p) => p[1]) }).matrix;
+}
+
+// 5 users × 6 items
+const TRAIN = csr(5, 6, [
+  [0, 0],
+  [0, 1],
+  [1, 1],
+  [1, 2],
+  [2, 3],
+  [3, 3],
+  [3, 4],
+  [4, 5],
+  [4, 0],
+]);
+const AUG = csr(5, 6, [
+  [0, 0],
+  [0, 1],
+  [0, 2],
+  [1, 1],
+  [1, 2],
+  [2, 3],
+  [2, 4],
+  [3, 3],
+  [3, 4],
+  [4, 5],
+  [4, 0],
+]);
+const DATA = { numUsers: 5, numItems: 6, train: TRAIN };
+
+const BATCH: TripleBatch = {
+  users: Int32Array.from([0, 1, 3, 0, 4]),
+  pos: Int32Array.from([1, 2, 4, 0, 5]),
+  neg: Int32Array.from([3, 5, 0, 4, 2]),
+};
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+
+/** Dense float64 propagation: Σ_{l=1..L} Â^l E over D^-½ A D^-½. */
+function propagateF64(m: CsrMatrix, e: Float64Array[], layers: number): Float64Array[] {
+  const n = m.rows + m.cols;
+  const a = Array.from({ length: n }, () => new Float64Array(n));
+  for (let u = 0; u < m.rows; u++) {
+    for (let k = m.indptr[u]; k < m.indptr[u + 1]; k++) {
+      a[u][m.rows + m.indices[k]] = 1;
+      a[m.rows + m.indices[k]][u] = 1;
+    }
+  }
+  const deg = a.map((r) => r.reduce((s, x) => s + x, 0));
+  const d = e[0].length;
+  let x = e;
+  const sum = Array.from({ length: n }, () => new Float64Array(d));
+  for (let l = 0; l < layers; l++) {
+    x = x.map((_, v) => {
+      const out = new Float64Array(d);
+      for (let w = 0; w < n; w++) {
+        if (a[v][w] === 0) continue;
+        const s = 1 / Math.sqrt(deg[v] * deg[w]);
+        for (let c = 0; c < d; c++) out[c] += s * x[w][c];
+      }
+      return out;
+    });
+    for (let v = 0; v < n; v++) for (let c = 0; c < d; c++) sum[v][c] += x[v][c];
+  }
+  return sum;
+}
+
+function rows(data: Float32Array, d: number): Float64Array[] {
+  return Array.from({ length: data.length / d }, (_, r) =>
+    Float64Array.from(data.subarray(r * d, r * d + d)),
+  );
+}
+
+describe('createModelTrainable', () => {
+  it('one MF step: the loss is BPR + λ·(‖U‖² + ‖I‖²) and Adam moves along the hand gradient', async () => {
+    const d = 4;
+    const l2 = 0.01;
+    const lr = 0.001;
+    const t = await createModelTrainable({ model: mf(d), data: DATA, seed: 3, l2, optimizer: { lr } });
+    const U0 = t.getState().user_emb.data.slice();
+    const I0 = t.getState().item_emb.data.slice();
+    const losses = await t.trainBatch(BATCH);
+    const dot = (a: Float32Array, i: number, b: Float32Array, j: number) => {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += a[i * d + c] * b[j * d + c];
+      return s;
+    };
+    const B = BATCH.users.length;
+    let bpr = 0;
+    const gU = new Float64Array(U0.length);
+    const gI = new Float64Array(I0.length);
+    for (let k = 0; k < B; k++) {
+      const [u, i, j] = [BATCH.users[k], BATCH.pos[k], BATCH.neg[k]];
+      const x = dot(U0, u, I0, j) - dot(U0, u, I0, i);
+      bpr += softplus(x) / B;
+      const s = sigmoid(x) / B;
+      for (let c = 0; c < d; c++) {
+        gU[u * d + c] += s * (I0[j * d + c] - I0[i * d + c]);
+        gI[j * d + c] += s * U0[u * d + c];
+        gI[i * d + c] -= s * U0[u * d + c];
+      }
+    }
+    const sq = (a: Float32Array) => a.reduce((s, v) => s + v * v, 0);
+    const reg = l2 * (sq(U0) + sq(I0));
+    expect(Object.keys(losses).sort()).toEqual(['bpr', 'loss', 'reg']);
+    expect(losses.bpr).toBeCloseTo(bpr, 6);
+    expect(losses.reg).toBeCloseTo(reg, 7);
+    expect(losses.loss).toBeCloseTo(bpr + reg, 6);
+    // Adam's first step: p ← p − lr·g/(|g| + ε) with g = ∂BPR + 2λp.
+    const U1 = t.getState().user_emb.data;
+    const I1 = t.getState().item_emb.data;
+    for (const [p0, p1, gb] of [
+      [U0, U1, gU],
+      [I0, I1, gI],
+    ] as const) {
+      for (let k = 0; k < p0.length; k++) {
+        const gk = gb[k] + 2 * l2 * p0[k];
+        expect(p1[k]).toBeCloseTo(p0[k] - (lr * gk) / (Math.abs(gk) + 1e-8), 6);
+      }
+    }
+  });
+
+  it('adds nothing by default: terms are bpr and reg, and reg is 0 with l2 = 0', async () => {
+    const t = await createModelTrainable({ model: mf(), data: DATA, seed: 1, l2: 0 });
+    expect(t.terms).toEqual(['bpr', 'reg']);
+    const losses = await t.trainBatch(BATCH);
+    expect(losses.reg).toBe(0);
+    expect(losses.loss).toBeCloseTo(losses.bpr, 7);
+    const d = await createModelTrainable({ model: mf(), data: DATA, seed: 1 });
+    expect((await d.trainBatch(BATCH)).reg).toBeGreaterThan(0); // default λreg = 1e-6
+  });
+
+  it('embed() encodes over the original graph (float64 propagation, Σ of layers 1..L)', async () => {
+    const t = await createModelTrainable({ model: propagation(3, 2), data: { ...DATA, aug: AUG }, seed: 5 });
+    const s = t.getState();
+    const e = [...rows(s.user_emb.data, 3), ...rows(s.item_emb.data, 3)];
+    const want = propagateF64(TRAIN, e, 2);
+    const { users, items } = await t.embed();
+    expect([users.rows, users.cols, items.rows, items.cols]).toEqual([5, 3, 6, 3]);
+    const got = [...users.data, ...items.data];
+    let err = 0;
+    for (let v = 0; v < 11; v++)
+      for (let c = 0; c < 3; c++) err = Math.max(err, Math.abs(got[v * 3 + c] - want[v][c]));
+    expect(err).toBeLessThan(1e-6);
+  });
+
+  it('extraLoss: encodes the augmented view with the same parameters, with per-batch inputs', async () => {
+    const seen: BatchIndices[] = [];
+    const t = await createModelTrainable({
+      model: propagation(3, 1),
+      data: { ...DATA, aug: AUG },
+      seed: 8,
+      l2: 0,
+      extraLoss: (ctx) => {
+        const a = ctx.encode('original');
+        const b = ctx.encode('augmented');
+        expect(ctx.encode('original')).toBe(a);
+        const w = ctx.addInput('test.w', 'float32', ['Bu']);
+        const zu = ctx.g.gather(a.users, ctx.batch.uniqueUsers);
+        const zu2 = ctx.g.gather(b.users, ctx.batch.uniqueUsers);
+        return { extra: ctx.g.reduceSum(ctx.g.mul(w, ctx.g.rowDot(zu, zu2))) };
+      },
+      feedsForBatch: async (b) => {
+        seen.push({ ...b, uniqueUsers: b.uniqueUsers.slice(), uniquePos: b.uniquePos.slice() });
+        return { 'test.w': Float32Array.from(b.uniqueUsers, (u) => (u + 1) / 10) };
+      },
+    });
+    expect(t.terms).toEqual(['bpr', 'reg', 'extra']);
+    const s = t.getState();
+    const e = [...rows(s.user_emb.data, 3), ...rows(s.item_emb.data, 3)];
+    const zo = propagateF64(TRAIN, e, 1);
+    const za = propagateF64(AUG, e, 1);
+    const losses = await t.trainBatch(BATCH);
+    expect(Array.from(seen[0].uniqueUsers)).toEqual([0, 1, 3, 4]);
+    expect(Array.from(seen[0].uniquePos)).toEqual([0, 1, 2, 4, 5]);
+    let want = 0;
+    for (const u of [0, 1, 3, 4]) want += ((u + 1) / 10) * zo[u].reduce((acc, x, c) => acc + x * za[u][c], 0);
+    expect(losses.extra).toBeCloseTo(want, 6);
+    expect(losses.loss).toBeCloseTo(losses.bpr + losses.extra, 6);
+  });
+
+  it('refuses feeds the hook did not declare', async () => {
+    const t = await createModelTrainable({
+      model: mf(),
+      data: DATA,
+      seed: 1,
+      extraLoss: (ctx) => ({ x: ctx.g.reduceSum(ctx.addInput('test.x', 'float32', ['Bu'])) }),
+      feedsForBatch: (b) => ({
+        'test.x': new Float32Array(b.uniqueUsers.length),
+        'test.y': new Float32Array(1),
+      }),
+    });
+    await expect(t.trainBatch(BATCH)).rejects.toThrow(/test\.y/);
+  });
+
+  it('refuses the augmented view without data.aug and clashing term names', async () => {
+    const err = await createModelTrainable({
+      model: propagation(),
+      data: DATA,
+      seed: 1,
+      extraLoss: (ctx) => ({ x: ctx.g.reduceSum(ctx.encode('augmented').users) }),
+    }).catch((e) => e);
+    expect(PromaxError.isInstance(err) && err.field).toBe('data.aug');
+    const clash = await createModelTrainable({
+      model: mf(),
+      data: DATA,
+      seed: 1,
+      extraLoss: (ctx) => ({ bpr: ctx.g.scalar(0) }),
+    }).catch((e) => e);
+    expect(PromaxError.isInstance(clash) && clash.code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('draws epoch-level inputs at onEpochStart and step-level inputs every step', async () => {
+    const t = await createModelTrainable({ model: stochastic(), data: DATA, seed: 2 });
+    expect(t.terms).toEqual(['bpr', 'reg', 'epochNoise', 'stepNoise', 'viewSum']);
+    await t.onEpochStart(1);
+    const a = await t.trainBatch(BATCH);
+    const b = await t.trainBatch(BATCH);
+    await t.onEpochStart(2);
+    const c = await t.trainBatch(BATCH);
+    expect(a.epochNoise).toBe(b.epochNoise);
+    expect(a.stepNoise).not.toBe(b.stepNoise);
+    expect(c.epochNoise).not.toBe(b.epochNoise);
+    // Same seed, same draws.
+    const t2 = await createModelTrainable({ model: stochastic(), data: DATA, seed: 2 });
+    await t2.onEpochStart(1);
+    expect(await t2.trainBatch(BATCH)).toEqual(a);
+  });
+
+  it('same seed → bit-identical parameters after N steps; another seed differs', async () => {
+    const run = async (seed: number) => {
+      const t = await createModelTrainable({
+        model: propagation(4, 3),
+        data: { ...DATA, aug: AUG },
+        seed,
+        optimizer: { lr: 0.01 },
+      });
+      const rng = new Rng(99);
+      for (let step = 0; step < 5; step++) {
+        const neg = Int32Array.from(BATCH.neg, () => rng.nextInt(6));
+        await t.trainBatch({ ...BATCH, neg });
+      }
+      return t.getState();
+    };
+    const [x, y, z] = [await run(7), await run(7), await run(8)];
+    for (const k of Object.keys(x)) {
+      expect(Buffer.from(x[k].data.buffer).equals(Buffer.from(y[k].data.buffer))).toBe(true);
+      expect(Buffer.from(x[k].data.buffer).equals(Buffer.from(z[k].data.buffer))).toBe(false);
+    }
+  });
+
+  it('getState / setState round-trip through a checkpoint', async () => {
+    const a = await createModelTrainable({ model: propagation(), data: DATA, seed: 1 });
+    await a.trainBatch(BATCH);
+    const dir = join(root, 'ckpt');
+    await saveCheckpoint(dir, { state: a.getState(), epoch: 1, config: { model: 'test-propagation' } });
+    const b = await createModelTrainable({ model: propagation(), data: DATA, seed: 2 });
+    const { state } = await loadCheckpoint(dir, { expect: b.getState() });
+    b.setState(state);
+    const [ea, eb] = [await a.embed(), await b.embed()];
+    expect(Array.from(eb.users.data)).toEqual(Array.from(ea.users.data));
+    expect(Array.from(eb.items.data)).toEqual(Array.from(ea.items.data));
+    const bad = () =>
+      b.setState({ user_emb: { shape: [5, 2], data: new Float32Array(10) }, item_emb: state.item_emb });
+    expect(bad).toThrow(/user_emb/);
+  });
+
+  it('trains end to end with train()', async () => {
+    const t = await createModelTrainable({
+      model: propagation(4, 2),
+      data: DATA,
+      seed: 1,
+      optimizer: { lr: 0.05 },
+    });
+    const result = await train({
+      trainable: t,
+      data: { ...DATA, val: csr(5, 6, [[2, 4]]), test: csr(5, 6, [[1, 0]]) },
+      config: {
+        maxEpochs: 3,
+        evalEvery: 1,
+        batchSize: 4,
+        ks: [5],
+        selectMetric: 'recall@5',
+        checkpoint: 'none',
+      },
+      model: 'test-propagation',
+    });
+    expect(result.epochs).toBe(3);
+    expect(Object.keys(result.history[0].losses).sort()).toEqual(['bpr', 'loss', 'reg']);
+    expect(result.test['recall@5']).toBeGreaterThanOrEqual(0);
+  });
+});
