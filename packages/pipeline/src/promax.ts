@@ -69,10 +69,11 @@ const WEIGHTS = 'promax.sdr.weights';
 export async function preparePromax(options: PreparePromaxOptions): Promise<PreparedPromax> {
   const { settings, data, model } = options;
   const notes: string[] = [];
-  let sdr = settings.sdr.enabled && settings.sdr.lambda1 > 0;
-  let s2dr = settings.s2dr.enabled && settings.s2dr.lambda2 > 0;
-  if (!settings.sdr.enabled || settings.sdr.lambda1 === 0) notes.push('SDR disabled by settings');
-  if (!settings.s2dr.enabled || settings.s2dr.lambda2 === 0) notes.push('S2DR disabled by settings');
+  // A term with weight 0 stays in the graph (a constant 0: same trajectory as the base model).
+  let sdr = settings.sdr.enabled;
+  let s2dr = settings.s2dr.enabled;
+  if (!sdr) notes.push('SDR disabled by settings');
+  if (!s2dr) notes.push('S2DR disabled by settings');
   if (sdr && !(data.userProfiles && data.itemProfiles)) {
     sdr = false;
     notes.push('SDR skipped: no profile embeddings (usr_emb_np / itm_emb_np) for this dataset');
