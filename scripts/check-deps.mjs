@@ -20,7 +20,7 @@ const LAYERS = {
 const layerOf = (p) => {
   if (p.pkg.name in LAYERS) return LAYERS[p.pkg.name];
   if (p.group === 'models') return 4;
-  if (p.group === 'apps') return 6;
+  if (p.group === 'apps' || p.group === 'examples') return 6;
   return undefined;
 };
 
@@ -40,7 +40,7 @@ for (const p of pkgs) {
       errors.push(`${p.pkg.name} depends on ${dep}, which is not a workspace package`);
       continue;
     }
-    if (target.group === 'models' && p.group !== 'apps') {
+    if (target.group === 'models' && p.group !== 'apps' && p.group !== 'examples') {
       errors.push(`${p.pkg.name} depends on model ${dep}: only apps may import concrete models`);
       continue;
     }
