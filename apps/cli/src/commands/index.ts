@@ -1,15 +1,25 @@
 import { augmentCommand } from './augment.js';
 import type { Command } from './command.js';
 import { datasetsCommand } from './datasets.js';
+import { demoCommand } from './demo.js';
 import { embedCommand } from './embed.js';
 import { evalCommand } from './eval.js';
 import { profilesCommand } from './profiles.js';
+import { recommendCommand } from './recommend.js';
+import { reportCommand } from './report.js';
+import { reproduceCommand } from './reproduce.js';
 import { retrieveCommand } from './retrieve.js';
+import { trainCommand } from './train.js';
 
 /** The registry of commands (explicit; importing it has no side effects). */
 export const COMMANDS: Record<string, Command> = {
-  datasets: datasetsCommand,
+  demo: demoCommand,
+  train: trainCommand,
+  reproduce: reproduceCommand,
   eval: evalCommand,
+  report: reportCommand,
+  recommend: recommendCommand,
+  datasets: datasetsCommand,
   profiles: profilesCommand,
   embed: embedCommand,
   retrieve: retrieveCommand,

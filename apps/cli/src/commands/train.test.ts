@@ -1,0 +1,99 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { csrFromCoo, Rng } from '@promax/core';
+import { saveSparseMatrix } from '@promax/data';
+import { describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+import { captureIo } from '../test-util/capture-io.js';
+
+/** A small RLMRec-layout dataset with planted structure: 4 user groups liking 4 item groups. */
+function writeTinyDataset(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'promax-train-'));
+  const rng = new Rng(5);
+  const U = 60;
+  const I = 40;
+  const parts: [number, number][][] = [[], [], [], []];
+  for (let u = 0; u < U; u++) {
+    const g = u % 4;
+    const items = Array.from({ length: 10 }, (_, k) => g * 10 + k);
+    rng.shuffle(items);
+    items.slice(0, 5).forEach((i) => parts[0].push([u, i]));
+    items.slice(5, 7).forEach((i) => parts[1].push([u, i]));
+    items.slice(7, 9).forEach((i) => parts[2].push([u, i]));
+    parts[3].push([u, items[9]]); // A′ adds the tenth item
+  }
+  const csr = (pairs: [number, number][]) =>
+    csrFromCoo({ rows: U, cols: I, row: pairs.map((p) => p[0]), col: pairs.map((p) => p[1]) }).matrix;
+  saveSparseMatrix(join(dir, 'trn_mat.npz'), csr(parts[0]));
+  saveSparseMatrix(join(dir, 'val_mat.npz'), csr(parts[1]));
+  saveSparseMatrix(join(dir, 'tst_mat.npz'), csr(parts[2]));
+  saveSparseMatrix(join(dir, 'aug_trn_mat.npz'), csr([...parts[0], ...parts[3]]));
+  return dir;
+}
+
+describe('promax train / reproduce / recommend', () => {
+  const data = writeTinyDataset();
+
+  it('train --promax writes a complete run directory and results.json with the required fields', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'promax-run-')), 'run');
+    const io = captureIo();
+    const code = await main(
+      ['train', '--dataset', data, '--model', 'lightgcn', '--promax', '--max-epochs', '6', '--set', 'trainer.batchSize=64', '--out', out, '--json'],
+      io,
+    );
+    expect(code, io.stderr()).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(JSON.parse(io.stdout()).test).toEqual(results.test);
+    expect(results).toMatchObject({ model: 'lightgcn+promax', seed: 2025, promax: { enabled: true, components: { sdr: false, s2dr: true } } });
+    for (const k of ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20']) expect(typeof results.test[k]).toBe('number');
+    expect(results.val['recall@20']).toBeGreaterThan(0);
+    expect(typeof results.timing.train_s_per_epoch).toBe('number');
+    expect(typeof results.timing.eval_s).toBe('number');
+    expect(results.best_epoch).toBeGreaterThan(0);
+    for (const f of ['config.json', 'metrics.jsonl', 'environment.json', 'user_emb.npy', 'item_emb.npy', 'checkpoint/meta.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    expect(results.promax.components.notes.join(' ')).toMatch(/SDR skipped: no profile embeddings/);
+
+    // recommend from the saved run: 5 items, none of them train items of the user
+    const rio = captureIo();
+    expect(await main(['recommend', '--run', out, '--user', '3', '--k', '5', '--json'], rio), rio.stderr()).toBe(0);
+    const rec = JSON.parse(rio.stdout());
+    expect(rec.items).toHaveLength(5);
+  });
+
+  it('a config file with a typo gets an error naming the key and the closest valid key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'promax-cfg-'));
+    writeFileSync(join(dir, 'cfg.yaml'), `dataset: ${data}\nmodel: lightgcn\ntrainer:\n  maxEpoch: 3\nmodelSettings:\n  layers: 2\n`);
+    const io = captureIo(dir);
+    expect(await main(['train', '--config', 'cfg.yaml', '--out', join(dir, 'run')], io)).toBe(2);
+    expect(io.stderr()).toMatch(/error \[INVALID_CONFIG\].*trainer\.maxEpoch: unknown key "maxEpoch" — did you mean "maxEpochs"\?/);
+    const io2 = captureIo(dir);
+    writeFileSync(join(dir, 'cfg2.json'), JSON.stringify({ dataset: data, modelSettings: { layers: 'three' } }));
+    expect(await main(['train', '--config', 'cfg2.json', '--out', join(dir, 'run')], io2)).toBe(2);
+    expect(io2.stderr()).toMatch(/modelSettings\.layers: expected number/);
+    const io3 = captureIo(dir);
+    expect(await main(['train', '--dataset', data, '--set', 'promax.s2dr.lambda=0.1', '--out', join(dir, 'run')], io3)).toBe(2);
+    expect(io3.stderr()).toMatch(/promax\.s2dr\.lambda: unknown key "lambda" — did you mean "lambda2"\?/);
+  });
+
+  it('reproduce trains base and +ProMax and writes the comparison table, JSON and report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'promax-repro-'));
+    const io = captureIo();
+    const code = await main(
+      ['reproduce', '--dataset', data, '--models', 'mf,lightgcn', '--seeds', '1,2', '--max-epochs', '3', '--set', 'trainer.batchSize=128', '--out', out, '--quiet'],
+      io,
+    );
+    expect(code, io.stderr()).toBe(0);
+    const md = readFileSync(join(out, 'reproduce.md'), 'utf8');
+    expect(md).toMatch(/\| lightgcn \+ProMax \(S2DR\) \|/);
+    expect(md).toMatch(/\| gain \|/);
+    const json = JSON.parse(readFileSync(join(out, 'reproduce.json'), 'utf8'));
+    expect(json.runs).toHaveLength(8);
+    const r20 = json.runs.filter((r: { model: string; promax: boolean }) => r.model === 'lightgcn' && !r.promax).map((r: { results: { test: Record<string, number> } }) => r.results.test['recall@20']);
+    expect(json.summary.lightgcn.base['recall@20'].mean).toBeCloseTo((r20[0] + r20[1]) / 2, 12);
+    expect(existsSync(join(out, 'report.md'))).toBe(true);
+    expect(existsSync(join(out, 'plots', 'val_recall20.svg'))).toBe(true);
+  });
+});

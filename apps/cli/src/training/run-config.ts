@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { PromaxError } from '@promax/core';
+import { preprocessSettingsSchema, s2drSettingsSchema, sdrSettingsSchema } from '@promax/loss';
+import { applyOverrides, closestKey, trainerConfigSchema, validateConfig } from '@promax/pipeline';
+import { parse as parseYaml } from 'yaml';
+import * as z from 'zod';
+import { type AnyModelDefinition, BUILT_IN_MODELS } from './model-registry.js';
+
+/** Reads a YAML or JSON config file (by extension; YAML is a superset of JSON). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new PromaxError({ code: 'FILE_NOT_FOUND', file: path, message: 'cannot read the config file', fix: 'check the --config path', cause });
+  }
+  let value: unknown;
+  try {
+    value = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    throw new PromaxError({
+      code: 'INVALID_CONFIG',
+      file: path,
+      message: `the config file is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(cause as Error).message}`,
+      fix: 'fix the syntax at the position given',
+      cause,
+    });
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new PromaxError({ code: 'INVALID_CONFIG', file: path, message: 'the config file must hold a mapping of keys', fix: 'write key: value pairs at the top level' });
+  }
+  return value as Record<string, unknown>;
+}
+
+export function modelDefinition(id: string): AnyModelDefinition {
+  const def = BUILT_IN_MODELS[id];
+  if (!def) {
+    const near = closestKey(id, Object.keys(BUILT_IN_MODELS));
+    throw new PromaxError({
+      code: 'INVALID_CONFIG',
+      field: 'model',
+      message: `unknown model '${id}'${near ? ` — did you mean '${near}'?` : ''}`,
+      fix: `use one of: ${Object.keys(BUILT_IN_MODELS).join(', ')}`,
+    });
+  }
+  return def;
+}
+
+/** The schema of a whole run config for one model (so every key path is checked at once). */
+export function runConfigSchema(def: AnyModelDefinition) {
+  return z
+    .strictObject({
+      /** Dataset name (amazon-book, yelp, steam, dbbook, ml100k) or a dataset folder. */
+      dataset: z.string().default('amazon-book'),
+      /** Base model id. */
+      model: z.string().default('lightgcn'),
+      /** Seed of the initialisation, sampling and stochastic inputs. */
+      seed: z.number().int().default(2025),
+      /** Trainer settings (method.md §6 defaults). */
+      trainer: trainerConfigSchema.prefault({}),
+      /** Settings of the chosen base model. */
+      modelSettings: (def.settingsSchema as z.ZodType).prefault({}),
+      /** ProMax: off by default; `promax.enabled: true` or `--promax` turns it on. */
+      promax: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          sdr: sdrSettingsSchema,
+          s2dr: s2drSettingsSchema,
+          preprocess: preprocessSettingsSchema,
+        })
+        .prefault({}),
+    });
+}
+
+export type RunConfig = {
+  dataset: string;
+  model: string;
+  seed: number;
+  trainer: z.output<typeof trainerConfigSchema>;
+  modelSettings: Record<string, unknown>;
+  /** `enabled` plus the user's own ProMax overrides (dataset presets are applied beneath them later). */
+  promax: { enabled: boolean; overrides: Record<string, unknown> };
+};
+
+/**
+ * Resolves a run config: file (YAML/JSON) < flags < `--set key=value` overrides, validated against
+ * the schemas of the trainer, the chosen model and ProMax. Unknown keys and wrong types are errors
+ * that name the key, the expected type and the closest valid key.
+ */
+export function resolveRunConfig(input: {
+  file?: string;
+  flags?: Record<string, unknown>;
+  sets?: readonly string[];
+}): RunConfig {
+  const raw: Record<string, unknown> = input.file ? readConfigFile(input.file) : {};
+  for (const [k, v] of Object.entries(input.flags ?? {})) {
+    if (v === undefined) continue;
+    if (k.includes('.')) applyOverrides(raw, [`${k}=${JSON.stringify(v)}`]);
+    else raw[k] = v;
+  }
+  applyOverrides(raw, [...(input.sets ?? [])]);
+  const modelId = typeof raw.model === 'string' ? raw.model : 'lightgcn';
+  const def = modelDefinition(modelId);
+  const source = [input.file, input.sets?.length ? '--set' : undefined].filter(Boolean).join(' + ') || 'flags';
+  const parsed = validateConfig(runConfigSchema(def), raw, { source });
+  const { enabled: _enabled, ...overrides } = (raw.promax ?? {}) as Record<string, unknown>;
+  return {
+    dataset: parsed.dataset,
+    model: parsed.model,
+    seed: parsed.seed,
+    trainer: parsed.trainer,
+    modelSettings: parsed.modelSettings as Record<string, unknown>,
+    promax: { enabled: parsed.promax.enabled, overrides },
+  };
+}

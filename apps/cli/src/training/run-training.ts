@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import type { ProgressHandler } from '@promax/core';
+import { type Dataset, loadDataset, saveEmbeddings } from '@promax/data';
+import { resolvePromaxSettings } from '@promax/loss';
+import {
+  createModelTrainable,
+  type PromaxComponents,
+  preparePromax,
+  RunDirectory,
+  type TrainResult,
+  train,
+} from '@promax/pipeline';
+import { modelDefinition, type RunConfig } from './run-config.js';
+
+export interface TrainingRun {
+  results: TrainResult & { promax: PromaxRecord; model_settings: Record<string, unknown> };
+  runDir: string;
+}
+
+export interface PromaxRecord {
+  enabled: boolean;
+  components?: PromaxComponents;
+  settings?: unknown;
+}
+
+/** Loads a dataset by name or folder once per process (reproduce/demo train many runs on it). */
+const datasetCache = new Map<string, Dataset>();
+export function getDataset(nameOrDir: string): Dataset {
+  let ds = datasetCache.get(nameOrDir);
+  if (!ds) {
+    ds = loadDataset(nameOrDir);
+    datasetCache.set(nameOrDir, ds);
+  }
+  return ds;
+}
+
+/**
+ * One training run as the CLI does it: dataset, model, optional ProMax, trainer, run directory
+ * (config, metrics.jsonl, results.json, checkpoint, final embeddings).
+ */
+export async function runTraining(options: {
+  config: RunConfig;
+  outDir: string;
+  overwrite?: boolean;
+  onProgress?: ProgressHandler;
+  signal?: AbortSignal;
+}): Promise<TrainingRun> {
+  const { config, outDir, onProgress } = options;
+  const dataset = getDataset(config.dataset);
+  const def = modelDefinition(config.model);
+  const model = def.create(config.modelSettings);
+  const modelDim = Number((model.settings as { embeddingSize?: number }).embeddingSize ?? 32);
+
+  let promax: PromaxRecord = { enabled: false };
+  let prepared: Awaited<ReturnType<typeof preparePromax>> | undefined;
+  if (config.promax.enabled) {
+    const settings = resolvePromaxSettings(dataset.name, config.promax.overrides);
+    prepared = await preparePromax({
+      settings,
+      model,
+      data: {
+        numUsers: dataset.numUsers,
+        numItems: dataset.numItems,
+        train: dataset.train,
+        aug: dataset.aug,
+        userProfiles: dataset.userEmb,
+        itemProfiles: dataset.itemEmb,
+      },
+      modelDim,
+      onProgress,
+    });
+    promax = { enabled: true, components: prepared.components, settings };
+    onProgress?.({
+      type: 'info',
+      message: `ProMax components: SDR ${prepared.components.sdr ? 'on' : 'off'}, S2DR ${prepared.components.s2dr ? 'on' : 'off'}${prepared.components.notes.length ? ` (${prepared.components.notes.join('; ')})` : ''}`,
+    });
+  }
+
+  const trainable = await createModelTrainable({
+    model,
+    data: {
+      numUsers: dataset.numUsers,
+      numItems: dataset.numItems,
+      train: dataset.train,
+      aug: prepared?.components.s2dr ? dataset.aug : undefined,
+    },
+    seed: config.seed,
+    optimizer: { lr: config.trainer.lr },
+    l2: config.trainer.l2,
+    extraLoss: prepared?.extraLoss,
+    feedsForBatch: prepared?.feedsForBatch,
+  });
+  try {
+    const runDir = await RunDirectory.create(outDir, { overwrite: options.overwrite });
+    const result = await train({
+      trainable,
+      data: dataset,
+      config: { ...config.trainer, seed: config.seed },
+      onProgress,
+      signal: options.signal,
+      model: config.promax.enabled ? `${config.model}+promax` : config.model,
+      dataset: dataset.name,
+      runDir,
+      runConfig: { dataset: config.dataset, model: config.model, seed: config.seed, modelSettings: model.settings, promax },
+    });
+    const emb = await trainable.embed();
+    saveEmbeddings(join(outDir, 'user_emb.npy'), emb.users);
+    saveEmbeddings(join(outDir, 'item_emb.npy'), emb.items);
+    const results = { ...result, promax, model_settings: model.settings as Record<string, unknown> };
+    await runDir.writeResults(results);
+    return { results, runDir: outDir };
+  } finally {
+    await trainable.release();
+    await prepared?.release();
+  }
+}
