@@ -51,10 +51,13 @@ describe('promax train / reproduce / recommend', () => {
     expect(typeof results.timing.train_s_per_epoch).toBe('number');
     expect(typeof results.timing.eval_s).toBe('number');
     expect(results.best_epoch).toBeGreaterThan(0);
-    for (const f of ['config.json', 'metrics.jsonl', 'environment.json', 'user_emb.npy', 'item_emb.npy', 'checkpoint/meta.json']) {
+    for (const f of ['config.json', 'metrics.jsonl', 'environment.json', 'data.json', 'user_emb.npy', 'item_emb.npy', 'checkpoint/meta.json', 'report.md', 'plots/val_recall20.svg']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(results.promax.components.notes.join(' ')).toMatch(/SDR skipped: no profile embeddings/);
+    const dataJson = JSON.parse(readFileSync(join(out, 'data.json'), 'utf8'));
+    expect(dataJson.files.train.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(dataJson.files)).toEqual(expect.arrayContaining(['train', 'val', 'test', 'aug']));
 
     // recommend from the saved run: 5 items, none of them train items of the user
     const rio = captureIo();

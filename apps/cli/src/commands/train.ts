@@ -2,9 +2,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { createProgressRenderer, type Io } from '../io.js';
+import { buildReport } from '../report/build-report.js';
 import { formatMetricsTable } from '../render/table.js';
 import { resolveRunConfig } from '../training/run-config.js';
-import { runTraining } from '../training/run-training.js';
+import { getDataset, runTraining } from '../training/run-training.js';
 import { withInterrupt } from '../training/interrupt.js';
 import type { Command } from './command.js';
 
@@ -79,6 +80,7 @@ async function trainAndPrint(
   const { results } = await withInterrupt(io, (signal) =>
     runTraining({ config, outDir, overwrite: flags.overwrite, onProgress, signal }),
   );
+  const report = await buildReport({ runs: [outDir], outDir, title: `${results.model} on ${results.dataset}`, loadDataset: getDataset });
   if (flags.json) {
     io.out(`${JSON.stringify(results)}\n`);
     return 0;
@@ -87,7 +89,7 @@ async function trainAndPrint(
     `\n${results.model} on ${results.dataset} (seed ${results.seed}): best epoch ${results.best_epoch}, stopped: ${results.stopped}\n` +
       `test metrics:\n${formatMetricsTable(results.test, [5, 10, 20])}\n` +
       `train ${results.timing.train_s_per_epoch?.toFixed(2)} s/epoch, eval ${results.timing.eval_s?.toFixed(2)} s\n` +
-      `run directory: ${outDir}\n`,
+      `run directory: ${outDir} (report: ${report.reportPath})\n`,
   );
   return 0;
 }

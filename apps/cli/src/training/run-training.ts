@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgressHandler } from '@promax/core';
 import { type Dataset, loadDataset, saveEmbeddings } from '@promax/data';
@@ -108,9 +110,19 @@ export async function runTraining(options: {
     saveEmbeddings(join(outDir, 'item_emb.npy'), emb.items);
     const results = { ...result, promax, model_settings: model.settings as Record<string, unknown> };
     await runDir.writeResults(results);
+    writeFileSync(join(outDir, 'data.json'), `${JSON.stringify(dataChecksums(dataset), null, 2)}\n`);
     return { results, runDir: outDir };
   } finally {
     await trainable.release();
     await prepared?.release();
   }
+}
+
+/** SHA-256 of every file the dataset was read from, so a run records exactly which data it saw. */
+export function dataChecksums(dataset: Dataset): { dataset: string; sourceDir: string; files: Record<string, { path: string; sha256: string }> } {
+  const files: Record<string, { path: string; sha256: string }> = {};
+  for (const [role, path] of Object.entries(dataset.files)) {
+    files[role] = { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+  }
+  return { dataset: dataset.name, sourceDir: dataset.sourceDir, files };
 }
