@@ -14,7 +14,7 @@ import { intFlag } from './train.js';
 
 const usage = `promax reproduce --dataset amazon-book|yelp|DIR --out DIR
                  [--models lightgcn,...] [--seeds 2025,2026,2027] [--max-epochs N]
-                 [--config FILE] [--set key=value ...] [--quiet] [--json]
+                 [--embeddings DIR] [--aug FILE] [--config FILE] [--set key=value ...] [--quiet] [--json]
 
 Trains base vs base+ProMax for each model and seed with every component the dataset supports
 (S2DR when aug_trn_mat exists, SDR when profile embeddings exist), then writes DIR/reproduce.md
@@ -30,6 +30,9 @@ export interface ReproduceOptions {
   sets?: string[];
   maxEpochs?: number;
   title?: string;
+  /** Profile embeddings folder and A′ file overriding the dataset's own. */
+  embeddings?: string;
+  aug?: string;
 }
 
 export interface ReproduceResult {
@@ -52,7 +55,7 @@ export async function reproduce(options: ReproduceOptions, io: Io, flags: { quie
           if (signal.aborted) return;
           const config: RunConfig = resolveRunConfig({
             file: options.file,
-            flags: { dataset: options.dataset, model, seed, 'trainer.maxEpochs': options.maxEpochs, 'promax.enabled': promax },
+            flags: { dataset: options.dataset, embeddings: options.embeddings, aug: options.aug, model, seed, 'trainer.maxEpochs': options.maxEpochs, 'promax.enabled': promax },
             sets: options.sets,
           });
           const dir = join(options.outDir, model, `seed-${seed}`, promax ? 'promax' : 'base');
@@ -107,6 +110,8 @@ export const reproduceCommand: Command = {
         seeds: { type: 'string', default: '2025,2026,2027' },
         'max-epochs': { type: 'string' },
         config: { type: 'string' },
+        embeddings: { type: 'string' },
+        aug: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
         out: { type: 'string' },
         quiet: { type: 'boolean', default: false },
@@ -127,6 +132,8 @@ export const reproduceCommand: Command = {
         file: values.config ? resolve(io.cwd, values.config) : undefined,
         sets: values.set,
         maxEpochs: intFlag(values['max-epochs'], '--max-epochs'),
+        embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
+        aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
       },
       io,
       { quiet: values.quiet || values.json },

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csrFromCoo, Rng } from '@promax/core';
-import { saveSparseMatrix } from '@promax/data';
+import { saveEmbeddings, saveSparseMatrix } from '@promax/data';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
@@ -64,6 +64,30 @@ describe('promax train / reproduce / recommend', () => {
     expect(await main(['recommend', '--run', out, '--user', '3', '--k', '5', '--json'], rio), rio.stderr()).toBe(0);
     const rec = JSON.parse(rio.stdout());
     expect(rec.items).toHaveLength(5);
+  });
+
+  it('train --embeddings/--aug takes profile embeddings and A′ from the profile pipeline: SDR and S2DR both run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'promax-emb-'));
+    const rng = new Rng(9);
+    const gauss = (r: number, c: number) => ({ rows: r, cols: c, data: Float32Array.from({ length: r * c }, () => rng.nextNormal()) });
+    saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
+    saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
+    const out = join(dir, 'run');
+    const io = captureIo();
+    const code = await main(
+      ['train', '--dataset', data, '--promax', '--embeddings', dir, '--aug', join(data, 'aug_trn_mat.npz'), '--max-epochs', '3',
+        '--set', 'trainer.batchSize=64', '--set', 'promax.preprocess.dim=8', '--out', out, '--json'],
+      io,
+    );
+    expect(code, io.stderr()).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.promax.components).toMatchObject({ sdr: true, s2dr: true });
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
+    expect(metrics).toMatch(/"sdr":/);
+    const bad = captureIo();
+    saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(59, 16));
+    expect(await main(['train', '--dataset', data, '--promax', '--embeddings', dir, '--out', join(dir, 'run2')], bad)).toBe(2);
+    expect(bad.stderr()).toMatch(/59/);
   });
 
   it('a config file with a typo gets an error naming the key and the closest valid key', async () => {

@@ -10,7 +10,8 @@ import { withInterrupt } from '../training/interrupt.js';
 import type { Command } from './command.js';
 
 const usage = `promax train --dataset NAME|DIR --model mf|lightgcn|gccf|simgcl|sgl --out RUN_DIR
-             [--promax] [--seed N] [--max-epochs N] [--config FILE] [--set key=value ...]
+             [--promax] [--embeddings DIR] [--aug FILE] [--seed N] [--max-epochs N]
+             [--config FILE] [--set key=value ...]
              [--overwrite] [--quiet] [--json]
 
 Trains a base model (optionally with ProMax: S2DR when the dataset has aug_trn_mat, SDR when it
@@ -20,6 +21,8 @@ config.json, metrics.jsonl, results.json, checkpoint/, user_emb.npy, item_emb.np
   --config FILE      YAML or JSON: dataset, model, seed, trainer.*, modelSettings.*, promax.*
   --set key=value    override any config key, e.g. --set trainer.patience=10 --set promax.s2dr.lambda2=0.1
   --promax           same as --set promax.enabled=true
+  --embeddings DIR   profile embeddings from 'promax embed' (usr_emb.npy, itm_emb.npy) for SDR
+  --aug FILE         augmented graph A' from 'promax augment' (aug_trn_mat.npz) for S2DR
   --json             print results.json on stdout`;
 
 export const trainCommand: Command = {
@@ -34,6 +37,8 @@ export const trainCommand: Command = {
         seed: { type: 'string' },
         'max-epochs': { type: 'string' },
         config: { type: 'string' },
+        embeddings: { type: 'string' },
+        aug: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
         promax: { type: 'boolean', default: false },
         out: { type: 'string' },
@@ -50,6 +55,8 @@ export const trainCommand: Command = {
       file: values.config ? resolve(io.cwd, values.config) : undefined,
       flags: {
         dataset: values.dataset,
+        embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
+        aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
         model: values.model,
         seed: intFlag(values.seed, '--seed'),
         'trainer.maxEpochs': intFlag(values['max-epochs'], '--max-epochs'),

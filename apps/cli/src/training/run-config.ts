@@ -56,6 +56,10 @@ export function runConfigSchema(def: AnyModelDefinition) {
       dataset: z.string().default('amazon-book'),
       /** Base model id. */
       model: z.string().default('lightgcn'),
+      /** Profile embeddings folder (usr_emb.npy / itm_emb.npy from `promax embed`); overrides the dataset's own. */
+      embeddings: z.string().optional(),
+      /** Augmented train matrix A′ (aug_trn_mat.npz from `promax augment`); overrides the dataset's own. */
+      aug: z.string().optional(),
       /** Seed of the initialisation, sampling and stochastic inputs. */
       seed: z.number().int().default(2025),
       /** Trainer settings (method.md §6 defaults). */
@@ -76,6 +80,8 @@ export function runConfigSchema(def: AnyModelDefinition) {
 
 export type RunConfig = {
   dataset: string;
+  embeddings?: string;
+  aug?: string;
   model: string;
   seed: number;
   trainer: z.output<typeof trainerConfigSchema>;
@@ -108,6 +114,8 @@ export function resolveRunConfig(input: {
   const { enabled: _enabled, ...overrides } = (raw.promax ?? {}) as Record<string, unknown>;
   return {
     dataset: parsed.dataset,
+    embeddings: parsed.embeddings,
+    aug: parsed.aug,
     model: parsed.model,
     seed: parsed.seed,
     trainer: parsed.trainer,

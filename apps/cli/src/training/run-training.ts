@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgressHandler } from '@promax/core';
-import { type Dataset, loadDataset, saveEmbeddings } from '@promax/data';
+import { type Dataset, loadDataset, loadSparseMatrix, saveEmbeddings } from '@promax/data';
+import { PromaxError } from '@promax/core';
+import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
 import { resolvePromaxSettings } from '@promax/loss';
 import {
   createModelTrainable,
@@ -48,7 +50,7 @@ export async function runTraining(options: {
   signal?: AbortSignal;
 }): Promise<TrainingRun> {
   const { config, outDir, onProgress } = options;
-  const dataset = getDataset(config.dataset);
+  const dataset = withOverrides(getDataset(config.dataset), config);
   const def = modelDefinition(config.model);
   const model = def.create(config.modelSettings);
   const modelDim = Number((model.settings as { embeddingSize?: number }).embeddingSize ?? 32);
@@ -125,4 +127,32 @@ export function dataChecksums(dataset: Dataset): { dataset: string; sourceDir: s
     files[role] = { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
   }
   return { dataset: dataset.name, sourceDir: dataset.sourceDir, files };
+}
+
+/** The dataset with profile embeddings and/or A′ taken from `promax embed` / `promax augment` outputs. */
+export function withOverrides(ds: Dataset, config: Pick<RunConfig, 'embeddings' | 'aug'>): Dataset {
+  if (!config.embeddings && !config.aug) return ds;
+  const out: Dataset = { ...ds, files: { ...ds.files } };
+  if (config.embeddings) {
+    const pair = loadEmbeddingPair(config.embeddings, ds, '--dataset');
+    out.userEmb = pair.userEmb;
+    out.itemEmb = pair.itemEmb;
+    out.files.userEmb = pair.userFile;
+    out.files.itemEmb = pair.itemFile;
+  }
+  if (config.aug) {
+    const aug = loadSparseMatrix(config.aug);
+    if (aug.rows !== ds.numUsers || aug.cols !== ds.numItems) {
+      throw new PromaxError({
+        code: 'SHAPE_MISMATCH',
+        file: config.aug,
+        field: '--aug',
+        message: `A′ is ${aug.rows}×${aug.cols} but dataset ${ds.name} has ${ds.numUsers} users × ${ds.numItems} items`,
+        fix: `build it for this dataset: promax augment --dataset ${ds.name} --embeddings DIR --out DIR`,
+      });
+    }
+    out.aug = aug;
+    out.files.aug = config.aug;
+  }
+  return out;
 }
