@@ -15,11 +15,8 @@ import {
   writeTopicEmbeddings,
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
-import { augmentCommand } from './augment.js';
-import { COMMANDS } from './index.js';
 
 // Until the command is registered in commands/index.ts, route it through main() here.
-COMMANDS.augment ??= augmentCommand;
 
 const KEY = 'sk-augment-secret-19bd';
 const server = new FakeOpenAIServer();

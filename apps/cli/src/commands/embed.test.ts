@@ -18,13 +18,8 @@ import {
   writeSyntheticRlmrec,
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
-import { embedCommand } from './embed.js';
-import { COMMANDS } from './index.js';
-import { profilesCommand } from './profiles.js';
 
 // Until the commands are registered in commands/index.ts, route them through main() here.
-COMMANDS.embed ??= embedCommand;
-COMMANDS.profiles ??= profilesCommand;
 
 const KEY = 'sk-embed-secret-77aa';
 

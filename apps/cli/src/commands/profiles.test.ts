@@ -18,11 +18,8 @@ import {
   writeSyntheticRlmrec,
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
-import { COMMANDS } from './index.js';
-import { profilesCommand } from './profiles.js';
 
 // Until the command is registered in commands/index.ts, route it through main() here.
-COMMANDS.profiles ??= profilesCommand;
 
 const KEY = 'sk-test-DO-NOT-LEAK-4f1c';
 const server = new FakeOpenAIServer();

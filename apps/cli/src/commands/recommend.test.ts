@@ -11,11 +11,8 @@ import {
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { writeFakeRun } from '../report/fake-runs.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
-import { COMMANDS } from './index.js';
-import { recommendCommand } from './recommend.js';
 
 // Until the registry lists it (a no-op once it does).
-COMMANDS.recommend ??= recommendCommand;
 
 afterAll(removeTempDirs);
 

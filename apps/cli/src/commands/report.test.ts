@@ -12,11 +12,8 @@ import {
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { writeFakeRun, xmlProblems } from '../report/fake-runs.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
-import { COMMANDS } from './index.js';
-import { reportCommand } from './report.js';
 
 // Until the registry lists it (a no-op once it does).
-COMMANDS.report ??= reportCommand;
 
 const KEYS = ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20'];
 const BASE = [

@@ -11,11 +11,8 @@ import {
   writeTopicEmbeddings,
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
-import { COMMANDS } from './index.js';
-import { retrieveCommand } from './retrieve.js';
 
 // Until the command is registered in commands/index.ts, route it through main() here.
-COMMANDS.retrieve ??= retrieveCommand;
 afterAll(removeTempDirs);
 
 const run = async (argv: string[]) => {
