@@ -4,6 +4,7 @@
 // Usage:
 //   npx tsc -b && node bench/zoo-runs.mjs --model lightgcn --dataset amazon-book [--seed 2025]
 //     [--max-epochs 1000] [--settings '{"layers":3}'] [--set trainer.patience=10]... [--run-dir runs/x]
+//     [--threads N] (onnxruntime intra-op threads; 1 lets two runs share 2 cores) [--tag NAME] (result file suffix)
 // Progress goes to stderr; the results JSON (train()'s results.json plus the model settings and
 // the trainer config) to stdout and to bench/results/zoo-<model>-<dataset>-<seed>.json.
 import { parseArgs } from 'node:util';
@@ -35,6 +36,8 @@ const { values: args } = parseArgs({
     set: { type: 'string', multiple: true, default: [] },
     'run-dir': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    threads: { type: 'string' },
+    tag: { type: 'string' },
   },
 });
 if (!(args.model in MODELS)) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}`);
@@ -56,6 +59,7 @@ const trainable = await createModelTrainable({
   seed,
   optimizer: { lr: config.lr },
   l2: config.l2,
+  engine: args.threads ? { intraOpNumThreads: Number(args.threads) } : undefined,
 });
 
 const log = (line) => {
@@ -84,7 +88,7 @@ const result = await train({
   },
 });
 
-report(`zoo-${definition.id}-${args.dataset}-${seed}`, {
+report(`zoo-${definition.id}${args.tag ? `-${args.tag}` : ''}-${args.dataset}-${seed}`, {
   ...result,
   model_settings: model.settings,
   trainer: config,

@@ -19,6 +19,7 @@ export type PromaxErrorCode =
   | 'RATE_LIMITED'
   | 'INVALID_RESPONSE'
   | 'ABORTED'
+  | 'RUN_FAILED'
   | 'NOT_IMPLEMENTED';
 
 export interface PromaxErrorOptions {

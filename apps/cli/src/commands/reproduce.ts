@@ -1,5 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
@@ -7,19 +10,25 @@ import { createProgressRenderer, type Io } from '../io.js';
 import { buildReport } from '../report/build-report.js';
 import { markdownTable } from '../render/table.js';
 import { withInterrupt } from '../training/interrupt.js';
-import { type RunConfig, resolveRunConfig } from '../training/run-config.js';
+import { type RunConfig, resolveRunConfig, runConfigToRaw } from '../training/run-config.js';
 import { getDataset, runTraining, type TrainingRun } from '../training/run-training.js';
 import type { Command } from './command.js';
 import { intFlag } from './train.js';
 
 const usage = `promax reproduce --dataset amazon-book|yelp|DIR --out DIR
                  [--models lightgcn,...] [--seeds 2025,2026,2027] [--max-epochs N]
-                 [--embeddings DIR] [--aug FILE] [--config FILE] [--set key=value ...] [--quiet] [--json]
+                 [--embeddings DIR] [--aug FILE] [--config FILE] [--set key=value ...]
+                 [--jobs N] [--threads N] [--fresh] [--quiet] [--json]
 
 Trains base vs base+ProMax for each model and seed with every component the dataset supports
 (S2DR when aug_trn_mat exists, SDR when profile embeddings exist), then writes DIR/reproduce.md
 (mean ± std, relative gains, the authors' numbers where the same components ran), DIR/report.md
-with plots, and DIR/reproduce.json with every run's results.`;
+with plots, and DIR/reproduce.json with every run's results.
+
+  --jobs N      train N runs at once, each in its own process (its log: RUN_DIR.log)
+  --threads N   onnxruntime threads per run (default: all cores, or cores / N with --jobs N)
+  --fresh       retrain runs that already finished; by default a run directory holding a finished
+                run of the same config is reused, so an interrupted reproduction resumes`;
 
 export interface ReproduceOptions {
   dataset: string;
@@ -33,6 +42,14 @@ export interface ReproduceOptions {
   /** Profile embeddings folder and A′ file overriding the dataset's own. */
   embeddings?: string;
   aug?: string;
+  /** Runs trained at once, each in its own `promax train` process (1: one after another, in this process). */
+  jobs?: number;
+  /** onnxruntime threads per run (default: all cores with jobs 1, cores / jobs otherwise). */
+  threads?: number;
+  /** Retrain runs that already finished with the same config (default: reuse them). */
+  fresh?: boolean;
+  /** The CLI script child runs start (default: this package's dist/bin.js). */
+  cliEntry?: string;
 }
 
 export interface ReproduceResult {
@@ -45,27 +62,162 @@ export interface ReproduceResult {
 
 const KEYS = ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20'];
 
+/** One (model, seed, arm) run of a reproduction. */
+interface PlannedRun {
+  model: string;
+  seed: number;
+  promax: boolean;
+  dir: string;
+  config: RunConfig;
+  /** The config that decides the results (threads excluded), written beside a finished run. */
+  key: string;
+}
+
+const KEY_FILE = 'reproduce-key.json';
+
+/** The config JSON that decides a run's results: everything but the thread count, keys sorted. */
+function runKey(config: RunConfig): string {
+  const { threads: _threads, ...raw } = runConfigToRaw(config);
+  return stableStringify(raw);
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A finished run of exactly this config in `dir`, or undefined. */
+function finishedRun(run: PlannedRun): TrainingRun['results'] | undefined {
+  const keyPath = join(run.dir, KEY_FILE);
+  const resultsPath = join(run.dir, 'results.json');
+  if (!existsSync(keyPath) || !existsSync(resultsPath)) return undefined;
+  try {
+    if (readFileSync(keyPath, 'utf8').trim() !== run.key) return undefined;
+    return JSON.parse(readFileSync(resultsPath, 'utf8')) as TrainingRun['results'];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CLI entry point a child run starts: dist/bin.js beside this module (or the built one when run from src/). */
+function defaultCliEntry(): string {
+  const beside = fileURLToPath(new URL('../bin.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  return fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+}
+
+/** Runs one planned run in a child `promax train` process; its progress goes to `<dir>.log`. */
+function runInChild(run: PlannedRun, cliEntry: string, signal: AbortSignal): Promise<TrainingRun['results']> {
+  mkdirSync(dirname(run.dir), { recursive: true });
+  const configPath = `${run.dir}.config.json`;
+  const logPath = `${run.dir}.log`;
+  writeFileSync(configPath, `${JSON.stringify(runConfigToRaw(run.config), null, 2)}\n`);
+  const log = openSync(logPath, 'w');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [cliEntry, 'train', '--config', configPath, '--out', run.dir, '--overwrite'], {
+      stdio: ['ignore', log, log],
+      env: process.env,
+    });
+    const onAbort = () => child.kill('SIGINT');
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (cause) => {
+      closeSync(log);
+      signal.removeEventListener('abort', onAbort);
+      reject(new PromaxError({ code: 'RUN_FAILED', file: cliEntry, message: `cannot start a child run: ${cause.message}`, fix: 'build the CLI first (pnpm build) or use --jobs 1', cause }));
+    });
+    child.on('exit', (code, sig) => {
+      closeSync(log);
+      signal.removeEventListener('abort', onAbort);
+      const resultsPath = join(run.dir, 'results.json');
+      if (code === 0 && existsSync(resultsPath)) {
+        resolvePromise(JSON.parse(readFileSync(resultsPath, 'utf8')) as TrainingRun['results']);
+        return;
+      }
+      const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+      reject(
+        new PromaxError({
+          code: signal.aborted ? 'ABORTED' : 'RUN_FAILED',
+          file: logPath,
+          message: `${run.model}${run.promax ? '+ProMax' : ''} seed ${run.seed} ${sig ? `was stopped by ${sig}` : `exited with code ${code}`}${tail ? `; last lines of its log:\n${tail}` : ''}`,
+          fix: 'read the log; finished runs are kept and rerunning the same command resumes from them',
+        }),
+      );
+    });
+  });
+}
+
 export async function reproduce(options: ReproduceOptions, io: Io, flags: { quiet?: boolean } = {}): Promise<ReproduceResult> {
   const onProgress = createProgressRenderer(io, { quiet: flags.quiet });
-  const runs: ReproduceResult['runs'] = [];
-  await withInterrupt(io, async (signal) => {
-    for (const model of options.models) {
-      for (const seed of options.seeds) {
-        for (const promax of [false, true]) {
-          if (signal.aborted) return;
-          const config: RunConfig = resolveRunConfig({
-            file: options.file,
-            flags: { dataset: options.dataset, embeddings: options.embeddings, aug: options.aug, model, seed, 'trainer.maxEpochs': options.maxEpochs, 'promax.enabled': promax },
-            sets: options.sets,
-          });
-          const dir = join(options.outDir, model, `seed-${seed}`, promax ? 'promax' : 'base');
-          if (!flags.quiet) io.err(`\n== ${model}${promax ? '+ProMax' : ''} seed ${seed} → ${dir}\n`);
-          const run = await runTraining({ config, outDir: dir, overwrite: true, onProgress, signal });
-          runs.push({ model, seed, promax, dir, results: run.results });
-        }
+  const jobs = Math.max(1, options.jobs ?? 1);
+  const threads = options.threads ?? (jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : undefined);
+  const planned: PlannedRun[] = [];
+  for (const model of options.models) {
+    for (const seed of options.seeds) {
+      for (const promax of [false, true]) {
+        const config: RunConfig = resolveRunConfig({
+          file: options.file,
+          flags: { dataset: options.dataset, embeddings: options.embeddings, aug: options.aug, model, seed, threads, 'trainer.maxEpochs': options.maxEpochs, 'promax.enabled': promax },
+          sets: options.sets,
+        });
+        const dir = join(options.outDir, model, `seed-${seed}`, promax ? 'promax' : 'base');
+        planned.push({ model, seed, promax, dir, config, key: runKey(config) });
       }
     }
+  }
+  const done = new Map<PlannedRun, TrainingRun['results']>();
+  const todo: PlannedRun[] = [];
+  for (const run of planned) {
+    const previous = options.fresh ? undefined : finishedRun(run);
+    if (previous) {
+      done.set(run, previous);
+      if (!flags.quiet) io.err(`reusing ${run.model}${run.promax ? '+ProMax' : ''} seed ${run.seed}: ${run.dir} (same config, finished)\n`);
+    } else todo.push(run);
+  }
+  const label = (r: PlannedRun) => `${r.model}${r.promax ? '+ProMax' : ''} seed ${r.seed}`;
+  await withInterrupt(io, async (signal) => {
+    if (jobs === 1) {
+      for (const run of todo) {
+        if (signal.aborted) return;
+        if (!flags.quiet) io.err(`\n== ${label(run)} → ${run.dir}\n`);
+        const result = await runTraining({ config: run.config, outDir: run.dir, overwrite: true, onProgress, signal });
+        if (result.results.stopped === 'aborted') return;
+        writeFileSync(join(run.dir, KEY_FILE), `${run.key}\n`);
+        done.set(run, result.results);
+      }
+      return;
+    }
+    const cliEntry = options.cliEntry ?? defaultCliEntry();
+    const queue = [...todo];
+    const failures: unknown[] = [];
+    const worker = async () => {
+      for (let run = queue.shift(); run; run = queue.shift()) {
+        if (signal.aborted) return;
+        if (!flags.quiet) io.err(`started ${label(run)} (log: ${run.dir}.log)\n`);
+        try {
+          const results = await runInChild(run, cliEntry, signal);
+          if (results.stopped === 'aborted') return;
+          writeFileSync(join(run.dir, KEY_FILE), `${run.key}\n`);
+          done.set(run, results);
+          if (!flags.quiet) io.err(`finished ${label(run)}: best epoch ${results.best_epoch}, test recall@20 ${results.test['recall@20']?.toFixed(4)}\n`);
+        } catch (error) {
+          if (signal.aborted) return;
+          failures.push(error);
+          if (!flags.quiet) io.err(`failed ${label(run)}: ${(error as Error).message}\n`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(jobs, todo.length) }, worker));
+    if (failures.length) throw failures[0];
   });
+  const runs: ReproduceResult['runs'] = planned
+    .filter((r) => done.has(r))
+    .map((r) => ({ model: r.model, seed: r.seed, promax: r.promax, dir: r.dir, results: done.get(r) as TrainingRun['results'] }));
   const summary: ReproduceResult['summary'] = {};
   const rows: string[][] = [];
   for (const model of options.models) {
@@ -114,6 +266,9 @@ export const reproduceCommand: Command = {
         aug: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
         out: { type: 'string' },
+        jobs: { type: 'string' },
+        threads: { type: 'string' },
+        fresh: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
@@ -134,6 +289,9 @@ export const reproduceCommand: Command = {
         maxEpochs: intFlag(values['max-epochs'], '--max-epochs'),
         embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
         aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
+        jobs: positiveFlag(values.jobs, '--jobs'),
+        threads: positiveFlag(values.threads, '--threads'),
+        fresh: values.fresh,
       },
       io,
       { quiet: values.quiet || values.json },
@@ -143,3 +301,11 @@ export const reproduceCommand: Command = {
     return 0;
   },
 };
+
+function positiveFlag(v: string | undefined, flag: string): number | undefined {
+  const n = intFlag(v, flag);
+  if (n !== undefined && n < 1) {
+    throw new PromaxError({ code: 'INVALID_ARGUMENT', field: flag, message: `${flag} must be at least 1, got ${n}`, fix: `pass e.g. ${flag} 2` });
+  }
+  return n;
+}

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csrFromCoo, Rng } from '@promax/core';
@@ -122,5 +122,39 @@ describe('promax train / reproduce / recommend', () => {
     expect(json.summary.lightgcn.base['recall@20'].mean).toBeCloseTo((r20[0] + r20[1]) / 2, 12);
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     expect(existsSync(join(out, 'plots', 'val_recall20.svg'))).toBe(true);
+  });
+
+  it('reproduce --jobs 2 runs in child processes with the same results, and a rerun reuses finished runs', async () => {
+    const common = ['--dataset', data, '--models', 'lightgcn', '--seeds', '3', '--max-epochs', '3', '--set', 'trainer.batchSize=128', '--threads', '1', '--quiet'];
+    const inProcess = mkdtempSync(join(tmpdir(), 'promax-repro-1-'));
+    const io1 = captureIo();
+    expect(await main(['reproduce', ...common, '--out', inProcess], io1), io1.stderr()).toBe(0);
+    const parallel = mkdtempSync(join(tmpdir(), 'promax-repro-2-'));
+    const io2 = captureIo();
+    expect(await main(['reproduce', ...common, '--jobs', '2', '--out', parallel], io2), io2.stderr()).toBe(0);
+    const a = JSON.parse(readFileSync(join(inProcess, 'reproduce.json'), 'utf8'));
+    const b = JSON.parse(readFileSync(join(parallel, 'reproduce.json'), 'utf8'));
+    expect(b.runs).toHaveLength(2);
+    // One onnxruntime thread per run: the child runs repeat the in-process runs bit for bit.
+    for (let k = 0; k < 2; k++) {
+      expect(b.runs[k].promax).toBe(a.runs[k].promax);
+      expect(b.runs[k].results.test).toEqual(a.runs[k].results.test);
+      expect(readFileSync(join(b.runs[k].dir, 'config.json'), 'utf8')).toMatch(/"threads": 1\b/);
+    }
+    expect(existsSync(join(parallel, 'lightgcn', 'seed-3', 'promax.log'))).toBe(true);
+
+    // Rerun: both runs are reused (nothing retrained), the table is rebuilt from them.
+    const resultsFile = join(parallel, 'lightgcn', 'seed-3', 'base', 'results.json');
+    const before = statSync(resultsFile).mtimeMs;
+    const io3 = captureIo();
+    expect(await main(['reproduce', ...common.filter((x) => x !== '--quiet'), '--jobs', '2', '--out', parallel], io3), io3.stderr()).toBe(0);
+    expect(io3.stderr().match(/reusing lightgcn/g)).toHaveLength(2);
+    expect(statSync(resultsFile).mtimeMs).toBe(before);
+    expect(JSON.parse(readFileSync(join(parallel, 'reproduce.json'), 'utf8')).summary).toEqual(b.summary);
+
+    // A changed setting is a different run: not reused.
+    const io4 = captureIo();
+    expect(await main(['reproduce', ...common.filter((x) => x !== '--quiet'), '--set', 'trainer.lr=0.002', '--out', parallel], io4), io4.stderr()).toBe(0);
+    expect(io4.stderr()).not.toMatch(/reusing/);
   });
 });

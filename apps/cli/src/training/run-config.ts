@@ -62,6 +62,11 @@ export function runConfigSchema(def: AnyModelDefinition) {
       aug: z.string().optional(),
       /** Seed of the initialisation, sampling and stochastic inputs. */
       seed: z.number().int().default(2025),
+      /**
+       * onnxruntime intra-op threads of this run (default: onnxruntime's choice, every core). Speed
+       * only; 1 makes same-seed runs bit-identical and lets parallel runs share the cores.
+       */
+      threads: z.number().int().positive().optional(),
       /** Trainer settings (method.md §6 defaults). */
       trainer: trainerConfigSchema.prefault({}),
       /** Settings of the chosen base model. */
@@ -84,6 +89,7 @@ export type RunConfig = {
   aug?: string;
   model: string;
   seed: number;
+  threads?: number;
   trainer: z.output<typeof trainerConfigSchema>;
   modelSettings: Record<string, unknown>;
   /** `enabled` plus the user's own ProMax overrides (dataset presets are applied beneath them later). */
@@ -118,8 +124,28 @@ export function resolveRunConfig(input: {
     aug: parsed.aug,
     model: parsed.model,
     seed: parsed.seed,
+    threads: parsed.threads,
     trainer: parsed.trainer,
     modelSettings: parsed.modelSettings as Record<string, unknown>,
     promax: { enabled: parsed.promax.enabled, overrides },
   };
+}
+
+/**
+ * The raw (file-shaped) form of a resolved run config: `resolveRunConfig({ file })` on it gives the
+ * same config back. Used to hand a run to a child process and to recognise finished runs.
+ */
+export function runConfigToRaw(config: RunConfig): Record<string, unknown> {
+  const raw: Record<string, unknown> = {
+    dataset: config.dataset,
+    model: config.model,
+    seed: config.seed,
+    trainer: config.trainer,
+    modelSettings: config.modelSettings,
+    promax: { enabled: config.promax.enabled, ...config.promax.overrides },
+  };
+  if (config.embeddings !== undefined) raw.embeddings = config.embeddings;
+  if (config.aug !== undefined) raw.aug = config.aug;
+  if (config.threads !== undefined) raw.threads = config.threads;
+  return raw;
 }

@@ -54,6 +54,7 @@ export async function runTraining(options: {
   const def = modelDefinition(config.model);
   const model = def.create(config.modelSettings);
   const modelDim = Number((model.settings as { embeddingSize?: number }).embeddingSize ?? 32);
+  const engine = config.threads ? { intraOpNumThreads: config.threads } : undefined;
 
   let promax: PromaxRecord = { enabled: false };
   let prepared: Awaited<ReturnType<typeof preparePromax>> | undefined;
@@ -71,6 +72,7 @@ export async function runTraining(options: {
         itemProfiles: dataset.itemEmb,
       },
       modelDim,
+      engine,
       onProgress,
     });
     promax = { enabled: true, components: prepared.components, settings };
@@ -93,6 +95,7 @@ export async function runTraining(options: {
     l2: config.trainer.l2,
     extraLoss: prepared?.extraLoss,
     feedsForBatch: prepared?.feedsForBatch,
+    engine,
   });
   try {
     const runDir = await RunDirectory.create(outDir, { overwrite: options.overwrite });
@@ -105,7 +108,7 @@ export async function runTraining(options: {
       model: config.promax.enabled ? `${config.model}+promax` : config.model,
       dataset: dataset.name,
       runDir,
-      runConfig: { dataset: config.dataset, model: config.model, seed: config.seed, modelSettings: model.settings, promax },
+      runConfig: { dataset: config.dataset, model: config.model, seed: config.seed, threads: config.threads ?? null, modelSettings: model.settings, promax },
     });
     const emb = await trainable.embed();
     saveEmbeddings(join(outDir, 'user_emb.npy'), emb.users);
