@@ -113,7 +113,11 @@ export interface ModelTrainableOptions {
   engine?: CompileOptions;
   /** Extra loss terms built into the SAME training graph (e.g. ProMax). */
   extraLoss?: ExtraLossHook;
-  /** Feeds of the inputs the hook declared with `addInput`, per batch (may be async, e.g. teacher rows). */
+  /**
+   * Feeds of the inputs the hook declared with `addInput`, per batch (may be async, e.g. teacher
+   * rows). Batches run one after another and a returned array is not read after its step ends,
+   * so the hook may hand back the same buffers every batch.
+   */
   feedsForBatch?: (batch: BatchIndices) => FeedMap | Promise<FeedMap>;
   /** Runs at each epoch start after the model's epoch-level inputs are redrawn (e.g. teacher caches). */
   onEpochStart?: (epoch: number) => void | Promise<void>;

@@ -109,4 +109,30 @@ describe('preparePromax', () => {
       expect(String(e)).toMatch(/user profile embeddings have 23 rows but the dataset has 24 users/);
     }
   });
+
+  it('feeds teacher rows of each batch from one reused buffer without mixing batches up', async () => {
+    const model = createMockRecommenderModel({ embeddingSize: 8 });
+    const settings = resolvePromaxSettings('custom', { preprocess: { dim: 4 } });
+    const prepared = await preparePromax({
+      settings,
+      model,
+      data: { numUsers: 24, numItems: 20, train: data.train, userProfiles, itemProfiles },
+      modelDim: 8,
+    });
+    const feeds = prepared.feedsForBatch as NonNullable<typeof prepared.feedsForBatch>;
+    const ids = (users: number[]) => ({ users: Int32Array.from(users), pos: new Int32Array(users.length), neg: new Int32Array(users.length), uniqueUsers: Int32Array.from(users), uniquePos: new Int32Array(0) });
+    const small = ids([1, 4, 9]);
+    const large = ids([0, 2, 3, 5, 6, 7, 8, 10, 11, 23]);
+    const first = Float32Array.from((await feeds(small))['promax.sdr.teacher']);
+    const big = Float32Array.from((await feeds(large))['promax.sdr.teacher']);
+    const again = (await feeds(small))['promax.sdr.teacher'];
+    expect(first).toHaveLength(3 * 20);
+    expect(big).toHaveLength(10 * 20);
+    expect(again).toHaveLength(3 * 20);
+    expect(Array.from(again)).toEqual(Array.from(first));
+    // every row is a distribution over the 20 items, and distinct users get distinct rows
+    for (let r = 0; r < 10; r++) expect(big.subarray(r * 20, (r + 1) * 20).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(Array.from(big.subarray(0, 20))).not.toEqual(Array.from(first.subarray(0, 20)));
+    await prepared.release();
+  });
 });

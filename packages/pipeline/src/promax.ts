@@ -170,11 +170,17 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
     return terms;
   };
 
+  // Teacher rows are [Bu, N] (≈ 130 MB per Amazon-book batch): one buffer, grown when a batch
+  // needs more, is reused for every batch (the trainer runs batches one after another and the
+  // feeds are not kept), instead of a fresh allocation per batch.
+  let rowsBuffer = new Float32Array(0);
   const feedsForBatch = teacher
     ? async (batch: BatchIndices): Promise<Record<string, Float32Array>> => {
         const tch = teacher as SdrTeacher;
+        const need = batch.uniqueUsers.length * data.numItems;
+        if (rowsBuffer.length < need) rowsBuffer = new Float32Array(Math.max(need, Math.ceil(rowsBuffer.length * 1.25)));
         return {
-          [TEACHER]: await tch.rowsFor(batch.uniqueUsers),
+          [TEACHER]: await tch.rowsFor(batch.uniqueUsers, rowsBuffer.subarray(0, need)),
           [WEIGHTS]: tch.weightsFor(batch.uniqueUsers),
         };
       }
@@ -187,6 +193,7 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
     profiles,
     teacherInfo: teacher?.info,
     release: async () => {
+      rowsBuffer = new Float32Array(0);
       await teacher?.release();
     },
   };
