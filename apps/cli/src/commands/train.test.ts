@@ -105,6 +105,43 @@ describe('promax train / reproduce / recommend', () => {
     expect(io3.stderr()).toMatch(/promax\.s2dr\.lambda: unknown key "lambda" — did you mean "lambda2"\?/);
   });
 
+  it.each([
+    ['mf', []],
+    ['lightgcn', []],
+    ['gccf', []],
+    ['simgcl', ['cl']],
+    ['sgl', ['ssl']],
+  ])('every zoo model trains with ProMax (SDR + S2DR): %s', async (model, ownTerms) => {
+    const dir = mkdtempSync(join(tmpdir(), `promax-zoo-${model}-`));
+    const rng = new Rng(13);
+    const gauss = (r: number, c: number) => ({ rows: r, cols: c, data: Float32Array.from({ length: r * c }, () => rng.nextNormal()) });
+    saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
+    saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
+    const io = captureIo();
+    const code = await main(
+      ['train', '--dataset', data, '--model', model, '--promax', '--embeddings', dir, '--max-epochs', '4',
+        '--set', 'trainer.batchSize=64', '--set', 'promax.preprocess.dim=8', '--out', join(dir, 'run'), '--json'],
+      io,
+    );
+    expect(code, io.stderr()).toBe(0);
+    const results = JSON.parse(io.stdout());
+    expect(results).toMatchObject({ model: `${model}+promax`, promax: { enabled: true, components: { sdr: true, s2dr: true } } });
+    const epochs = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'epoch');
+    expect(epochs).toHaveLength(4);
+    for (const e of epochs) {
+      // the base model's own terms (SimGCL/SGL contrastive) run beside SDR and S2DR
+      for (const k of ['bpr', 'sdr', 's2dr', ...ownTerms]) {
+        expect(Number.isFinite(e.losses[k]) && e.losses[k] > 0, `${k} at epoch ${e.epoch}`).toBe(true);
+      }
+    }
+    expect(epochs[3].losses.loss).toBeLessThan(epochs[0].losses.loss);
+    expect(Number.isFinite(results.test['recall@20'])).toBe(true);
+  });
+
   it('reproduce trains base and +ProMax and writes the comparison table, JSON and report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'promax-repro-'));
     const io = captureIo();
