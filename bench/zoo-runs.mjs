@@ -5,6 +5,7 @@
 //   npx tsc -b && node bench/zoo-runs.mjs --model lightgcn --dataset amazon-book [--seed 2025]
 //     [--max-epochs 1000] [--settings '{"layers":3}'] [--set trainer.patience=10]... [--run-dir runs/x]
 //     [--threads N] (onnxruntime intra-op threads; 1 lets two runs share 2 cores) [--tag NAME] (result file suffix)
+//     [--preset NAME|none] (model settings preset; default: the one named like the dataset, if any)
 // Progress goes to stderr; the results JSON (train()'s results.json plus the model settings and
 // the trainer config) to stdout and to bench/results/zoo-<model>-<dataset>-<seed>.json.
 import { parseArgs } from 'node:util';
@@ -38,13 +39,19 @@ const { values: args } = parseArgs({
     quiet: { type: 'boolean', default: false },
     threads: { type: 'string' },
     tag: { type: 'string' },
+    preset: { type: 'string' },
   },
 });
 if (!(args.model in MODELS)) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}`);
 
 const definition = await MODELS[args.model]();
 const seed = Number(args.seed);
-const settings = validateConfig(definition.settingsSchema, JSON.parse(args.settings), {
+// The model's preset for this dataset (e.g. RLMRec's SimGCL/SGL values) beneath --settings, as
+// `promax train` does; --preset none turns it off.
+const presetName = args.preset ?? (definition.presets && Object.hasOwn(definition.presets, args.dataset) ? args.dataset : 'none');
+if (presetName !== 'none' && !definition.presets?.[presetName]) throw new Error(`${definition.id} has no preset '${presetName}'`);
+const preset = presetName === 'none' ? {} : definition.presets[presetName];
+const settings = validateConfig(definition.settingsSchema, { ...preset, ...JSON.parse(args.settings) }, {
   source: `--settings (${definition.id})`,
 });
 const raw = { trainer: { seed, ...(args['max-epochs'] ? { maxEpochs: Number(args['max-epochs']) } : {}) } };
@@ -91,5 +98,6 @@ const result = await train({
 report(`zoo-${definition.id}${args.tag ? `-${args.tag}` : ''}-${args.dataset}-${seed}`, {
   ...result,
   model_settings: model.settings,
+  model_preset: presetName,
   trainer: config,
 });

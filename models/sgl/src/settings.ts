@@ -25,6 +25,16 @@ export const sglSettingsSchema = z.strictObject({
   resample: z.enum(['epoch', 'step']).default('epoch'),
 });
 
+/**
+ * Per-dataset settings of RLMRec's SGL configuration for these splits (edge keep rate 0.8, i.e.
+ * ρ 0.2; Yelp uses a much smaller contrastive weight and temperature; Steam 2 layers).
+ */
+export const sglPresets = {
+  'amazon-book': { dropRate: 0.2, lambdaSsl: 0.1, temperature: 0.2 },
+  yelp: { dropRate: 0.2, lambdaSsl: 0.001, temperature: 0.1 },
+  steam: { layers: 2, dropRate: 0.2, lambdaSsl: 0.1, temperature: 0.5 },
+} as const satisfies Record<string, z.input<typeof sglSettingsSchema>>;
+
 /** Resolved SGL settings. */
 export type SglSettings = z.output<typeof sglSettingsSchema>;
 /** SGL settings as written by a user (every field optional). */

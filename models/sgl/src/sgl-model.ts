@@ -12,7 +12,7 @@ import {
 } from '@promax/core';
 import { type Adjacency, type GraphBuilder, type SymbolicTensor, xavierUniform } from '@promax/tensor';
 import { dropEdges } from './edge-dropout.js';
-import { type SglSettings, type SglSettingsInput, sglSettingsSchema } from './settings.js';
+import { type SglSettings, type SglSettingsInput, sglPresets, sglSettingsSchema } from './settings.js';
 
 type RecommenderModel = RecommenderModelV1<GraphBuilder, SymbolicTensor, Adjacency, SglSettings>;
 type Encode = EncodeOptions<GraphBuilder, SymbolicTensor, Adjacency>;
@@ -119,5 +119,6 @@ export const sglDefinition: RecommenderModelDefinition<SglModel, SglSettings, Sg
   description: 'SGL-ED: LightGCN + InfoNCE between two edge-dropout views (Wu et al., 2021)',
   settingsSchema: sglSettingsSchema,
   defaults: sglSettingsSchema.parse({}),
+  presets: sglPresets,
   create: createSgl,
 };

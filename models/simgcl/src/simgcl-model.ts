@@ -11,7 +11,7 @@ import {
   type StochasticInputSpec,
 } from '@promax/core';
 import { type Adjacency, type GraphBuilder, type SymbolicTensor, xavierUniform } from '@promax/tensor';
-import { type SimGclSettings, type SimGclSettingsInput, simGclSettingsSchema } from './settings.js';
+import { type SimGclSettings, type SimGclSettingsInput, simGclPresets, simGclSettingsSchema } from './settings.js';
 import { fillUniform } from './uniform-noise.js';
 
 type RecommenderModel = RecommenderModelV1<GraphBuilder, SymbolicTensor, Adjacency, SimGclSettings>;
@@ -141,5 +141,6 @@ export const simGclDefinition: RecommenderModelDefinition<SimGclModel, SimGclSet
     description: 'SimGCL: LightGCN + InfoNCE between two noise-perturbed views (Yu et al., 2022)',
     settingsSchema: simGclSettingsSchema,
     defaults: simGclSettingsSchema.parse({}),
+    presets: simGclPresets,
     create: createSimGcl,
   };

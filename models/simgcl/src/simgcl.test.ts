@@ -107,14 +107,18 @@ describe('simgcl', () => {
     expect(specs.every((s) => s.kind === 'tensor' && s.schedule === 'step' && s.shape[0] === 9)).toBe(true);
   });
 
-  it('has the SimGCL paper defaults', () => {
+  it("defaults to RLMRec's Amazon-book/Yelp configuration and carries per-dataset presets", () => {
     expect(simGclDefinition.defaults).toEqual({
       embeddingSize: 32,
       layers: 3,
       layerCombination: 'sum',
-      lambdaCl: 0.5,
+      lambdaCl: 0.1,
       temperature: 0.2,
-      eps: 0.1,
+      eps: 0.9,
     });
+    expect(Object.keys(simGclDefinition.presets ?? {})).toEqual(['amazon-book', 'yelp', 'steam']);
+    for (const preset of Object.values(simGclDefinition.presets ?? {})) {
+      expect(() => createSimGcl(preset)).not.toThrow();
+    }
   });
 });

@@ -186,6 +186,12 @@ export interface RecommenderModelDefinition<M, S, I = S> {
   readonly settingsSchema: z.ZodType<S, I>;
   /** The schema's defaults (what `create()` uses). */
   readonly defaults: Readonly<S>;
+  /**
+   * Optional settings for named datasets (e.g. the reference configuration of those splits),
+   * keyed by dataset name. A pipeline applies the preset of the dataset it trains on beneath the
+   * user's own settings, and records which preset it used.
+   */
+  readonly presets?: Readonly<Record<string, I>>;
   create(settings?: I): M;
 }
 

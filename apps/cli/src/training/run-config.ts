@@ -69,6 +69,12 @@ export function runConfigSchema(def: AnyModelDefinition) {
       threads: z.number().int().positive().optional(),
       /** Trainer settings (method.md §6 defaults). */
       trainer: trainerConfigSchema.prefault({}),
+      /**
+       * The model's settings preset: by default the one named like the dataset when the model has
+       * it (e.g. SimGCL and SGL carry RLMRec's per-dataset values); a preset name, or null for none.
+       * `modelSettings` override the preset's values.
+       */
+      modelPreset: z.string().nullable().optional(),
       /** Settings of the chosen base model. */
       modelSettings: (def.settingsSchema as z.ZodType).prefault({}),
       /** ProMax: off by default; `promax.enabled: true` or `--promax` turns it on. */
@@ -90,6 +96,8 @@ export type RunConfig = {
   model: string;
   seed: number;
   threads?: number;
+  /** The model settings preset applied beneath `modelSettings` (null: none). */
+  modelPreset: string | null;
   trainer: z.output<typeof trainerConfigSchema>;
   modelSettings: Record<string, unknown>;
   /** `enabled` plus the user's own ProMax overrides (dataset presets are applied beneath them later). */
@@ -115,6 +123,7 @@ export function resolveRunConfig(input: {
   applyOverrides(raw, [...(input.sets ?? [])]);
   const modelId = typeof raw.model === 'string' ? raw.model : 'lightgcn';
   const def = modelDefinition(modelId);
+  const modelPreset = applyModelPreset(def, raw);
   const source = [input.file, input.sets?.length ? '--set' : undefined].filter(Boolean).join(' + ') || 'flags';
   const parsed = validateConfig(runConfigSchema(def), raw, { source });
   const { enabled: _enabled, ...overrides } = (raw.promax ?? {}) as Record<string, unknown>;
@@ -125,6 +134,7 @@ export function resolveRunConfig(input: {
     model: parsed.model,
     seed: parsed.seed,
     threads: parsed.threads,
+    modelPreset,
     trainer: parsed.trainer,
     modelSettings: parsed.modelSettings as Record<string, unknown>,
     promax: { enabled: parsed.promax.enabled, overrides },
@@ -141,6 +151,7 @@ export function runConfigToRaw(config: RunConfig): Record<string, unknown> {
     model: config.model,
     seed: config.seed,
     trainer: config.trainer,
+    modelPreset: config.modelPreset,
     modelSettings: config.modelSettings,
     promax: { enabled: config.promax.enabled, ...config.promax.overrides },
   };
@@ -148,4 +159,40 @@ export function runConfigToRaw(config: RunConfig): Record<string, unknown> {
   if (config.aug !== undefined) raw.aug = config.aug;
   if (config.threads !== undefined) raw.threads = config.threads;
   return raw;
+}
+
+/**
+ * Merges the model's settings preset beneath `raw.modelSettings` (in place) and returns its name:
+ * `raw.modelPreset` when given (null or 'none': no preset), else the dataset's name when the model
+ * has a preset for it.
+ */
+function applyModelPreset(def: AnyModelDefinition, raw: Record<string, unknown>): string | null {
+  const presets = def.presets ?? {};
+  const requested = raw.modelPreset;
+  let name: string | null = null;
+  if (requested === undefined) {
+    const dataset = typeof raw.dataset === 'string' ? raw.dataset : 'amazon-book';
+    name = Object.hasOwn(presets, dataset) ? dataset : null;
+  } else if (requested === null || requested === 'none') {
+    name = null;
+  } else if (typeof requested === 'string') {
+    if (!Object.hasOwn(presets, requested)) {
+      const names = Object.keys(presets);
+      throw new PromaxError({
+        code: 'INVALID_CONFIG',
+        field: 'modelPreset',
+        message: `model '${def.id}' has no settings preset '${requested}'`,
+        fix: names.length ? `use one of: ${names.join(', ')}, or none` : `model '${def.id}' has no presets; use none`,
+      });
+    }
+    name = requested;
+  } else return null; // wrong type: the schema reports it
+  raw.modelPreset = name;
+  if (name) {
+    const own = raw.modelSettings;
+    if (own === undefined || (own !== null && typeof own === 'object' && !Array.isArray(own))) {
+      raw.modelSettings = { ...(presets[name] as Record<string, unknown>), ...((own as Record<string, unknown>) ?? {}) };
+    }
+  }
+  return name;
 }

@@ -55,6 +55,9 @@ export async function runTraining(options: {
   const model = def.create(config.modelSettings);
   const modelDim = Number((model.settings as { embeddingSize?: number }).embeddingSize ?? 32);
   const engine = config.threads ? { intraOpNumThreads: config.threads } : undefined;
+  if (config.modelPreset) {
+    onProgress?.({ type: 'info', message: `${config.model} settings: preset '${config.modelPreset}' → ${JSON.stringify(model.settings)}` });
+  }
 
   let promax: PromaxRecord = { enabled: false };
   let prepared: Awaited<ReturnType<typeof preparePromax>> | undefined;
@@ -108,7 +111,7 @@ export async function runTraining(options: {
       model: config.promax.enabled ? `${config.model}+promax` : config.model,
       dataset: dataset.name,
       runDir,
-      runConfig: { dataset: config.dataset, model: config.model, seed: config.seed, threads: config.threads ?? null, modelSettings: model.settings, promax },
+      runConfig: { dataset: config.dataset, model: config.model, seed: config.seed, threads: config.threads ?? null, modelPreset: config.modelPreset, modelSettings: model.settings, promax },
     });
     const emb = await trainable.embed();
     saveEmbeddings(join(outDir, 'user_emb.npy'), emb.users);
