@@ -78,6 +78,8 @@ const KEY_FILE = 'reproduce-key.json';
 /** The config JSON that decides a run's results: everything but the thread count, keys sorted. */
 function runKey(config: RunConfig): string {
   const { threads: _threads, ...raw } = runConfigToRaw(config);
+  // "no preset" is written as an absent key, so runs recorded before presets existed still match.
+  if (raw.modelPreset === null) delete raw.modelPreset;
   return stableStringify(raw);
 }
 
