@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csrFromCoo, Rng } from '@promax/core';
-import { saveEmbeddings, saveSparseMatrix } from '@promax/data';
+import { locateData, saveEmbeddings, saveSparseMatrix } from '@promax/data';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
@@ -140,6 +140,34 @@ describe('promax train / reproduce / recommend', () => {
     }
     expect(epochs[3].losses.loss).toBeLessThan(epochs[0].losses.loss);
     expect(Number.isFinite(results.test['recall@20'])).toBe(true);
+  });
+
+  const pickleFixture = locateData('prorec_raw', 'sample_emb_np.pkl');
+  if (pickleFixture.reason) console.warn(`skipping the pickle-profile ProMax run: ${pickleFixture.reason}`);
+  it.skipIf(pickleFixture.reason)('train --promax reads RLMRec-style usr_emb_np.pkl / itm_emb_np.pkl from the dataset folder: SDR runs', async () => {
+    // The fixture is a pickled 5×8 float32 ndarray with rank-1 centred rows (v = 8i + j steps), so
+    // whitening keeps 1 direction; a 5-user × 5-item dataset uses it for both sides.
+    const dir = mkdtempSync(join(tmpdir(), 'promax-pkl-'));
+    const pairs = (list: [number, number][]) =>
+      csrFromCoo({ rows: 5, cols: 5, row: list.map((p) => p[0]), col: list.map((p) => p[1]) }).matrix;
+    saveSparseMatrix(join(dir, 'trn_mat.npz'), pairs([[0, 0], [0, 1], [1, 1], [1, 2], [2, 2], [2, 3], [3, 3], [3, 4], [4, 4], [4, 0]]));
+    saveSparseMatrix(join(dir, 'val_mat.npz'), pairs([[0, 2], [1, 3], [2, 4], [3, 0], [4, 1]]));
+    saveSparseMatrix(join(dir, 'tst_mat.npz'), pairs([[0, 3], [1, 4], [2, 0], [3, 1], [4, 2]]));
+    copyFileSync(pickleFixture.path as string, join(dir, 'usr_emb_np.pkl'));
+    copyFileSync(pickleFixture.path as string, join(dir, 'itm_emb_np.pkl'));
+    const io = captureIo();
+    const code = await main(
+      ['train', '--dataset', dir, '--promax', '--max-epochs', '3', '--set', 'trainer.batchSize=4', '--set', 'promax.preprocess.dim=1', '--out', join(dir, 'run'), '--json'],
+      io,
+    );
+    expect(code, io.stderr()).toBe(0);
+    const results = JSON.parse(io.stdout());
+    expect(results.promax.components).toMatchObject({ sdr: true, s2dr: false });
+    expect(results.promax.components.notes.join(' ')).toMatch(/no augmented graph/);
+    const data = JSON.parse(readFileSync(join(dir, 'run', 'data.json'), 'utf8'));
+    expect(data.files.userEmb.path).toMatch(/usr_emb_np\.pkl$/);
+    const epochs = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
+    expect(epochs.every((e) => Number.isFinite(e.losses.sdr) && e.losses.sdr > 0)).toBe(true);
   });
 
   it('reproduce trains base and +ProMax and writes the comparison table, JSON and report', async () => {
