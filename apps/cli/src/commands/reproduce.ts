@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
 import { createProgressRenderer, type Io } from '../io.js';
-import { buildReport } from '../report/build-report.js';
+import { buildReport, gainCell, gainOf } from '../report/build-report.js';
 import { markdownTable } from '../render/table.js';
 import { withInterrupt } from '../training/interrupt.js';
 import { type RunConfig, resolveRunConfig, runConfigToRaw } from '../training/run-config.js';
@@ -233,11 +233,11 @@ export async function reproduce(options: ReproduceOptions, io: Io, flags: { quie
     const label = comps ? `+ProMax (${[comps.sdr && 'SDR', comps.s2dr && 'S2DR'].filter(Boolean).join('+') || 'none'})` : '+ProMax';
     if (base['recall@20']) rows.push([model, ...KEYS.map((k) => (base[k] ? formatMeanStd(base[k]) : '–'))]);
     if (pm['recall@20']) rows.push([`${model} ${label}`, ...KEYS.map((k) => (pm[k] ? formatMeanStd(pm[k]) : '–'))]);
-    if (base['recall@20'] && pm['recall@20']) rows.push(['gain', ...KEYS.map((k) => (k in gain ? `${(100 * gain[k]).toFixed(1)}%` : '–'))]);
+    if (base['recall@20'] && pm['recall@20'])
+      rows.push(['gain', ...KEYS.map((k) => (base[k] && pm[k] ? gainCell(gainOf(base[k], pm[k])) : '–'))]);
   }
-  const markdown = `# Reproduction on ${options.dataset}\n\nSeeds: ${options.seeds.join(', ')} (mean ± sample std over seeds; test split, best validation epoch).\n\n${markdownTable(['model', ...KEYS], rows)}\n`;
-  writeFileSync(join(options.outDir, 'reproduce.md'), markdown);
   let reportPath: string | undefined;
+  let authors: string[] = [];
   if (runs.length) {
     const rep = await buildReport({
       runs: runs.map((r) => r.dir),
@@ -246,7 +246,23 @@ export async function reproduce(options: ReproduceOptions, io: Io, flags: { quie
       loadDataset: getDataset,
     });
     reportPath = rep.reportPath;
+    authors = rep.authorsSection;
   }
+  const markdown = [
+    `# Reproduction on ${options.dataset}`,
+    '',
+    `Seeds: ${options.seeds.join(', ')} (mean ± sample std over seeds; test split, best validation epoch).`,
+    '',
+    markdownTable(['model', ...KEYS], rows),
+    '',
+    'gain: relative gain of the mean; "beyond std" when the difference of means exceeds the larger sample std over seeds, "1 seed" when there is no spread to compare with.',
+    '',
+    ...(authors.length ? ["## The authors' numbers", '', ...authors] : []),
+    ...(reportPath ? ['Validation curves, gains by user sparsity and per-run details: [report.md](report.md).', ''] : []),
+  ]
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
+  writeFileSync(join(options.outDir, 'reproduce.md'), markdown);
   const result: ReproduceResult = { dataset: options.dataset, runs, summary, markdown, reportPath };
   writeFileSync(join(options.outDir, 'reproduce.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;

@@ -180,7 +180,9 @@ describe('promax train / reproduce / recommend', () => {
     expect(code, io.stderr()).toBe(0);
     const md = readFileSync(join(out, 'reproduce.md'), 'utf8');
     expect(md).toMatch(/\| lightgcn \+ProMax \(S2DR\) \|/);
-    expect(md).toMatch(/\| gain \|/);
+    expect(md).toMatch(/\| gain \|.*%\s\((beyond|within) std\)/);
+    expect(md).toMatch(/## The authors' numbers\n\n\*\*lightgcn\+ProMax \(S2DR\) on .*\*\*: the authors released no run on/);
+    expect(md).toContain('[report.md](report.md)');
     const json = JSON.parse(readFileSync(join(out, 'reproduce.json'), 'utf8'));
     expect(json.runs).toHaveLength(8);
     const r20 = json.runs.filter((r: { model: string; promax: boolean }) => r.model === 'lightgcn' && !r.promax).map((r: { results: { test: Record<string, number> } }) => r.results.test['recall@20']);
