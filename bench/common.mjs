@@ -26,7 +26,12 @@ export async function timeIt(fn, { warmup = 2, runs = 7 } = {}) {
 export const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 export function environment() {
-  return { node: process.version, cpus: cpus().length, cpu_model: cpus()[0]?.model, date: new Date().toISOString() };
+  return {
+    node: process.version,
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model,
+    date: new Date().toISOString(),
+  };
 }
 
 /** Prints the result as one JSON object on stdout and writes it to bench/results/<name>.json. */

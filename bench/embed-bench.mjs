@@ -15,11 +15,15 @@ const modelsDir = process.env.PROMAX_MODELS_DIR
   : resolve(benchDir, '..', '..', 'shared', 'models');
 const modelDir = join(modelsDir, 'all-MiniLM-L6-v2');
 if (!existsSync(join(modelDir, 'model.onnx'))) {
-  console.log(`skipping embed bench: no ONNX model at ${modelDir} (run tools/export-minilm-onnx.py, set PROMAX_MODELS_DIR)`);
+  console.log(
+    `skipping embed bench: no ONNX model at ${modelDir} (run tools/export-minilm-onnx.py, set PROMAX_MODELS_DIR)`,
+  );
   process.exit(0);
 }
 
-const dataDir = process.env.PROMAX_DATA_DIR ? resolve(process.env.PROMAX_DATA_DIR) : resolve(benchDir, '..', '..', 'shared', 'data');
+const dataDir = process.env.PROMAX_DATA_DIR
+  ? resolve(process.env.PROMAX_DATA_DIR)
+  : resolve(benchDir, '..', '..', 'shared', 'data');
 const profilesPath = join(dataDir, 'dbbook', 'user_profiles.jsonl.gz');
 let texts;
 let source;
@@ -32,11 +36,19 @@ if (existsSync(profilesPath)) {
     .map((l) => JSON.parse(l).profile);
   source = 'dbbook user profiles';
 } else {
-  texts = Array.from({ length: count }, (_, i) => `Synthetic profile ${i}: enjoys long fantasy series, quiet cafés and turn-based strategy games.`);
+  texts = Array.from(
+    { length: count },
+    (_, i) =>
+      `Synthetic profile ${i}: enjoys long fantasy series, quiet cafés and turn-based strategy games.`,
+  );
   source = 'synthetic sentences';
 }
 
-const results = { texts: texts.length, source, mean_chars: round(texts.reduce((s, t) => s + t.length, 0) / texts.length, 1) };
+const results = {
+  texts: texts.length,
+  source,
+  mean_chars: round(texts.reduce((s, t) => s + t.length, 0) / texts.length, 1),
+};
 for (const runBatchSize of [16, 32, 64]) {
   const embedder = await createOnnxEmbedder({ modelDir, runBatchSize });
   if (runBatchSize === 16) {
@@ -44,13 +56,20 @@ for (const runBatchSize of [16, 32, 64]) {
     let tokens = 0;
     for (const t of texts) tokens += embedder.tokenizer.encode(t).ids.length;
     const ms = performance.now() - t0;
-    results.tokenize = { ms: round(ms), texts_per_s: round((texts.length / ms) * 1000, 1), mean_tokens: round(tokens / texts.length, 1) };
+    results.tokenize = {
+      ms: round(ms),
+      texts_per_s: round((texts.length / ms) * 1000, 1),
+      mean_tokens: round(tokens / texts.length, 1),
+    };
     await embedder.doEmbed({ texts: texts.slice(0, 8) }); // warm-up
   }
   const t0 = performance.now();
   await embedder.doEmbed({ texts });
   const ms = performance.now() - t0;
-  results[`embed_batch${runBatchSize}`] = { ms: round(ms), texts_per_s: round((texts.length / ms) * 1000, 1) };
+  results[`embed_batch${runBatchSize}`] = {
+    ms: round(ms),
+    texts_per_s: round((texts.length / ms) * 1000, 1),
+  };
   await embedder.release();
 }
 report('embed', results);

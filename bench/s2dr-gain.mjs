@@ -1,9 +1,10 @@
 // LightGCN vs LightGCN+ProMax (S2DR over the shipped A′; SDR needs profile embeddings) under the
 // full method.md §6 protocol (early stopping on validation Recall@20, patience 20 evaluations).
 // Usage: node bench/s2dr-gain.mjs DATASET SEED [promax|base]   → bench/results/s2dr-<dataset>-<seed>-<arm>.json
+
+import { createLightGcn } from '../models/lightgcn/dist/index.js';
 import { loadDataset } from '../packages/data/dist/index.js';
 import { resolvePromaxSettings } from '../packages/loss/dist/index.js';
-import { createLightGcn } from '../models/lightgcn/dist/index.js';
 import { createModelTrainable, preparePromax, train } from '../packages/pipeline/dist/index.js';
 import { report } from './common.mjs';
 
@@ -27,6 +28,16 @@ const trainable = await createModelTrainable({
   extraLoss: prepared?.extraLoss,
   feedsForBatch: prepared?.feedsForBatch,
 });
-const result = await train({ trainable, data: ds, config: { seed }, model: `lightgcn${prepared ? '+promax' : ''}`, dataset });
+const result = await train({
+  trainable,
+  data: ds,
+  config: { seed },
+  model: `lightgcn${prepared ? '+promax' : ''}`,
+  dataset,
+});
 await trainable.release();
-report(`s2dr-${dataset}-${seed}-${arm}`, { ...result, history: undefined, promax: prepared?.components ?? null });
+report(`s2dr-${dataset}-${seed}-${arm}`, {
+  ...result,
+  history: undefined,
+  promax: prepared?.components ?? null,
+});

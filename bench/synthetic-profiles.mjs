@@ -18,7 +18,8 @@ const userLatent = new Float32Array(ds.numUsers * R);
 for (let u = 0; u < ds.numUsers; u++) {
   const s = ds.train.indptr[u];
   const e = ds.train.indptr[u + 1];
-  for (let p = s; p < e; p++) for (let r = 0; r < R; r++) userLatent[u * R + r] += itemLatent[ds.train.indices[p] * R + r] / (e - s);
+  for (let p = s; p < e; p++)
+    for (let r = 0; r < R; r++) userLatent[u * R + r] += itemLatent[ds.train.indices[p] * R + r] / (e - s);
 }
 const expand = (latent, n) => {
   const m = new Float32Array(n * D);

@@ -48,12 +48,19 @@ const definition = await MODELS[args.model]();
 const seed = Number(args.seed);
 // The model's preset for this dataset (e.g. RLMRec's SimGCL/SGL values) beneath --settings, as
 // `promax train` does; --preset none turns it off.
-const presetName = args.preset ?? (definition.presets && Object.hasOwn(definition.presets, args.dataset) ? args.dataset : 'none');
-if (presetName !== 'none' && !definition.presets?.[presetName]) throw new Error(`${definition.id} has no preset '${presetName}'`);
+const presetName =
+  args.preset ??
+  (definition.presets && Object.hasOwn(definition.presets, args.dataset) ? args.dataset : 'none');
+if (presetName !== 'none' && !definition.presets?.[presetName])
+  throw new Error(`${definition.id} has no preset '${presetName}'`);
 const preset = presetName === 'none' ? {} : definition.presets[presetName];
-const settings = validateConfig(definition.settingsSchema, { ...preset, ...JSON.parse(args.settings) }, {
-  source: `--settings (${definition.id})`,
-});
+const settings = validateConfig(
+  definition.settingsSchema,
+  { ...preset, ...JSON.parse(args.settings) },
+  {
+    source: `--settings (${definition.id})`,
+  },
+);
 const raw = { trainer: { seed, ...(args['max-epochs'] ? { maxEpochs: Number(args['max-epochs']) } : {}) } };
 applyOverrides(raw, args.set);
 const config = parseConfig(raw.trainer, { source: 'trainer' });

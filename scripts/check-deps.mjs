@@ -46,7 +46,9 @@ for (const p of pkgs) {
     }
     const theirs = layerOf(target);
     if (!(theirs < mine)) {
-      errors.push(`${p.pkg.name} (layer ${mine}) must not depend on ${dep} (layer ${theirs}): imports point down`);
+      errors.push(
+        `${p.pkg.name} (layer ${mine}) must not depend on ${dep} (layer ${theirs}): imports point down`,
+      );
     }
   }
 }

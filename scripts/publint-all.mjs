@@ -7,7 +7,10 @@ let failed = 0;
 for (const p of listPackages()) {
   if (p.pkg.private) continue;
   try {
-    const out = execFileSync(join(root, 'node_modules/.bin/publint'), [p.dir, '--strict'], { cwd: root, encoding: 'utf8' });
+    const out = execFileSync(join(root, 'node_modules/.bin/publint'), [p.dir, '--strict'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     const last = out.trim().split('\n').pop();
     console.log(`${p.pkg.name}: ${last}`);
   } catch (e) {

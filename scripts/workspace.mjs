@@ -1,6 +1,6 @@
 // Reads the workspace's package.json files (shared by the dependency checks and tsconfig sync).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');

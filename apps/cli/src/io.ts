@@ -29,7 +29,9 @@ const fmtTime = (s: number): string => {
   if (!Number.isFinite(s)) return '--:--';
   const m = Math.floor(s / 60);
   const sec = Math.floor(s % 60);
-  return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m` : `${m}:${String(sec).padStart(2, '0')}`;
+  return m >= 60
+    ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`
+    : `${m}:${String(sec).padStart(2, '0')}`;
 };
 
 /**
@@ -70,7 +72,9 @@ export function createProgressRenderer(io: Io, opts: RenderOptions = {}): (e: Pr
           const now = performance.now();
           if (now - (lastLine.get(e.task) ?? 0) > 5000 || e.done === e.total) {
             lastLine.set(e.task, now);
-            io.err(`${e.task}: ${e.done}/${e.total ?? '?'} ${unit} (${rate.toFixed(1)} ${unit}/s, ETA ${fmtTime(eta)})\n`);
+            io.err(
+              `${e.task}: ${e.done}/${e.total ?? '?'} ${unit} (${rate.toFixed(1)} ${unit}/s, ETA ${fmtTime(eta)})\n`,
+            );
           }
         }
         break;
@@ -88,7 +92,9 @@ export function createProgressRenderer(io: Io, opts: RenderOptions = {}): (e: Pr
       }
       case 'evaluation': {
         closeBar();
-        const m = ['recall@20', 'ndcg@20'].filter((k) => k in e.metrics).map((k) => `${k} ${e.metrics[k].toFixed(4)}`);
+        const m = ['recall@20', 'ndcg@20']
+          .filter((k) => k in e.metrics)
+          .map((k) => `${k} ${e.metrics[k].toFixed(4)}`);
         io.err(`  ${e.split} @ epoch ${e.epoch}: ${m.join(' ')}${e.improved ? ' *' : ''}\n`);
         break;
       }

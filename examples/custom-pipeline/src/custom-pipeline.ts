@@ -9,7 +9,9 @@ import { resolvePromaxSettings } from '@promax/loss';
 import { createLightGcn } from '@promax/model-lightgcn';
 import { createModelTrainable, preparePromax, train } from '@promax/pipeline';
 
-export async function runCustomPipeline(options: { dataset?: string; maxEpochs?: number; onProgress?: ProgressHandler } = {}) {
+export async function runCustomPipeline(
+  options: { dataset?: string; maxEpochs?: number; onProgress?: ProgressHandler } = {},
+) {
   const dataset = loadDataset(options.dataset ?? 'amazon-book');
   const model = createLightGcn({ embeddingSize: 32, layers: 3 });
   const promax = await preparePromax({

@@ -54,6 +54,7 @@ describe('sgl', () => {
 
   it("carries RLMRec's per-dataset presets, each a valid settings object", () => {
     expect(sglDefinition.presets?.yelp).toEqual({ dropRate: 0.2, lambdaSsl: 0.001, temperature: 0.1 });
-    for (const preset of Object.values(sglDefinition.presets ?? {})) expect(() => createSgl(preset)).not.toThrow();
+    for (const preset of Object.values(sglDefinition.presets ?? {}))
+      expect(() => createSgl(preset)).not.toThrow();
   });
 });

@@ -11,7 +11,12 @@ import {
   type StochasticInputSpec,
 } from '@promax/core';
 import { type Adjacency, type GraphBuilder, type SymbolicTensor, xavierUniform } from '@promax/tensor';
-import { type SimGclSettings, type SimGclSettingsInput, simGclPresets, simGclSettingsSchema } from './settings.js';
+import {
+  type SimGclSettings,
+  type SimGclSettingsInput,
+  simGclPresets,
+  simGclSettingsSchema,
+} from './settings.js';
 import { fillUniform } from './uniform-noise.js';
 
 type RecommenderModel = RecommenderModelV1<GraphBuilder, SymbolicTensor, Adjacency, SimGclSettings>;

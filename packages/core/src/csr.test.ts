@@ -10,7 +10,10 @@ describe('CSR', () => {
     expect(matrix.data).toBeDefined(); // duplicates summed to 2 → not all ones
     expect(Array.from(matrix.data ?? [])).toEqual([1, 2, 2]);
     expect(report.duplicates).toBe(2);
-    const bin = csrFromCoo({ rows: 3, cols: 4, row: [2, 0, 0, 2], col: [1, 3, 0, 1] }, { duplicates: 'binary' });
+    const bin = csrFromCoo(
+      { rows: 3, cols: 4, row: [2, 0, 0, 2], col: [1, 3, 0, 1] },
+      { duplicates: 'binary' },
+    );
     expect(bin.matrix.data).toBeUndefined();
     assertCsr(bin.matrix);
     expect(csrHas(bin.matrix, 0, 3)).toBe(true);
@@ -43,7 +46,10 @@ describe('CSR', () => {
 
   it('assertCsr names structural problems', () => {
     expect(() =>
-      assertCsr({ rows: 1, cols: 2, indptr: new Int32Array([0, 2]), indices: new Int32Array([1, 0]) }, 'train'),
+      assertCsr(
+        { rows: 1, cols: 2, indptr: new Int32Array([0, 2]), indices: new Int32Array([1, 0]) },
+        'train',
+      ),
     ).toThrow(/train: row 0 has unsorted/);
   });
 });

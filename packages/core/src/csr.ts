@@ -215,7 +215,8 @@ export function assertCsr(m: CsrMatrix, what = 'matrix'): void {
   const fail = (message: string): never => {
     throw new PromaxError({ code: 'INVALID_DATA', message: `${what}: ${message}`, field: what });
   };
-  if (m.indptr.length !== m.rows + 1) fail(`indptr has length ${m.indptr.length}, expected rows+1 = ${m.rows + 1}`);
+  if (m.indptr.length !== m.rows + 1)
+    fail(`indptr has length ${m.indptr.length}, expected rows+1 = ${m.rows + 1}`);
   if (m.indptr[0] !== 0) fail('indptr[0] must be 0');
   const nnz = m.indptr[m.rows];
   if (m.indices.length < nnz) fail(`indices has length ${m.indices.length} < nnz ${nnz}`);

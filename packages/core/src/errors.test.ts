@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { PromaxError, ensure } from './errors.js';
+import { ensure, PromaxError } from './errors.js';
 
 describe('PromaxError', () => {
   it('is recognised by marker, even on a structurally separate copy', () => {
-    const e = new PromaxError({ code: 'INVALID_FILE', message: 'bad header', file: 'a.npy', fix: 'rewrite it' });
+    const e = new PromaxError({
+      code: 'INVALID_FILE',
+      message: 'bad header',
+      file: 'a.npy',
+      fix: 'rewrite it',
+    });
     expect(PromaxError.isInstance(e)).toBe(true);
     expect(PromaxError.isInstance(new Error('x'))).toBe(false);
     expect(PromaxError.isInstance(null)).toBe(false);
@@ -15,6 +20,8 @@ describe('PromaxError', () => {
   });
   it('ensure throws only on falsy conditions', () => {
     expect(() => ensure(true, { code: 'INVALID_ARGUMENT', message: 'no' })).not.toThrow();
-    expect(() => ensure(0, { code: 'INVALID_ARGUMENT', message: 'no', field: 'k' })).toThrow(/no \(field k\)/);
+    expect(() => ensure(0, { code: 'INVALID_ARGUMENT', message: 'no', field: 'k' })).toThrow(
+      /no \(field k\)/,
+    );
   });
 });

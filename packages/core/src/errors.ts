@@ -43,6 +43,7 @@ export interface PromaxErrorOptions {
  * (works across duplicated package copies, unlike `instanceof`).
  */
 export class PromaxError extends Error {
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: the brand isInstance() looks for across package copies
   private readonly [MARKER] = true;
   readonly code: PromaxErrorCode;
   readonly fix?: string;

@@ -1,6 +1,4 @@
-export { PromaxError, ensure } from './errors.js';
-export type { PromaxErrorCode, PromaxErrorOptions } from './errors.js';
-export { Rng, createRng } from './rng.js';
+export type { CooInput, CsrBuildReport, CsrFromCooOptions, CsrMatrix } from './csr.js';
 export {
   assertCsr,
   csrColDegrees,
@@ -12,11 +10,8 @@ export {
   csrToCoo,
   csrTranspose,
 } from './csr.js';
-export type { CooInput, CsrBuildReport, CsrFromCooOptions, CsrMatrix } from './csr.js';
-export { noProgress } from './progress.js';
-export type { ProgressEvent, ProgressHandler } from './progress.js';
-export { shapeSize } from './ndarray.js';
-export type { AnyTypedArray, DType, Matrix, NdArray, TypedArrayFor } from './ndarray.js';
+export type { PromaxErrorCode, PromaxErrorOptions } from './errors.js';
+export { ensure, PromaxError } from './errors.js';
 export type {
   AuxiliaryLossOptions,
   BatchTensors,
@@ -38,3 +33,8 @@ export type {
   StochasticValues,
 } from './model-spec.js';
 export { assertParameterSpecs, assertRecommenderModelV1, parseModelSettings } from './model-spec.js';
+export type { AnyTypedArray, DType, Matrix, NdArray, TypedArrayFor } from './ndarray.js';
+export { shapeSize } from './ndarray.js';
+export type { ProgressEvent, ProgressHandler } from './progress.js';
+export { noProgress } from './progress.js';
+export { createRng, Rng } from './rng.js';

@@ -1,5 +1,15 @@
 /** Element types ProMax reads and writes (NumPy names). */
-export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'uint8' | 'int8' | 'int16' | 'uint16' | 'uint32';
+export type DType =
+  | 'float32'
+  | 'float64'
+  | 'int32'
+  | 'int64'
+  | 'bool'
+  | 'uint8'
+  | 'int8'
+  | 'int16'
+  | 'uint16'
+  | 'uint32';
 
 export type TypedArrayFor<D extends DType> = D extends 'float32'
   ? Float32Array

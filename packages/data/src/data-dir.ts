@@ -38,7 +38,9 @@ export function bundledDataDir(): string | undefined {
  * Returns `{ path }` when present, else `{ reason }` saying why it is absent — callers skip
  * with that reason printed, never silently.
  */
-export function locateData(...parts: string[]): { path: string; reason?: undefined } | { path?: undefined; reason: string } {
+export function locateData(
+  ...parts: string[]
+): { path: string; reason?: undefined } | { path?: undefined; reason: string } {
   const base = resolveDataDir();
   if (!base) {
     return { reason: 'no data directory: set PROMAX_DATA_DIR or place the shared data at ../shared/data' };

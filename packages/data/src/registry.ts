@@ -112,7 +112,10 @@ export function resolveDataset(
   options: RegistryOptions & LoadDatasetOptions = {},
 ): Dataset {
   const loc = locateDataset(nameOrDir, options);
-  return loadDatasetDir(loc.dir, { ...options, name: options.name ?? (loc.origin === 'path' ? undefined : loc.name) });
+  return loadDatasetDir(loc.dir, {
+    ...options,
+    name: options.name ?? (loc.origin === 'path' ? undefined : loc.name),
+  });
 }
 
 /** Alias of `resolveDataset`: load a dataset by registered name or folder path. */

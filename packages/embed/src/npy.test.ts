@@ -25,7 +25,9 @@ describe('npy float32', () => {
   });
 
   it('rejects a shape that does not match the data, and truncated files', () => {
-    expect(() => encodeNpyFloat32(new Float32Array(5), [2, 3])).toThrow(/array has 5 elements but shape \(2, 3\)/);
+    expect(() => encodeNpyFloat32(new Float32Array(5), [2, 3])).toThrow(
+      /array has 5 elements but shape \(2, 3\)/,
+    );
     const bytes = encodeNpyFloat32(new Float32Array(6), [2, 3]);
     expect(() => decodeNpyFloat32(bytes.subarray(0, bytes.length - 4))).toThrow(/needs 24/);
   });

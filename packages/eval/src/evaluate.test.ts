@@ -1,11 +1,15 @@
-import { csrFromCoo, type CsrMatrix, type Matrix, PromaxError, Rng } from '@promax/core';
+import { type CsrMatrix, csrFromCoo, type Matrix, PromaxError, Rng } from '@promax/core';
 import { describe, expect, it } from 'vitest';
 import { evaluateRanking, recommendTopK } from './evaluate.js';
 import { referenceEvaluate } from './reference.js';
 
 const csr = (rows: number, cols: number, pairs: [number, number][]): CsrMatrix =>
   csrFromCoo({ rows, cols, row: pairs.map((p) => p[0]), col: pairs.map((p) => p[1]) }).matrix;
-const mat = (rows: number, cols: number, values: number[]): Matrix => ({ rows, cols, data: Float32Array.from(values) });
+const mat = (rows: number, cols: number, values: number[]): Matrix => ({
+  rows,
+  cols,
+  data: Float32Array.from(values),
+});
 
 describe('evaluateRanking — hand-computed tiny cases', () => {
   // 3 users, 6 items, d = 1: score(u, i) = userEmb[u] * itemEmb[i]
@@ -25,7 +29,10 @@ describe('evaluateRanking — hand-computed tiny cases', () => {
       [1, 3], // user 1: ranking 0,1,2,3,5; relevant {1,2,3}; |T| = 3 > K = 2
       // user 2 has no held-out items: not evaluated
     ]);
-    const r = await evaluateRanking({ userEmb: users, itemEmb: items, train, heldOut: test }, { ks: [1, 2, 5] });
+    const r = await evaluateRanking(
+      { userEmb: users, itemEmb: items, train, heldOut: test },
+      { ks: [1, 2, 5] },
+    );
     expect(r.users).toBe(2);
     // user 0: hits@1 = 0, hits@2 = 1 (rank 2), |T| = 1
     // user 1: top = [0, 1, 2, 3, 5]: hits@1 = 0, @2 = 1 (rank 2), @5 = 3
@@ -64,7 +71,13 @@ describe('evaluateRanking — hand-computed tiny cases', () => {
       [0, 0],
       [0, 1],
     ]);
-    const res = await recommendTopK({ userEmb: mat(1, 1, [1]), itemEmb: mat(3, 1, [3, 2, 1]), users: [0], k: 5, exclude: train });
+    const res = await recommendTopK({
+      userEmb: mat(1, 1, [1]),
+      itemEmb: mat(3, 1, [3, 2, 1]),
+      users: [0],
+      k: 5,
+      exclude: train,
+    });
     expect(res.get(0)?.items).toEqual([2]);
   });
 
@@ -80,9 +93,9 @@ describe('evaluateRanking — hand-computed tiny cases', () => {
       expect(PromaxError.isInstance(e) && e.code).toBe('SHAPE_MISMATCH');
       expect((e as PromaxError).field).toBe('train');
     }
-    await expect(evaluateRanking({ userEmb: users, itemEmb: items, train, heldOut: csr(3, 7, []) })).rejects.toThrow(
-      /held-out matrix is 3×7/,
-    );
+    await expect(
+      evaluateRanking({ userEmb: users, itemEmb: items, train, heldOut: csr(3, 7, []) }),
+    ).rejects.toThrow(/held-out matrix is 3×7/);
   });
 });
 
@@ -117,7 +130,8 @@ describe('evaluateRanking — agrees with the float64 reference on random data w
     for (const chunkUsers of [7, 128, 4096]) {
       const fast = await evaluateRanking({ userEmb, itemEmb, train, heldOut }, { chunkUsers });
       expect(fast.users).toBe(ref.users);
-      for (const [k, v] of Object.entries(ref.metrics)) expect(Math.abs(fast.metrics[k] - v), k).toBeLessThan(2e-4);
+      for (const [k, v] of Object.entries(ref.metrics))
+        expect(Math.abs(fast.metrics[k] - v), k).toBeLessThan(2e-4);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { type CsrMatrix, type Matrix, PromaxError, type ProgressHandler } from '@promax/core';
+import { type CsrMatrix, type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
 import type { EngineOptions } from '@promax/tensor';
 import { MetricAccumulator, normaliseKs } from './metrics.js';
 import { checkShapes, TopKScorer } from './topk-kernel.js';
@@ -78,7 +78,8 @@ export class RankingEvaluator {
         acc.addUser(items, count, isRelevant, e - s);
         for (let p = s; p < e; p++) relevant[heldOut.indices[p]] = 0;
       },
-      onChunk: (done, total) => this.options.onProgress?.({ type: 'task-progress', task, done, total, unit: 'users' }),
+      onChunk: (done, total) =>
+        this.options.onProgress?.({ type: 'task-progress', task, done, total, unit: 'users' }),
     });
     const evalMs = performance.now() - t0;
     this.options.onProgress?.({ type: 'task-end', task, done: users.length, elapsedMs: evalMs });
@@ -91,7 +92,10 @@ export class RankingEvaluator {
 }
 
 /** One-shot convenience wrapper around `RankingEvaluator`. */
-export async function evaluateRanking(input: EvaluateInput, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+export async function evaluateRanking(
+  input: EvaluateInput,
+  options: EvaluateOptions = {},
+): Promise<EvaluateResult> {
   const ev = new RankingEvaluator(options);
   try {
     return await ev.evaluate(input);
@@ -119,7 +123,10 @@ export async function recommendTopK(args: {
       k: args.k,
       exclude: args.exclude,
       visit: (u, items, scores, count) => {
-        out.set(u, { items: Array.from(items.subarray(0, count)), scores: Array.from(scores.subarray(0, count)) });
+        out.set(u, {
+          items: Array.from(items.subarray(0, count)),
+          scores: Array.from(scores.subarray(0, count)),
+        });
       },
     });
   } finally {

@@ -7,7 +7,12 @@ export type MetricName = (typeof METRICS)[number];
 /** Validates and sorts cutoffs (`[20, 5, 10]` → `[5, 10, 20]`). */
 export function normaliseKs(ks: readonly number[]): number[] {
   if (ks.length === 0) {
-    throw new PromaxError({ code: 'INVALID_ARGUMENT', field: 'ks', message: 'no cutoff K given', fix: 'pass e.g. [5, 10, 20]' });
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: 'ks',
+      message: 'no cutoff K given',
+      fix: 'pass e.g. [5, 10, 20]',
+    });
   }
   for (const k of ks) {
     if (!Number.isInteger(k) || k < 1) {
@@ -52,7 +57,12 @@ export class MetricAccumulator {
   }
 
   /** Adds one user. `ranked` may be shorter than max K (fewer candidate items). */
-  addUser(ranked: ArrayLike<number>, rankedLength: number, isRelevant: (item: number) => boolean, numRelevant: number): void {
+  addUser(
+    ranked: ArrayLike<number>,
+    rankedLength: number,
+    isRelevant: (item: number) => boolean,
+    numRelevant: number,
+  ): void {
     const ks = this.ks;
     const nk = ks.length;
     const s = this.sums;

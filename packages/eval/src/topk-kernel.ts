@@ -1,5 +1,11 @@
 import { type CsrMatrix, type Matrix, PromaxError } from '@promax/core';
-import { type CompiledGraph, compileModel, type EngineOptions, float32Tensor, int64Tensor } from '@promax/tensor';
+import {
+  type CompiledGraph,
+  compileModel,
+  type EngineOptions,
+  float32Tensor,
+  int64Tensor,
+} from '@promax/tensor';
 
 /**
  * Scores users against all items (dot products) and returns each user's top-K items with an
@@ -41,7 +47,11 @@ export class TopKScorer {
               op: 'TopK',
               inputs: ['scores', 'k'],
               outputs: ['values', 'indices'],
-              attributes: { axis: { type: 'int', value: -1 }, largest: { type: 'int', value: 1 }, sorted: { type: 'int', value: 1 } },
+              attributes: {
+                axis: { type: 'int', value: -1 },
+                largest: { type: 'int', value: 1 },
+                sorted: { type: 'int', value: 1 },
+              },
             },
           ],
         },
@@ -97,7 +107,8 @@ export class TopKScorer {
       const indices = out.indices.data as BigInt64Array;
       for (let r = 0; r < b; r++) {
         const u = order[start + r];
-        if (exclude) for (let p = exclude.indptr[u]; p < exclude.indptr[u + 1]; p++) excluded[exclude.indices[p]] = 1;
+        if (exclude)
+          for (let p = exclude.indptr[u]; p < exclude.indptr[u + 1]; p++) excluded[exclude.indices[p]] = 1;
         let count = 0;
         const base = r * fetch;
         for (let j = 0; j < fetch && count < k; j++) {
@@ -107,7 +118,8 @@ export class TopKScorer {
           outScores[count] = values[base + j];
           count++;
         }
-        if (exclude) for (let p = exclude.indptr[u]; p < exclude.indptr[u + 1]; p++) excluded[exclude.indices[p]] = 0;
+        if (exclude)
+          for (let p = exclude.indptr[u]; p < exclude.indptr[u + 1]; p++) excluded[exclude.indices[p]] = 0;
         visit(u, outItems, outScores, count);
       }
       args.onChunk?.(end, order.length);

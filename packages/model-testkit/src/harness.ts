@@ -209,13 +209,14 @@ export class ModelHarness {
 
   /** Feeds of one step (the stochastic part passed in, so it can be held fixed). */
   stepFeeds(t: Triples, stochastic: Record<string, FeedValue>): FeedMap {
+    this.trainAdjacency ??= adjacencyFeeds('A', this.adjacency(this.train));
     return {
       'batch.users': big(t.users),
       'batch.pos': big(t.pos),
       'batch.neg': big(t.neg),
       'batch.uniqueUsers': sortedUnique(t.users),
       'batch.uniquePos': sortedUnique(t.pos),
-      ...(this.trainAdjacency ??= adjacencyFeeds('A', this.adjacency(this.train))),
+      ...this.trainAdjacency,
       ...stochastic,
     };
   }

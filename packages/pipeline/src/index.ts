@@ -26,6 +26,8 @@ export type { RunSeedsOptions, SeedsResult } from './multi-seed.js';
 export { aggregateMetrics, formatMeanStd, numericLeaves, runSeeds } from './multi-seed.js';
 export type { TripleSamplerOptions } from './negative-sampler.js';
 export { sampleNegatives, TripleSampler } from './negative-sampler.js';
+export type { PreparedPromax, PreparePromaxOptions, PromaxComponents } from './promax.js';
+export { preparePromax } from './promax.js';
 export type { CreateRunDirectoryOptions } from './run-directory.js';
 export { RUN_FILES, RunDirectory } from './run-directory.js';
 export type { MeanStd } from './stats.js';
@@ -36,5 +38,3 @@ export type { StateDict, TensorState, Trainable, TripleBatch } from './trainable
 export { assertStateDict, cloneState } from './trainable.js';
 export type { TrainerConfig, TrainerConfigInput } from './trainer-config.js';
 export { parseConfig, trainerConfigSchema } from './trainer-config.js';
-export type { PreparedPromax, PreparePromaxOptions, PromaxComponents } from './promax.js';
-export { preparePromax } from './promax.js';

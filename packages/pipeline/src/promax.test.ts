@@ -18,7 +18,11 @@ for (let u = 0; u < 12; u++) {
 }
 const aug = csrFromCoo({ rows: 24, cols: 20, row: rows, col: cols }, { duplicates: 'binary' }).matrix;
 const rng = new Rng(3);
-const gauss = (r: number, c: number): Matrix => ({ rows: r, cols: c, data: Float32Array.from({ length: r * c }, () => rng.nextNormal()) });
+const gauss = (r: number, c: number): Matrix => ({
+  rows: r,
+  cols: c,
+  data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
+});
 const userProfiles = gauss(24, 12);
 const itemProfiles = gauss(20, 12);
 const batch = {
@@ -97,12 +101,22 @@ describe('preparePromax', () => {
   it('skips components whose inputs are missing and says why; rejects misaligned profiles', async () => {
     const model = createMockRecommenderModel({ embeddingSize: 8 });
     const settings = resolvePromaxSettings('amazon-book', {});
-    const none = await preparePromax({ settings, model, data: { numUsers: 24, numItems: 20, train: data.train }, modelDim: 8 });
+    const none = await preparePromax({
+      settings,
+      model,
+      data: { numUsers: 24, numItems: 20, train: data.train },
+      modelDim: 8,
+    });
     expect(none.components).toMatchObject({ sdr: false, s2dr: false });
     expect(none.components.notes.join(' ')).toMatch(/no profile embeddings.*no augmented graph/);
     expect(none.extraLoss).toBeUndefined();
     try {
-      await preparePromax({ settings, model, data: { numUsers: 24, numItems: 20, train: data.train, userProfiles: gauss(23, 12), itemProfiles }, modelDim: 8 });
+      await preparePromax({
+        settings,
+        model,
+        data: { numUsers: 24, numItems: 20, train: data.train, userProfiles: gauss(23, 12), itemProfiles },
+        modelDim: 8,
+      });
       expect.unreachable();
     } catch (e) {
       expect(PromaxError.isInstance(e) && e.code).toBe('SHAPE_MISMATCH');
@@ -120,7 +134,13 @@ describe('preparePromax', () => {
       modelDim: 8,
     });
     const feeds = prepared.feedsForBatch as NonNullable<typeof prepared.feedsForBatch>;
-    const ids = (users: number[]) => ({ users: Int32Array.from(users), pos: new Int32Array(users.length), neg: new Int32Array(users.length), uniqueUsers: Int32Array.from(users), uniquePos: new Int32Array(0) });
+    const ids = (users: number[]) => ({
+      users: Int32Array.from(users),
+      pos: new Int32Array(users.length),
+      neg: new Int32Array(users.length),
+      uniqueUsers: Int32Array.from(users),
+      uniquePos: new Int32Array(0),
+    });
     const small = ids([1, 4, 9]);
     const large = ids([0, 2, 3, 5, 6, 7, 8, 10, 11, 23]);
     const first = Float32Array.from((await feeds(small))['promax.sdr.teacher']);
@@ -131,7 +151,8 @@ describe('preparePromax', () => {
     expect(again).toHaveLength(3 * 20);
     expect(Array.from(again)).toEqual(Array.from(first));
     // every row is a distribution over the 20 items, and distinct users get distinct rows
-    for (let r = 0; r < 10; r++) expect(big.subarray(r * 20, (r + 1) * 20).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    for (let r = 0; r < 10; r++)
+      expect(big.subarray(r * 20, (r + 1) * 20).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(Array.from(big.subarray(0, 20))).not.toEqual(Array.from(first.subarray(0, 20)));
     await prepared.release();
   });

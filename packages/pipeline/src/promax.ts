@@ -1,12 +1,12 @@
-import { type CsrMatrix, type Matrix, PromaxError, type ProgressHandler } from '@promax/core';
+import { type CsrMatrix, type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
 import {
   buildSdrTeacher,
+  type PreprocessInfo,
   type PromaxSettings,
   preprocessProfiles,
-  type PreprocessInfo,
-  s2drLoss,
   type SdrTeacher,
   type SdrTeacherInfo,
+  s2drLoss,
   sdrLoss,
 } from '@promax/loss';
 import type { EngineOptions, SymbolicTensor } from '@promax/tensor';
@@ -178,7 +178,8 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
     ? async (batch: BatchIndices): Promise<Record<string, Float32Array>> => {
         const tch = teacher as SdrTeacher;
         const need = batch.uniqueUsers.length * data.numItems;
-        if (rowsBuffer.length < need) rowsBuffer = new Float32Array(Math.max(need, Math.ceil(rowsBuffer.length * 1.25)));
+        if (rowsBuffer.length < need)
+          rowsBuffer = new Float32Array(Math.max(need, Math.ceil(rowsBuffer.length * 1.25)));
         return {
           [TEACHER]: await tch.rowsFor(batch.uniqueUsers, rowsBuffer.subarray(0, need)),
           [WEIGHTS]: tch.weightsFor(batch.uniqueUsers),

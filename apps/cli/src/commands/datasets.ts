@@ -14,14 +14,22 @@ export const datasetsCommand: Command = {
   summary: 'list the datasets found, where, and their sizes',
   usage,
   async run(argv, io) {
-    const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true });
+    const { values } = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean', default: false } },
+      strict: true,
+    });
     const dataDir = resolveDataDir(io.env);
     const listings = listDatasets({ dataDir });
     if (values.json) {
-      io.out(`${JSON.stringify({ dataDir: dataDir ?? null, bundledDir: bundledDataDir() ?? null, datasets: listings })}\n`);
+      io.out(
+        `${JSON.stringify({ dataDir: dataDir ?? null, bundledDir: bundledDataDir() ?? null, datasets: listings })}\n`,
+      );
       return 0;
     }
-    io.out(`data directory: ${dataDir ?? '(none: set PROMAX_DATA_DIR)'}\nbundled: ${bundledDataDir() ?? '(none)'}\n\n`);
+    io.out(
+      `data directory: ${dataDir ?? '(none: set PROMAX_DATA_DIR)'}\nbundled: ${bundledDataDir() ?? '(none)'}\n\n`,
+    );
     const rows = listings.map((d) => [
       d.name,
       d.origin,
@@ -31,7 +39,9 @@ export const datasetsCommand: Command = {
       d.note ?? '',
       d.dir,
     ]);
-    io.out(`${markdownTable(['dataset', 'found in', 'layout', 'trainable', 'size', 'note', 'path'], rows, ['l', 'l', 'l', 'l', 'r', 'l', 'l'])}\n`);
+    io.out(
+      `${markdownTable(['dataset', 'found in', 'layout', 'trainable', 'size', 'note', 'path'], rows, ['l', 'l', 'l', 'l', 'r', 'l', 'l'])}\n`,
+    );
     return 0;
   },
 };

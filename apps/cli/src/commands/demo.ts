@@ -16,7 +16,7 @@ with plots to DIR (default runs/demo). For the full protocol (early stopping, 3 
 'promax reproduce --dataset amazon-book --out DIR'.`;
 
 export const demoCommand: Command = {
-  summary: "the main job: LightGCN vs LightGCN+ProMax on the bundled Amazon-book, with a report",
+  summary: 'the main job: LightGCN vs LightGCN+ProMax on the bundled Amazon-book, with a report',
   usage,
   async run(argv, io) {
     const { values } = parseArgs({

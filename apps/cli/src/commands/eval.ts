@@ -53,7 +53,12 @@ export const evalCommand: Command = {
     });
     for (const key of ['user-emb', 'item-emb', 'train', 'test'] as const) {
       if (!values[key]) {
-        throw new PromaxError({ code: 'INVALID_ARGUMENT', field: `--${key}`, message: `--${key} is required`, fix: usage.split('\n')[0] });
+        throw new PromaxError({
+          code: 'INVALID_ARGUMENT',
+          field: `--${key}`,
+          message: `--${key} is required`,
+          fix: usage.split('\n')[0],
+        });
       }
     }
     const ks = parseKs(values.k);
@@ -67,11 +72,14 @@ export const evalCommand: Command = {
     const onProgress = createProgressRenderer(io, { quiet: values.quiet || values.json });
     const result = await evaluateRanking({ userEmb, itemEmb, train, heldOut: test }, { ks, onProgress });
     const ordered: Record<string, number> = { users: result.users };
-    for (const m of ['recall', 'ndcg', 'precision', 'hit', 'mrr']) for (const k of [...ks].sort((a, b) => a - b)) ordered[`${m}@${k}`] = result.metrics[`${m}@${k}`];
+    for (const m of ['recall', 'ndcg', 'precision', 'hit', 'mrr'])
+      for (const k of [...ks].sort((a, b) => a - b)) ordered[`${m}@${k}`] = result.metrics[`${m}@${k}`];
     if (values.json) {
       io.out(`${JSON.stringify({ ...ordered, eval_s: result.evalMs / 1000 })}\n`);
     } else {
-      io.out(`${formatMetricsTable(result.metrics, ks)}\n${result.users} users evaluated in ${(result.evalMs / 1000).toFixed(3)} s\n`);
+      io.out(
+        `${formatMetricsTable(result.metrics, ks)}\n${result.users} users evaluated in ${(result.evalMs / 1000).toFixed(3)} s\n`,
+      );
     }
     return 0;
   },

@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
 import { createProgressRenderer, type Io } from '../io.js';
-import { buildReport, gainCell, gainOf } from '../report/build-report.js';
 import { markdownTable } from '../render/table.js';
+import { buildReport, gainCell, gainOf } from '../report/build-report.js';
 import { withInterrupt } from '../training/interrupt.js';
 import { type RunConfig, resolveRunConfig, runConfigToRaw } from '../training/run-config.js';
 import { getDataset, runTraining, type TrainingRun } from '../training/run-training.js';
@@ -55,7 +55,14 @@ export interface ReproduceOptions {
 export interface ReproduceResult {
   dataset: string;
   runs: { model: string; seed: number; promax: boolean; dir: string; results: TrainingRun['results'] }[];
-  summary: Record<string, { base: Record<string, { mean: number; std: number | null; n: number }>; promax: Record<string, { mean: number; std: number | null; n: number }>; gain: Record<string, number> }>;
+  summary: Record<
+    string,
+    {
+      base: Record<string, { mean: number; std: number | null; n: number }>;
+      promax: Record<string, { mean: number; std: number | null; n: number }>;
+      gain: Record<string, number>;
+    }
+  >;
   markdown: string;
   reportPath?: string;
 }
@@ -122,16 +129,28 @@ function runInChild(run: PlannedRun, cliEntry: string, signal: AbortSignal): Pro
   writeFileSync(configPath, `${JSON.stringify(runConfigToRaw(run.config), null, 2)}\n`);
   const log = openSync(logPath, 'w');
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliEntry, 'train', '--config', configPath, '--out', run.dir, '--overwrite'], {
-      stdio: ['ignore', log, log],
-      env: process.env,
-    });
+    const child = spawn(
+      process.execPath,
+      [cliEntry, 'train', '--config', configPath, '--out', run.dir, '--overwrite'],
+      {
+        stdio: ['ignore', log, log],
+        env: process.env,
+      },
+    );
     const onAbort = () => child.kill('SIGINT');
     signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', (cause) => {
       closeSync(log);
       signal.removeEventListener('abort', onAbort);
-      reject(new PromaxError({ code: 'RUN_FAILED', file: cliEntry, message: `cannot start a child run: ${cause.message}`, fix: 'build the CLI first (pnpm build) or use --jobs 1', cause }));
+      reject(
+        new PromaxError({
+          code: 'RUN_FAILED',
+          file: cliEntry,
+          message: `cannot start a child run: ${cause.message}`,
+          fix: 'build the CLI first (pnpm build) or use --jobs 1',
+          cause,
+        }),
+      );
     });
     child.on('exit', (code, sig) => {
       closeSync(log);
@@ -141,7 +160,9 @@ function runInChild(run: PlannedRun, cliEntry: string, signal: AbortSignal): Pro
         resolvePromise(JSON.parse(readFileSync(resultsPath, 'utf8')) as TrainingRun['results']);
         return;
       }
-      const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+      const tail = existsSync(logPath)
+        ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-5).join('\n')
+        : '';
       reject(
         new PromaxError({
           code: signal.aborted ? 'ABORTED' : 'RUN_FAILED',
@@ -154,17 +175,31 @@ function runInChild(run: PlannedRun, cliEntry: string, signal: AbortSignal): Pro
   });
 }
 
-export async function reproduce(options: ReproduceOptions, io: Io, flags: { quiet?: boolean } = {}): Promise<ReproduceResult> {
+export async function reproduce(
+  options: ReproduceOptions,
+  io: Io,
+  flags: { quiet?: boolean } = {},
+): Promise<ReproduceResult> {
   const onProgress = createProgressRenderer(io, { quiet: flags.quiet });
   const jobs = Math.max(1, options.jobs ?? 1);
-  const threads = options.threads ?? (jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : undefined);
+  const threads =
+    options.threads ?? (jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : undefined);
   const planned: PlannedRun[] = [];
   for (const model of options.models) {
     for (const seed of options.seeds) {
       for (const promax of [false, true]) {
         const config: RunConfig = resolveRunConfig({
           file: options.file,
-          flags: { dataset: options.dataset, embeddings: options.embeddings, aug: options.aug, model, seed, threads, 'trainer.maxEpochs': options.maxEpochs, 'promax.enabled': promax },
+          flags: {
+            dataset: options.dataset,
+            embeddings: options.embeddings,
+            aug: options.aug,
+            model,
+            seed,
+            threads,
+            'trainer.maxEpochs': options.maxEpochs,
+            'promax.enabled': promax,
+          },
           sets: options.sets,
         });
         const dir = join(options.outDir, model, `seed-${seed}`, promax ? 'promax' : 'base');
@@ -178,7 +213,10 @@ export async function reproduce(options: ReproduceOptions, io: Io, flags: { quie
     const previous = options.fresh ? undefined : finishedRun(run);
     if (previous) {
       done.set(run, previous);
-      if (!flags.quiet) io.err(`reusing ${run.model}${run.promax ? '+ProMax' : ''} seed ${run.seed}: ${run.dir} (same config, finished)\n`);
+      if (!flags.quiet)
+        io.err(
+          `reusing ${run.model}${run.promax ? '+ProMax' : ''} seed ${run.seed}: ${run.dir} (same config, finished)\n`,
+        );
     } else todo.push(run);
   }
   const label = (r: PlannedRun) => `${r.model}${r.promax ? '+ProMax' : ''} seed ${r.seed}`;
@@ -187,7 +225,13 @@ export async function reproduce(options: ReproduceOptions, io: Io, flags: { quie
       for (const run of todo) {
         if (signal.aborted) return;
         if (!flags.quiet) io.err(`\n== ${label(run)} → ${run.dir}\n`);
-        const result = await runTraining({ config: run.config, outDir: run.dir, overwrite: true, onProgress, signal });
+        const result = await runTraining({
+          config: run.config,
+          outDir: run.dir,
+          overwrite: true,
+          onProgress,
+          signal,
+        });
         if (result.results.stopped === 'aborted') return;
         writeFileSync(join(run.dir, KEY_FILE), `${run.key}\n`);
         done.set(run, result.results);
@@ -206,7 +250,10 @@ export async function reproduce(options: ReproduceOptions, io: Io, flags: { quie
           if (results.stopped === 'aborted') return;
           writeFileSync(join(run.dir, KEY_FILE), `${run.key}\n`);
           done.set(run, results);
-          if (!flags.quiet) io.err(`finished ${label(run)}: best epoch ${results.best_epoch}, test recall@20 ${results.test['recall@20']?.toFixed(4)}\n`);
+          if (!flags.quiet)
+            io.err(
+              `finished ${label(run)}: best epoch ${results.best_epoch}, test recall@20 ${results.test['recall@20']?.toFixed(4)}\n`,
+            );
         } catch (error) {
           if (signal.aborted) return;
           failures.push(error);
@@ -219,20 +266,30 @@ export async function reproduce(options: ReproduceOptions, io: Io, flags: { quie
   });
   const runs: ReproduceResult['runs'] = planned
     .filter((r) => done.has(r))
-    .map((r) => ({ model: r.model, seed: r.seed, promax: r.promax, dir: r.dir, results: done.get(r) as TrainingRun['results'] }));
+    .map((r) => ({
+      model: r.model,
+      seed: r.seed,
+      promax: r.promax,
+      dir: r.dir,
+      results: done.get(r) as TrainingRun['results'],
+    }));
   const summary: ReproduceResult['summary'] = {};
   const rows: string[][] = [];
   for (const model of options.models) {
-    const pick = (p: boolean) => runs.filter((r) => r.model === model && r.promax === p).map((r) => r.results.test);
+    const pick = (p: boolean) =>
+      runs.filter((r) => r.model === model && r.promax === p).map((r) => r.results.test);
     const base = aggregateMetrics(pick(false));
     const pm = aggregateMetrics(pick(true));
     const gain: Record<string, number> = {};
     for (const k of KEYS) if (base[k] && pm[k]) gain[k] = (pm[k].mean - base[k].mean) / base[k].mean;
     summary[model] = { base, promax: pm, gain };
     const comps = runs.find((r) => r.model === model && r.promax)?.results.promax.components;
-    const label = comps ? `+ProMax (${[comps.sdr && 'SDR', comps.s2dr && 'S2DR'].filter(Boolean).join('+') || 'none'})` : '+ProMax';
+    const label = comps
+      ? `+ProMax (${[comps.sdr && 'SDR', comps.s2dr && 'S2DR'].filter(Boolean).join('+') || 'none'})`
+      : '+ProMax';
     if (base['recall@20']) rows.push([model, ...KEYS.map((k) => (base[k] ? formatMeanStd(base[k]) : '–'))]);
-    if (pm['recall@20']) rows.push([`${model} ${label}`, ...KEYS.map((k) => (pm[k] ? formatMeanStd(pm[k]) : '–'))]);
+    if (pm['recall@20'])
+      rows.push([`${model} ${label}`, ...KEYS.map((k) => (pm[k] ? formatMeanStd(pm[k]) : '–'))]);
     if (base['recall@20'] && pm['recall@20'])
       rows.push(['gain', ...KEYS.map((k) => (base[k] && pm[k] ? gainCell(gainOf(base[k], pm[k])) : '–'))]);
   }
@@ -258,7 +315,9 @@ export async function reproduce(options: ReproduceOptions, io: Io, flags: { quie
     'gain: relative gain of the mean; "beyond std" when the difference of means exceeds the larger sample std over seeds, "1 seed" when there is no spread to compare with.',
     '',
     ...(authors.length ? ["## The authors' numbers", '', ...authors] : []),
-    ...(reportPath ? ['Validation curves, gains by user sparsity and per-run details: [report.md](report.md).', ''] : []),
+    ...(reportPath
+      ? ['Validation curves, gains by user sparsity and per-run details: [report.md](report.md).', '']
+      : []),
   ]
     .join('\n')
     .replace(/\n{3,}/g, '\n\n');
@@ -293,13 +352,21 @@ export const reproduceCommand: Command = {
       strict: true,
     });
     if (!values.dataset || !values.out) {
-      throw new PromaxError({ code: 'INVALID_ARGUMENT', field: values.dataset ? '--out' : '--dataset', message: '--dataset and --out are required', fix: usage.split('\n')[0] });
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: values.dataset ? '--out' : '--dataset',
+        message: '--dataset and --out are required',
+        fix: usage.split('\n')[0],
+      });
     }
     const seeds = values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number);
     const res = await reproduce(
       {
         dataset: values.dataset,
-        models: values.models.split(',').map((s) => s.trim()).filter(Boolean),
+        models: values.models
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
         seeds,
         outDir: resolve(io.cwd, values.out),
         file: values.config ? resolve(io.cwd, values.config) : undefined,
@@ -314,7 +381,10 @@ export const reproduceCommand: Command = {
       io,
       { quiet: values.quiet || values.json },
     );
-    if (values.json) io.out(`${JSON.stringify({ dataset: res.dataset, summary: res.summary, runs: res.runs.map((r) => ({ model: r.model, seed: r.seed, promax: r.promax, dir: r.dir, test: r.results.test, best_epoch: r.results.best_epoch })) })}\n`);
+    if (values.json)
+      io.out(
+        `${JSON.stringify({ dataset: res.dataset, summary: res.summary, runs: res.runs.map((r) => ({ model: r.model, seed: r.seed, promax: r.promax, dir: r.dir, test: r.results.test, best_epoch: r.results.best_epoch })) })}\n`,
+      );
     else io.out(`\n${res.markdown}\nreport: ${res.reportPath ?? '(none)'}\n`);
     return 0;
   },
@@ -323,7 +393,12 @@ export const reproduceCommand: Command = {
 function positiveFlag(v: string | undefined, flag: string): number | undefined {
   const n = intFlag(v, flag);
   if (n !== undefined && n < 1) {
-    throw new PromaxError({ code: 'INVALID_ARGUMENT', field: flag, message: `${flag} must be at least 1, got ${n}`, fix: `pass e.g. ${flag} 2` });
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: flag,
+      message: `${flag} must be at least 1, got ${n}`,
+      fix: `pass e.g. ${flag} 2`,
+    });
   }
   return n;
 }

@@ -18,9 +18,9 @@ function writeTinyDataset(): string {
     const g = u % 4;
     const items = Array.from({ length: 10 }, (_, k) => g * 10 + k);
     rng.shuffle(items);
-    items.slice(0, 5).forEach((i) => parts[0].push([u, i]));
-    items.slice(5, 7).forEach((i) => parts[1].push([u, i]));
-    items.slice(7, 9).forEach((i) => parts[2].push([u, i]));
+    for (const i of items.slice(0, 5)) parts[0].push([u, i]);
+    for (const i of items.slice(5, 7)) parts[1].push([u, i]);
+    for (const i of items.slice(7, 9)) parts[2].push([u, i]);
     parts[3].push([u, items[9]]); // A′ adds the tenth item
   }
   const csr = (pairs: [number, number][]) =>
@@ -39,19 +39,48 @@ describe('promax train / reproduce / recommend', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'promax-run-')), 'run');
     const io = captureIo();
     const code = await main(
-      ['train', '--dataset', data, '--model', 'lightgcn', '--promax', '--max-epochs', '6', '--set', 'trainer.batchSize=64', '--out', out, '--json'],
+      [
+        'train',
+        '--dataset',
+        data,
+        '--model',
+        'lightgcn',
+        '--promax',
+        '--max-epochs',
+        '6',
+        '--set',
+        'trainer.batchSize=64',
+        '--out',
+        out,
+        '--json',
+      ],
       io,
     );
     expect(code, io.stderr()).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(JSON.parse(io.stdout()).test).toEqual(results.test);
-    expect(results).toMatchObject({ model: 'lightgcn+promax', seed: 2025, promax: { enabled: true, components: { sdr: false, s2dr: true } } });
-    for (const k of ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20']) expect(typeof results.test[k]).toBe('number');
+    expect(results).toMatchObject({
+      model: 'lightgcn+promax',
+      seed: 2025,
+      promax: { enabled: true, components: { sdr: false, s2dr: true } },
+    });
+    for (const k of ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20'])
+      expect(typeof results.test[k]).toBe('number');
     expect(results.val['recall@20']).toBeGreaterThan(0);
     expect(typeof results.timing.train_s_per_epoch).toBe('number');
     expect(typeof results.timing.eval_s).toBe('number');
     expect(results.best_epoch).toBeGreaterThan(0);
-    for (const f of ['config.json', 'metrics.jsonl', 'environment.json', 'data.json', 'user_emb.npy', 'item_emb.npy', 'checkpoint/meta.json', 'report.md', 'plots/val_recall20.svg']) {
+    for (const f of [
+      'config.json',
+      'metrics.jsonl',
+      'environment.json',
+      'data.json',
+      'user_emb.npy',
+      'item_emb.npy',
+      'checkpoint/meta.json',
+      'report.md',
+      'plots/val_recall20.svg',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(results.promax.components.notes.join(' ')).toMatch(/SDR skipped: no profile embeddings/);
@@ -61,7 +90,10 @@ describe('promax train / reproduce / recommend', () => {
 
     // recommend from the saved run: 5 items, none of them train items of the user
     const rio = captureIo();
-    expect(await main(['recommend', '--run', out, '--user', '3', '--k', '5', '--json'], rio), rio.stderr()).toBe(0);
+    expect(
+      await main(['recommend', '--run', out, '--user', '3', '--k', '5', '--json'], rio),
+      rio.stderr(),
+    ).toBe(0);
     const rec = JSON.parse(rio.stdout());
     expect(rec.items).toHaveLength(5);
   });
@@ -69,14 +101,35 @@ describe('promax train / reproduce / recommend', () => {
   it('train --embeddings/--aug takes profile embeddings and A′ from the profile pipeline: SDR and S2DR both run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'promax-emb-'));
     const rng = new Rng(9);
-    const gauss = (r: number, c: number) => ({ rows: r, cols: c, data: Float32Array.from({ length: r * c }, () => rng.nextNormal()) });
+    const gauss = (r: number, c: number) => ({
+      rows: r,
+      cols: c,
+      data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
+    });
     saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
     saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
     const out = join(dir, 'run');
     const io = captureIo();
     const code = await main(
-      ['train', '--dataset', data, '--promax', '--embeddings', dir, '--aug', join(data, 'aug_trn_mat.npz'), '--max-epochs', '3',
-        '--set', 'trainer.batchSize=64', '--set', 'promax.preprocess.dim=8', '--out', out, '--json'],
+      [
+        'train',
+        '--dataset',
+        data,
+        '--promax',
+        '--embeddings',
+        dir,
+        '--aug',
+        join(data, 'aug_trn_mat.npz'),
+        '--max-epochs',
+        '3',
+        '--set',
+        'trainer.batchSize=64',
+        '--set',
+        'promax.preprocess.dim=8',
+        '--out',
+        out,
+        '--json',
+      ],
       io,
     );
     expect(code, io.stderr()).toBe(0);
@@ -86,22 +139,40 @@ describe('promax train / reproduce / recommend', () => {
     expect(metrics).toMatch(/"sdr":/);
     const bad = captureIo();
     saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(59, 16));
-    expect(await main(['train', '--dataset', data, '--promax', '--embeddings', dir, '--out', join(dir, 'run2')], bad)).toBe(2);
+    expect(
+      await main(
+        ['train', '--dataset', data, '--promax', '--embeddings', dir, '--out', join(dir, 'run2')],
+        bad,
+      ),
+    ).toBe(2);
     expect(bad.stderr()).toMatch(/59/);
   });
 
   it('a config file with a typo gets an error naming the key and the closest valid key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'promax-cfg-'));
-    writeFileSync(join(dir, 'cfg.yaml'), `dataset: ${data}\nmodel: lightgcn\ntrainer:\n  maxEpoch: 3\nmodelSettings:\n  layers: 2\n`);
+    writeFileSync(
+      join(dir, 'cfg.yaml'),
+      `dataset: ${data}\nmodel: lightgcn\ntrainer:\n  maxEpoch: 3\nmodelSettings:\n  layers: 2\n`,
+    );
     const io = captureIo(dir);
     expect(await main(['train', '--config', 'cfg.yaml', '--out', join(dir, 'run')], io)).toBe(2);
-    expect(io.stderr()).toMatch(/error \[INVALID_CONFIG\].*trainer\.maxEpoch: unknown key "maxEpoch" — did you mean "maxEpochs"\?/);
+    expect(io.stderr()).toMatch(
+      /error \[INVALID_CONFIG\].*trainer\.maxEpoch: unknown key "maxEpoch" — did you mean "maxEpochs"\?/,
+    );
     const io2 = captureIo(dir);
-    writeFileSync(join(dir, 'cfg2.json'), JSON.stringify({ dataset: data, modelSettings: { layers: 'three' } }));
+    writeFileSync(
+      join(dir, 'cfg2.json'),
+      JSON.stringify({ dataset: data, modelSettings: { layers: 'three' } }),
+    );
     expect(await main(['train', '--config', 'cfg2.json', '--out', join(dir, 'run')], io2)).toBe(2);
     expect(io2.stderr()).toMatch(/modelSettings\.layers: expected number/);
     const io3 = captureIo(dir);
-    expect(await main(['train', '--dataset', data, '--set', 'promax.s2dr.lambda=0.1', '--out', join(dir, 'run')], io3)).toBe(2);
+    expect(
+      await main(
+        ['train', '--dataset', data, '--set', 'promax.s2dr.lambda=0.1', '--out', join(dir, 'run')],
+        io3,
+      ),
+    ).toBe(2);
     expect(io3.stderr()).toMatch(/promax\.s2dr\.lambda: unknown key "lambda" — did you mean "lambda2"\?/);
   });
 
@@ -114,18 +185,42 @@ describe('promax train / reproduce / recommend', () => {
   ])('every zoo model trains with ProMax (SDR + S2DR): %s', async (model, ownTerms) => {
     const dir = mkdtempSync(join(tmpdir(), `promax-zoo-${model}-`));
     const rng = new Rng(13);
-    const gauss = (r: number, c: number) => ({ rows: r, cols: c, data: Float32Array.from({ length: r * c }, () => rng.nextNormal()) });
+    const gauss = (r: number, c: number) => ({
+      rows: r,
+      cols: c,
+      data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
+    });
     saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
     saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
     const io = captureIo();
     const code = await main(
-      ['train', '--dataset', data, '--model', model, '--promax', '--embeddings', dir, '--max-epochs', '4',
-        '--set', 'trainer.batchSize=64', '--set', 'promax.preprocess.dim=8', '--out', join(dir, 'run'), '--json'],
+      [
+        'train',
+        '--dataset',
+        data,
+        '--model',
+        model,
+        '--promax',
+        '--embeddings',
+        dir,
+        '--max-epochs',
+        '4',
+        '--set',
+        'trainer.batchSize=64',
+        '--set',
+        'promax.preprocess.dim=8',
+        '--out',
+        join(dir, 'run'),
+        '--json',
+      ],
       io,
     );
     expect(code, io.stderr()).toBe(0);
     const results = JSON.parse(io.stdout());
-    expect(results).toMatchObject({ model: `${model}+promax`, promax: { enabled: true, components: { sdr: true, s2dr: true } } });
+    expect(results).toMatchObject({
+      model: `${model}+promax`,
+      promax: { enabled: true, components: { sdr: true, s2dr: true } },
+    });
     const epochs = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -144,55 +239,141 @@ describe('promax train / reproduce / recommend', () => {
 
   const pickleFixture = locateData('prorec_raw', 'sample_emb_np.pkl');
   if (pickleFixture.reason) console.warn(`skipping the pickle-profile ProMax run: ${pickleFixture.reason}`);
-  it.skipIf(pickleFixture.reason)('train --promax reads RLMRec-style usr_emb_np.pkl / itm_emb_np.pkl from the dataset folder: SDR runs', async () => {
-    // The fixture is a pickled 5×8 float32 ndarray with rank-1 centred rows (v = 8i + j steps), so
-    // whitening keeps 1 direction; a 5-user × 5-item dataset uses it for both sides.
-    const dir = mkdtempSync(join(tmpdir(), 'promax-pkl-'));
-    const pairs = (list: [number, number][]) =>
-      csrFromCoo({ rows: 5, cols: 5, row: list.map((p) => p[0]), col: list.map((p) => p[1]) }).matrix;
-    saveSparseMatrix(join(dir, 'trn_mat.npz'), pairs([[0, 0], [0, 1], [1, 1], [1, 2], [2, 2], [2, 3], [3, 3], [3, 4], [4, 4], [4, 0]]));
-    saveSparseMatrix(join(dir, 'val_mat.npz'), pairs([[0, 2], [1, 3], [2, 4], [3, 0], [4, 1]]));
-    saveSparseMatrix(join(dir, 'tst_mat.npz'), pairs([[0, 3], [1, 4], [2, 0], [3, 1], [4, 2]]));
-    copyFileSync(pickleFixture.path as string, join(dir, 'usr_emb_np.pkl'));
-    copyFileSync(pickleFixture.path as string, join(dir, 'itm_emb_np.pkl'));
-    const io = captureIo();
-    const code = await main(
-      ['train', '--dataset', dir, '--promax', '--max-epochs', '3', '--set', 'trainer.batchSize=4', '--set', 'promax.preprocess.dim=1', '--out', join(dir, 'run'), '--json'],
-      io,
-    );
-    expect(code, io.stderr()).toBe(0);
-    const results = JSON.parse(io.stdout());
-    expect(results.promax.components).toMatchObject({ sdr: true, s2dr: false });
-    expect(results.promax.components.notes.join(' ')).toMatch(/no augmented graph/);
-    const data = JSON.parse(readFileSync(join(dir, 'run', 'data.json'), 'utf8'));
-    expect(data.files.userEmb.path).toMatch(/usr_emb_np\.pkl$/);
-    const epochs = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
-    expect(epochs.every((e) => Number.isFinite(e.losses.sdr) && e.losses.sdr > 0)).toBe(true);
-  });
+  it.skipIf(pickleFixture.reason)(
+    'train --promax reads RLMRec-style usr_emb_np.pkl / itm_emb_np.pkl from the dataset folder: SDR runs',
+    async () => {
+      // The fixture is a pickled 5×8 float32 ndarray with rank-1 centred rows (v = 8i + j steps), so
+      // whitening keeps 1 direction; a 5-user × 5-item dataset uses it for both sides.
+      const dir = mkdtempSync(join(tmpdir(), 'promax-pkl-'));
+      const pairs = (list: [number, number][]) =>
+        csrFromCoo({ rows: 5, cols: 5, row: list.map((p) => p[0]), col: list.map((p) => p[1]) }).matrix;
+      saveSparseMatrix(
+        join(dir, 'trn_mat.npz'),
+        pairs([
+          [0, 0],
+          [0, 1],
+          [1, 1],
+          [1, 2],
+          [2, 2],
+          [2, 3],
+          [3, 3],
+          [3, 4],
+          [4, 4],
+          [4, 0],
+        ]),
+      );
+      saveSparseMatrix(
+        join(dir, 'val_mat.npz'),
+        pairs([
+          [0, 2],
+          [1, 3],
+          [2, 4],
+          [3, 0],
+          [4, 1],
+        ]),
+      );
+      saveSparseMatrix(
+        join(dir, 'tst_mat.npz'),
+        pairs([
+          [0, 3],
+          [1, 4],
+          [2, 0],
+          [3, 1],
+          [4, 2],
+        ]),
+      );
+      copyFileSync(pickleFixture.path as string, join(dir, 'usr_emb_np.pkl'));
+      copyFileSync(pickleFixture.path as string, join(dir, 'itm_emb_np.pkl'));
+      const io = captureIo();
+      const code = await main(
+        [
+          'train',
+          '--dataset',
+          dir,
+          '--promax',
+          '--max-epochs',
+          '3',
+          '--set',
+          'trainer.batchSize=4',
+          '--set',
+          'promax.preprocess.dim=1',
+          '--out',
+          join(dir, 'run'),
+          '--json',
+        ],
+        io,
+      );
+      expect(code, io.stderr()).toBe(0);
+      const results = JSON.parse(io.stdout());
+      expect(results.promax.components).toMatchObject({ sdr: true, s2dr: false });
+      expect(results.promax.components.notes.join(' ')).toMatch(/no augmented graph/);
+      const data = JSON.parse(readFileSync(join(dir, 'run', 'data.json'), 'utf8'));
+      expect(data.files.userEmb.path).toMatch(/usr_emb_np\.pkl$/);
+      const epochs = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.type === 'epoch');
+      expect(epochs.every((e) => Number.isFinite(e.losses.sdr) && e.losses.sdr > 0)).toBe(true);
+    },
+  );
 
   it('reproduce trains base and +ProMax and writes the comparison table, JSON and report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'promax-repro-'));
     const io = captureIo();
     const code = await main(
-      ['reproduce', '--dataset', data, '--models', 'mf,lightgcn', '--seeds', '1,2', '--max-epochs', '3', '--set', 'trainer.batchSize=128', '--out', out, '--quiet'],
+      [
+        'reproduce',
+        '--dataset',
+        data,
+        '--models',
+        'mf,lightgcn',
+        '--seeds',
+        '1,2',
+        '--max-epochs',
+        '3',
+        '--set',
+        'trainer.batchSize=128',
+        '--out',
+        out,
+        '--quiet',
+      ],
       io,
     );
     expect(code, io.stderr()).toBe(0);
     const md = readFileSync(join(out, 'reproduce.md'), 'utf8');
     expect(md).toMatch(/\| lightgcn \+ProMax \(S2DR\) \|/);
     expect(md).toMatch(/\| gain \|.*%\s\((beyond|within) std\)/);
-    expect(md).toMatch(/## The authors' numbers\n\n\*\*lightgcn\+ProMax \(S2DR\) on .*\*\*: the authors released no run on/);
+    expect(md).toMatch(
+      /## The authors' numbers\n\n\*\*lightgcn\+ProMax \(S2DR\) on .*\*\*: the authors released no run on/,
+    );
     expect(md).toContain('[report.md](report.md)');
     const json = JSON.parse(readFileSync(join(out, 'reproduce.json'), 'utf8'));
     expect(json.runs).toHaveLength(8);
-    const r20 = json.runs.filter((r: { model: string; promax: boolean }) => r.model === 'lightgcn' && !r.promax).map((r: { results: { test: Record<string, number> } }) => r.results.test['recall@20']);
+    const r20 = json.runs
+      .filter((r: { model: string; promax: boolean }) => r.model === 'lightgcn' && !r.promax)
+      .map((r: { results: { test: Record<string, number> } }) => r.results.test['recall@20']);
     expect(json.summary.lightgcn.base['recall@20'].mean).toBeCloseTo((r20[0] + r20[1]) / 2, 12);
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     expect(existsSync(join(out, 'plots', 'val_recall20.svg'))).toBe(true);
   });
 
   it('reproduce --jobs 2 runs in child processes with the same results, and a rerun reuses finished runs', async () => {
-    const common = ['--dataset', data, '--models', 'lightgcn', '--seeds', '3', '--max-epochs', '3', '--set', 'trainer.batchSize=128', '--threads', '1', '--quiet'];
+    const common = [
+      '--dataset',
+      data,
+      '--models',
+      'lightgcn',
+      '--seeds',
+      '3',
+      '--max-epochs',
+      '3',
+      '--set',
+      'trainer.batchSize=128',
+      '--threads',
+      '1',
+      '--quiet',
+    ];
     const inProcess = mkdtempSync(join(tmpdir(), 'promax-repro-1-'));
     const io1 = captureIo();
     expect(await main(['reproduce', ...common, '--out', inProcess], io1), io1.stderr()).toBe(0);
@@ -214,14 +395,33 @@ describe('promax train / reproduce / recommend', () => {
     const resultsFile = join(parallel, 'lightgcn', 'seed-3', 'base', 'results.json');
     const before = statSync(resultsFile).mtimeMs;
     const io3 = captureIo();
-    expect(await main(['reproduce', ...common.filter((x) => x !== '--quiet'), '--jobs', '2', '--out', parallel], io3), io3.stderr()).toBe(0);
+    expect(
+      await main(
+        ['reproduce', ...common.filter((x) => x !== '--quiet'), '--jobs', '2', '--out', parallel],
+        io3,
+      ),
+      io3.stderr(),
+    ).toBe(0);
     expect(io3.stderr().match(/reusing lightgcn/g)).toHaveLength(2);
     expect(statSync(resultsFile).mtimeMs).toBe(before);
     expect(JSON.parse(readFileSync(join(parallel, 'reproduce.json'), 'utf8')).summary).toEqual(b.summary);
 
     // A changed setting is a different run: not reused.
     const io4 = captureIo();
-    expect(await main(['reproduce', ...common.filter((x) => x !== '--quiet'), '--set', 'trainer.lr=0.002', '--out', parallel], io4), io4.stderr()).toBe(0);
+    expect(
+      await main(
+        [
+          'reproduce',
+          ...common.filter((x) => x !== '--quiet'),
+          '--set',
+          'trainer.lr=0.002',
+          '--out',
+          parallel,
+        ],
+        io4,
+      ),
+      io4.stderr(),
+    ).toBe(0);
     expect(io4.stderr()).not.toMatch(/reusing/);
   });
 });

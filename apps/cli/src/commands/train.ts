@@ -2,11 +2,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { createProgressRenderer, type Io } from '../io.js';
-import { buildReport } from '../report/build-report.js';
 import { formatMetricsTable } from '../render/table.js';
+import { buildReport } from '../report/build-report.js';
+import { withInterrupt } from '../training/interrupt.js';
 import { resolveRunConfig } from '../training/run-config.js';
 import { getDataset, runTraining } from '../training/run-training.js';
-import { withInterrupt } from '../training/interrupt.js';
 import type { Command } from './command.js';
 
 const usage = `promax train --dataset NAME|DIR --model mf|lightgcn|gccf|simgcl|sgl --out RUN_DIR
@@ -49,7 +49,12 @@ export const trainCommand: Command = {
       strict: true,
     });
     if (!values.out) {
-      throw new PromaxError({ code: 'INVALID_ARGUMENT', field: '--out', message: '--out RUN_DIR is required', fix: 'pass a folder for the run, e.g. --out runs/lightgcn' });
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: '--out',
+        message: '--out RUN_DIR is required',
+        fix: 'pass a folder for the run, e.g. --out runs/lightgcn',
+      });
     }
     const config = resolveRunConfig({
       file: values.config ? resolve(io.cwd, values.config) : undefined,
@@ -72,7 +77,12 @@ export function intFlag(v: string | undefined, flag: string): number | undefined
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n)) {
-    throw new PromaxError({ code: 'INVALID_ARGUMENT', field: flag, message: `${flag} must be an integer, got '${v}'`, fix: `pass e.g. ${flag} 2025` });
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: flag,
+      message: `${flag} must be an integer, got '${v}'`,
+      fix: `pass e.g. ${flag} 2025`,
+    });
   }
   return n;
 }
@@ -87,7 +97,12 @@ async function trainAndPrint(
   const { results } = await withInterrupt(io, (signal) =>
     runTraining({ config, outDir, overwrite: flags.overwrite, onProgress, signal }),
   );
-  const report = await buildReport({ runs: [outDir], outDir, title: `${results.model} on ${results.dataset}`, loadDataset: getDataset });
+  const report = await buildReport({
+    runs: [outDir],
+    outDir,
+    title: `${results.model} on ${results.dataset}`,
+    loadDataset: getDataset,
+  });
   if (flags.json) {
     io.out(`${JSON.stringify(results)}\n`);
     return 0;

@@ -10,7 +10,9 @@ export async function withInterrupt<T>(io: Io, job: (signal: AbortSignal) => Pro
   const onSigint = () => {
     count++;
     if (count === 1) {
-      io.err('\ninterrupted: stopping after the current batch and writing what is finished (Ctrl-C again to quit now)\n');
+      io.err(
+        '\ninterrupted: stopping after the current batch and writing what is finished (Ctrl-C again to quit now)\n',
+      );
       controller.abort();
     } else process.exit(130);
   };

@@ -13,7 +13,13 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new PromaxError({ code: 'FILE_NOT_FOUND', file: path, message: 'cannot read the config file', fix: 'check the --config path', cause });
+    throw new PromaxError({
+      code: 'FILE_NOT_FOUND',
+      file: path,
+      message: 'cannot read the config file',
+      fix: 'check the --config path',
+      cause,
+    });
   }
   let value: unknown;
   try {
@@ -29,7 +35,12 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new PromaxError({ code: 'INVALID_CONFIG', file: path, message: 'the config file must hold a mapping of keys', fix: 'write key: value pairs at the top level' });
+    throw new PromaxError({
+      code: 'INVALID_CONFIG',
+      file: path,
+      message: 'the config file must hold a mapping of keys',
+      fix: 'write key: value pairs at the top level',
+    });
   }
   return value as Record<string, unknown>;
 }
@@ -50,43 +61,42 @@ export function modelDefinition(id: string): AnyModelDefinition {
 
 /** The schema of a whole run config for one model (so every key path is checked at once). */
 export function runConfigSchema(def: AnyModelDefinition) {
-  return z
-    .strictObject({
-      /** Dataset name (amazon-book, yelp, steam, dbbook, ml100k) or a dataset folder. */
-      dataset: z.string().default('amazon-book'),
-      /** Base model id. */
-      model: z.string().default('lightgcn'),
-      /** Profile embeddings folder (usr_emb.npy / itm_emb.npy from `promax embed`); overrides the dataset's own. */
-      embeddings: z.string().optional(),
-      /** Augmented train matrix A′ (aug_trn_mat.npz from `promax augment`); overrides the dataset's own. */
-      aug: z.string().optional(),
-      /** Seed of the initialisation, sampling and stochastic inputs. */
-      seed: z.number().int().default(2025),
-      /**
-       * onnxruntime intra-op threads of this run (default: onnxruntime's choice, every core). Speed
-       * only; 1 makes same-seed runs bit-identical and lets parallel runs share the cores.
-       */
-      threads: z.number().int().positive().optional(),
-      /** Trainer settings (method.md §6 defaults). */
-      trainer: trainerConfigSchema.prefault({}),
-      /**
-       * The model's settings preset: by default the one named like the dataset when the model has
-       * it (e.g. SimGCL and SGL carry RLMRec's per-dataset values); a preset name, or null for none.
-       * `modelSettings` override the preset's values.
-       */
-      modelPreset: z.string().nullable().optional(),
-      /** Settings of the chosen base model. */
-      modelSettings: (def.settingsSchema as z.ZodType).prefault({}),
-      /** ProMax: off by default; `promax.enabled: true` or `--promax` turns it on. */
-      promax: z
-        .strictObject({
-          enabled: z.boolean().default(false),
-          sdr: sdrSettingsSchema,
-          s2dr: s2drSettingsSchema,
-          preprocess: preprocessSettingsSchema,
-        })
-        .prefault({}),
-    });
+  return z.strictObject({
+    /** Dataset name (amazon-book, yelp, steam, dbbook, ml100k) or a dataset folder. */
+    dataset: z.string().default('amazon-book'),
+    /** Base model id. */
+    model: z.string().default('lightgcn'),
+    /** Profile embeddings folder (usr_emb.npy / itm_emb.npy from `promax embed`); overrides the dataset's own. */
+    embeddings: z.string().optional(),
+    /** Augmented train matrix A′ (aug_trn_mat.npz from `promax augment`); overrides the dataset's own. */
+    aug: z.string().optional(),
+    /** Seed of the initialisation, sampling and stochastic inputs. */
+    seed: z.number().int().default(2025),
+    /**
+     * onnxruntime intra-op threads of this run (default: onnxruntime's choice, every core). Speed
+     * only; 1 makes same-seed runs bit-identical and lets parallel runs share the cores.
+     */
+    threads: z.number().int().positive().optional(),
+    /** Trainer settings (method.md §6 defaults). */
+    trainer: trainerConfigSchema.prefault({}),
+    /**
+     * The model's settings preset: by default the one named like the dataset when the model has
+     * it (e.g. SimGCL and SGL carry RLMRec's per-dataset values); a preset name, or null for none.
+     * `modelSettings` override the preset's values.
+     */
+    modelPreset: z.string().nullable().optional(),
+    /** Settings of the chosen base model. */
+    modelSettings: (def.settingsSchema as z.ZodType).prefault({}),
+    /** ProMax: off by default; `promax.enabled: true` or `--promax` turns it on. */
+    promax: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        sdr: sdrSettingsSchema,
+        s2dr: s2drSettingsSchema,
+        preprocess: preprocessSettingsSchema,
+      })
+      .prefault({}),
+  });
 }
 
 export type RunConfig = {
@@ -124,7 +134,8 @@ export function resolveRunConfig(input: {
   const modelId = typeof raw.model === 'string' ? raw.model : 'lightgcn';
   const def = modelDefinition(modelId);
   const modelPreset = applyModelPreset(def, raw);
-  const source = [input.file, input.sets?.length ? '--set' : undefined].filter(Boolean).join(' + ') || 'flags';
+  const source =
+    [input.file, input.sets?.length ? '--set' : undefined].filter(Boolean).join(' + ') || 'flags';
   const parsed = validateConfig(runConfigSchema(def), raw, { source });
   const { enabled: _enabled, ...overrides } = (raw.promax ?? {}) as Record<string, unknown>;
   return {
@@ -182,7 +193,9 @@ function applyModelPreset(def: AnyModelDefinition, raw: Record<string, unknown>)
         code: 'INVALID_CONFIG',
         field: 'modelPreset',
         message: `model '${def.id}' has no settings preset '${requested}'`,
-        fix: names.length ? `use one of: ${names.join(', ')}, or none` : `model '${def.id}' has no presets; use none`,
+        fix: names.length
+          ? `use one of: ${names.join(', ')}, or none`
+          : `model '${def.id}' has no presets; use none`,
       });
     }
     name = requested;
@@ -191,7 +204,10 @@ function applyModelPreset(def: AnyModelDefinition, raw: Record<string, unknown>)
   if (name) {
     const own = raw.modelSettings;
     if (own === undefined || (own !== null && typeof own === 'object' && !Array.isArray(own))) {
-      raw.modelSettings = { ...(presets[name] as Record<string, unknown>), ...((own as Record<string, unknown>) ?? {}) };
+      raw.modelSettings = {
+        ...(presets[name] as Record<string, unknown>),
+        ...((own as Record<string, unknown>) ?? {}),
+      };
     }
   }
   return name;

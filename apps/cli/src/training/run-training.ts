@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgressHandler } from '@promax/core';
-import { type Dataset, loadDataset, loadSparseMatrix, saveEmbeddings } from '@promax/data';
 import { PromaxError } from '@promax/core';
-import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
+import { type Dataset, loadDataset, loadSparseMatrix, saveEmbeddings } from '@promax/data';
 import { resolvePromaxSettings } from '@promax/loss';
 import {
   createModelTrainable,
@@ -14,6 +13,7 @@ import {
   type TrainResult,
   train,
 } from '@promax/pipeline';
+import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
 import { modelDefinition, type RunConfig } from './run-config.js';
 
 export interface TrainingRun {
@@ -56,7 +56,10 @@ export async function runTraining(options: {
   const modelDim = Number((model.settings as { embeddingSize?: number }).embeddingSize ?? 32);
   const engine = config.threads ? { intraOpNumThreads: config.threads } : undefined;
   if (config.modelPreset) {
-    onProgress?.({ type: 'info', message: `${config.model} settings: preset '${config.modelPreset}' → ${JSON.stringify(model.settings)}` });
+    onProgress?.({
+      type: 'info',
+      message: `${config.model} settings: preset '${config.modelPreset}' → ${JSON.stringify(model.settings)}`,
+    });
   }
 
   let promax: PromaxRecord = { enabled: false };
@@ -111,7 +114,15 @@ export async function runTraining(options: {
       model: config.promax.enabled ? `${config.model}+promax` : config.model,
       dataset: dataset.name,
       runDir,
-      runConfig: { dataset: config.dataset, model: config.model, seed: config.seed, threads: config.threads ?? null, modelPreset: config.modelPreset, modelSettings: model.settings, promax },
+      runConfig: {
+        dataset: config.dataset,
+        model: config.model,
+        seed: config.seed,
+        threads: config.threads ?? null,
+        modelPreset: config.modelPreset,
+        modelSettings: model.settings,
+        promax,
+      },
     });
     const emb = await trainable.embed();
     saveEmbeddings(join(outDir, 'user_emb.npy'), emb.users);
@@ -127,7 +138,11 @@ export async function runTraining(options: {
 }
 
 /** SHA-256 of every file the dataset was read from, so a run records exactly which data it saw. */
-export function dataChecksums(dataset: Dataset): { dataset: string; sourceDir: string; files: Record<string, { path: string; sha256: string }> } {
+export function dataChecksums(dataset: Dataset): {
+  dataset: string;
+  sourceDir: string;
+  files: Record<string, { path: string; sha256: string }>;
+} {
   const files: Record<string, { path: string; sha256: string }> = {};
   for (const [role, path] of Object.entries(dataset.files)) {
     files[role] = { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };

@@ -39,7 +39,11 @@ const unary: Case[] = [
   ['clip', (g) => g.clip(g.param('x', [4, 5]), -0.5, 0.5)],
   ['stopGradient blocks', (g) => g.mul(g.param('x', [3]), g.stopGradient(g.exp(g.param('y', [3]))))],
   ['identity, cast float→float', (g) => g.identity(g.cast(g.mul(g.param('x', [3]), 2), 'float32'))],
-  ['sign (zero gradient)', (g) => g.add(g.sign(g.param('x', [3])), g.param('y', [3])), { init: { x: awayFromZero } }],
+  [
+    'sign (zero gradient)',
+    (g) => g.add(g.sign(g.param('x', [3])), g.param('y', [3])),
+    { init: { x: awayFromZero } },
+  ],
 ];
 
 const binary: Case[] = [

@@ -36,9 +36,19 @@ describe('ONNX model encoder', () => {
           { name: 'l', dtype: 'float32' },
         ],
         nodes: [
-          { op: 'Transpose', inputs: ['x'], outputs: ['t'], attributes: { perm: { type: 'ints', value: [1, 0] } } },
+          {
+            op: 'Transpose',
+            inputs: ['x'],
+            outputs: ['t'],
+            attributes: { perm: { type: 'ints', value: [1, 0] } },
+          },
           { op: 'Softmax', inputs: ['x'], outputs: ['s'], attributes: { axis: { type: 'int', value: -1 } } },
-          { op: 'LeakyRelu', inputs: ['x'], outputs: ['l'], attributes: { alpha: { type: 'float', value: 0.25 } } },
+          {
+            op: 'LeakyRelu',
+            inputs: ['x'],
+            outputs: ['l'],
+            attributes: { alpha: { type: 'float', value: 0.25 } },
+          },
         ],
       },
     });
