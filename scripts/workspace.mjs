@@ -7,7 +7,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export function listPackages() {
   const out = [];
-  for (const group of ['packages', 'models', 'apps', 'examples']) {
+  for (const group of ['packages', 'models', 'methods', 'apps', 'examples']) {
     const base = join(root, group);
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base).sort()) {
