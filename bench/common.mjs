@@ -42,3 +42,20 @@ export function report(name, result) {
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
+
+/** The repository root (plugins are found from here, as `promax` finds them from its working directory). */
+export const repoRoot = join(benchDir, '..');
+
+/** A model or method plugin by id, found by package-name convention like `promax train --model`. */
+export async function plugin(kind, id) {
+  const { loadPlugin } = await import('../packages/pipeline/dist/index.js');
+  return loadPlugin(kind, id, { cwd: repoRoot });
+}
+
+/** Ids of every installed plugin of a kind (the benchmarks' model lists are derived, never kept). */
+export async function pluginIds(kind) {
+  const { findPluginPackages } = await import('../packages/pipeline/dist/index.js');
+  return findPluginPackages({ cwd: repoRoot })
+    .filter((p) => p.kind === kind)
+    .map((p) => p.id);
+}

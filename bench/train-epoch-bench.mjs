@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { Rng } from '../packages/core/dist/index.js';
 import { loadDataset } from '../packages/data/dist/index.js';
 import { createModelTrainable, TripleSampler } from '../packages/pipeline/dist/index.js';
-import { median, report, round } from './common.mjs';
+import { median, plugin, pluginIds, report, round } from './common.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,21 +20,14 @@ const { values: args } = parseArgs({
   },
 });
 
-const factories = {
-  mf: async () => (await import('../models/mf/dist/index.js')).createMf(),
-  lightgcn: async () => (await import('../models/lightgcn/dist/index.js')).createLightGcn(),
-  gccf: async () => (await import('../models/gccf/dist/index.js')).createGccf(),
-  simgcl: async () => (await import('../models/simgcl/dist/index.js')).createSimGcl(),
-  sgl: async () => (await import('../models/sgl/dist/index.js')).createSgl(),
-};
-if (!(args.model in factories))
-  throw new Error(`--model must be one of ${Object.keys(factories).join(', ')}`);
+const models = await pluginIds('model');
+if (!models.includes(args.model)) throw new Error(`--model must be one of ${models.join(', ')}`);
 
 const epochs = Number(args.epochs);
 const warmup = Number(args.warmup);
 const batchSize = Number(args.batch);
 const ds = await loadDataset(args.dataset);
-const model = await factories[args.model]();
+const model = (await plugin('model', args.model)).create();
 const engine = args.threads ? { intraOpNumThreads: Number(args.threads) } : {};
 
 const tBuild = performance.now();

@@ -1,4 +1,4 @@
-import { PromaxError } from '@promax/core';
+import { closestMatch, PromaxError } from '@promax/core';
 import { COMMANDS } from './commands/index.js';
 import { type Io, processIo } from './io.js';
 
@@ -27,7 +27,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   const command = COMMANDS[name];
   if (!command) {
-    const near = closest(name, Object.keys(COMMANDS));
+    const near = closestMatch(name, Object.keys(COMMANDS));
     io.err(`error: unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n\n${HELP}`);
     return 2;
   }
@@ -49,32 +49,4 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.err(`unexpected error: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   }
-}
-
-/** Closest candidate by edit distance (for "did you mean"), or undefined if none is close. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-export function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
 }

@@ -1,49 +1,27 @@
 /**
- * A custom pipeline without the CLI: load a dataset, build LightGCN, wrap it with ProMax (S2DR over
+ * A custom pipeline without the CLI: load a dataset, pick LightGCN and the ProMax method (S2DR over
  * the dataset's augmented graph A′, SDR when profile embeddings exist), train with the paper's
- * protocol and report test metrics. Every piece is a plain library call.
+ * protocol and report test metrics. One library call trains: `runExperiment`, the same recipe the
+ * CLI, the benchmarks and the conformance suites use.
  */
 import type { ProgressHandler } from '@promax/core';
 import { loadDataset } from '@promax/data';
-import { resolvePromaxSettings } from '@promax/loss';
-import { createLightGcn } from '@promax/model-lightgcn';
-import { createModelTrainable, preparePromax, train } from '@promax/pipeline';
+import { promaxMethodDefinition } from '@promax/method-promax';
+import { lightGcnDefinition } from '@promax/model-lightgcn';
+import { runExperiment } from '@promax/pipeline';
 
 export async function runCustomPipeline(
-  options: { dataset?: string; maxEpochs?: number; onProgress?: ProgressHandler } = {},
+  options: { dataset?: string; maxEpochs?: number; out?: string; onProgress?: ProgressHandler } = {},
 ) {
-  const dataset = loadDataset(options.dataset ?? 'amazon-book');
-  const model = createLightGcn({ embeddingSize: 32, layers: 3 });
-  const promax = await preparePromax({
-    settings: resolvePromaxSettings(dataset.name, {}), // method.md §6 presets for the dataset
-    model,
-    data: {
-      numUsers: dataset.numUsers,
-      numItems: dataset.numItems,
-      train: dataset.train,
-      aug: dataset.aug,
-      userProfiles: dataset.userEmb,
-      itemProfiles: dataset.itemEmb,
-    },
-    modelDim: 32,
-  });
-  const trainable = await createModelTrainable({
-    model,
-    data: { numUsers: dataset.numUsers, numItems: dataset.numItems, train: dataset.train, aug: dataset.aug },
+  const { results } = await runExperiment({
+    dataset: loadDataset(options.dataset ?? 'amazon-book'),
+    model: { definition: lightGcnDefinition, settings: { embeddingSize: 32, layers: 3 } },
+    methods: [{ definition: promaxMethodDefinition }], // the dataset's preset (method.md §6) applies
+    trainer: { maxEpochs: options.maxEpochs ?? 1000, evalEvery: 3, patience: 20 },
     seed: 2025,
-    extraLoss: promax.extraLoss,
-    feedsForBatch: promax.feedsForBatch,
+    out: options.out,
+    onProgress: options.onProgress,
   });
-  try {
-    const result = await train({
-      trainable,
-      data: dataset,
-      config: { maxEpochs: options.maxEpochs ?? 1000, evalEvery: 3, patience: 20 },
-      onProgress: options.onProgress,
-    });
-    return { components: promax.components, test: result.test, bestEpoch: result.best_epoch };
-  } finally {
-    await trainable.release();
-    await promax.release();
-  }
+  const promax = results.methods[0].report;
+  return { components: promax.details?.components, test: results.test, bestEpoch: results.best_epoch };
 }

@@ -24,8 +24,12 @@ export class GccfModel implements RecommenderModel {
   readonly capabilities = { usesGraph: true, hasAuxiliaryLoss: false, hasStochasticInputs: false } as const;
   readonly graphNormalization: { readonly selfLoops: boolean };
 
+  readonly embeddingSize: number;
+
   constructor(readonly settings: GccfSettings) {
     this.graphNormalization = { selfLoops: settings.selfLoops };
+    // The embedding tables' width; the final vectors concatenate the layers (d·(layers + 1) wide).
+    this.embeddingSize = settings.embeddingSize;
   }
 
   doDeclareParameters(dims: ModelDims): ParameterSpec[] {
@@ -75,6 +79,8 @@ export function createGccf(settings: GccfSettingsInput = {}): GccfModel {
 
 /** Registry entry of the GCCF plugin. */
 export const gccfDefinition: RecommenderModelDefinition<GccfModel, GccfSettings, GccfSettingsInput> = {
+  kind: 'model',
+  specificationVersion: 'v1',
   id: 'gccf',
   packageName: '@promax/model-gccf',
   description: 'LR-GCCF: linear residual graph convolution with layer concatenation (Chen et al., 2020)',

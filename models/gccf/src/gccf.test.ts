@@ -17,7 +17,7 @@ describe('gccf', () => {
     const data = tinyDataset({ numUsers: 9, numItems: 7, groups: 3, itemsPerUser: 2 });
     const d = 3;
     const h = new ModelHarness(createGccf({ embeddingSize: d, layers: 2 }), data.train);
-    const store = h.initStore(5);
+    const store = await h.initStore(5);
     const { a } = await h.encode(store, data.train, data.train);
     await h.release();
     expect(a.users.shape).toEqual([9, 3 * d]);

@@ -23,7 +23,11 @@ export class LightGcnModel implements RecommenderModel {
   readonly capabilities = { usesGraph: true, hasAuxiliaryLoss: false, hasStochasticInputs: false } as const;
   readonly graphNormalization = { selfLoops: false } as const;
 
-  constructor(readonly settings: LightGcnSettings) {}
+  readonly embeddingSize: number;
+
+  constructor(readonly settings: LightGcnSettings) {
+    this.embeddingSize = settings.embeddingSize;
+  }
 
   doDeclareParameters(dims: ModelDims): ParameterSpec[] {
     const d = this.settings.embeddingSize;
@@ -72,6 +76,8 @@ export const lightGcnDefinition: RecommenderModelDefinition<
   LightGcnSettings,
   LightGcnSettingsInput
 > = {
+  kind: 'model',
+  specificationVersion: 'v1',
   id: 'lightgcn',
   packageName: '@promax/model-lightgcn',
   description: 'LightGCN: linear propagation over the normalised user–item graph (He et al., 2020)',

@@ -17,7 +17,7 @@ describe('lightgcn', () => {
     it(`encodes like a float64 propagation (${layerCombination})`, async () => {
       const model = createLightGcn({ embeddingSize: 4, layers: 3, layerCombination });
       const h = new ModelHarness(model, data.train);
-      const store = h.initStore(3);
+      const store = await h.initStore(3);
       const { a, b } = await h.encode(store, data.train, data.other);
       await h.release();
       for (const [graph, out] of [

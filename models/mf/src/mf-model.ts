@@ -14,8 +14,8 @@ type RecommenderModel = RecommenderModelV1<GraphBuilder, SymbolicTensor, Adjacen
 
 /**
  * Matrix factorisation trained with BPR (Rendle et al., 2009): a user's and an item's
- * representation are their embedding rows. It ignores the graph view, so encoding over A and A′
- * gives the same result (`usesGraph: false`).
+ * representation are their embedding rows. It reads no graph (`usesGraph: false`); methods that
+ * compare two graph views get its `doEncodeView`.
  */
 export class MfModel implements RecommenderModel {
   readonly specificationVersion = 'v1';
@@ -23,7 +23,11 @@ export class MfModel implements RecommenderModel {
   readonly capabilities = { usesGraph: false, hasAuxiliaryLoss: false, hasStochasticInputs: false } as const;
   readonly graphNormalization = { selfLoops: false } as const;
 
-  constructor(readonly settings: MfSettings) {}
+  readonly embeddingSize: number;
+
+  constructor(readonly settings: MfSettings) {
+    this.embeddingSize = settings.embeddingSize;
+  }
 
   doDeclareParameters(dims: ModelDims): ParameterSpec[] {
     const d = this.settings.embeddingSize;
@@ -36,6 +40,24 @@ export class MfModel implements RecommenderModel {
   doEncode({ params }: EncodeOptions<GraphBuilder, SymbolicTensor, Adjacency>): EncodeResult<SymbolicTensor> {
     return { users: params.user_emb, items: params.item_emb };
   }
+
+  /**
+   * MF's view over another graph (S2DR's A′): one parameter-free propagation of its embeddings,
+   * z′ = Â′·z (LightGCN's layer without weights), so the view differs exactly where A′ adds edges.
+   */
+  doEncodeView({
+    g,
+    graph,
+    dims,
+    encoded,
+  }: EncodeOptions<GraphBuilder, SymbolicTensor, Adjacency> & {
+    graph: Adjacency;
+    encoded: EncodeResult<SymbolicTensor>;
+  }): EncodeResult<SymbolicTensor> {
+    const all = g.concat([encoded.users, encoded.items], 0);
+    const [users, items] = g.split(g.propagate(all, graph), [dims.numUsers, dims.numItems], 0);
+    return { users, items };
+  }
 }
 
 /** Creates a BPR-MF model; settings are validated (unknown keys are errors). */
@@ -45,6 +67,8 @@ export function createMf(settings: MfSettingsInput = {}): MfModel {
 
 /** Registry entry of the MF plugin. */
 export const mfDefinition: RecommenderModelDefinition<MfModel, MfSettings, MfSettingsInput> = {
+  kind: 'model',
+  specificationVersion: 'v1',
   id: 'mf',
   packageName: '@promax/model-mf',
   description: 'BPR-MF: user and item embedding tables scored by dot product (Rendle et al., 2009)',

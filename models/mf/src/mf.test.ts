@@ -9,7 +9,7 @@ describe('mf', () => {
   it('encodes as its embedding tables, whatever the graph', async () => {
     const data = tinyDataset();
     const h = new ModelHarness(createMf({ embeddingSize: 4 }), data.train);
-    const store = h.initStore(1);
+    const store = await h.initStore(1);
     const { a, b } = await h.encode(store, data.train, data.other);
     await h.release();
     expect(Array.from(a.users.data as Float32Array)).toEqual(Array.from(store.get('user_emb')));

@@ -32,7 +32,11 @@ export class SglModel implements RecommenderModel {
   readonly capabilities = { usesGraph: true, hasAuxiliaryLoss: true, hasStochasticInputs: true } as const;
   readonly graphNormalization = { selfLoops: false } as const;
 
-  constructor(readonly settings: SglSettings) {}
+  readonly embeddingSize: number;
+
+  constructor(readonly settings: SglSettings) {
+    this.embeddingSize = settings.embeddingSize;
+  }
 
   doDeclareParameters(dims: ModelDims): ParameterSpec[] {
     const d = this.settings.embeddingSize;
@@ -114,6 +118,8 @@ export function createSgl(settings: SglSettingsInput = {}): SglModel {
 
 /** Registry entry of the SGL plugin. */
 export const sglDefinition: RecommenderModelDefinition<SglModel, SglSettings, SglSettingsInput> = {
+  kind: 'model',
+  specificationVersion: 'v1',
   id: 'sgl',
   packageName: '@promax/model-sgl',
   description: 'SGL-ED: LightGCN + InfoNCE between two edge-dropout views (Wu et al., 2021)',

@@ -29,7 +29,7 @@ describe('sgl', () => {
       SGL_VIEWS.map((n) => [n, 'graph', 'epoch']),
     );
     const h = new ModelHarness(model, data.train);
-    const store = h.initStore(1);
+    const store = await h.initStore(1);
     const rng = new Rng(9);
     const [v1, v2] = specs.map((s) => (s.kind === 'graph' ? s.sample(data.train, rng) : data.train));
     const x = await h.encode(store, v1, v2);

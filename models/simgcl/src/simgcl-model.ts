@@ -39,7 +39,11 @@ export class SimGclModel implements RecommenderModel {
   readonly capabilities = { usesGraph: true, hasAuxiliaryLoss: true, hasStochasticInputs: true } as const;
   readonly graphNormalization = { selfLoops: false } as const;
 
-  constructor(readonly settings: SimGclSettings) {}
+  readonly embeddingSize: number;
+
+  constructor(readonly settings: SimGclSettings) {
+    this.embeddingSize = settings.embeddingSize;
+  }
 
   doDeclareParameters(dims: ModelDims): ParameterSpec[] {
     const d = this.settings.embeddingSize;
@@ -141,6 +145,8 @@ export function createSimGcl(settings: SimGclSettingsInput = {}): SimGclModel {
 /** Registry entry of the SimGCL plugin. */
 export const simGclDefinition: RecommenderModelDefinition<SimGclModel, SimGclSettings, SimGclSettingsInput> =
   {
+    kind: 'model',
+    specificationVersion: 'v1',
     id: 'simgcl',
     packageName: '@promax/model-simgcl',
     description: 'SimGCL: LightGCN + InfoNCE between two noise-perturbed views (Yu et al., 2022)',

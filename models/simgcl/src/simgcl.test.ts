@@ -3,6 +3,7 @@ import {
   describeRecommenderModel,
   ModelHarness,
   normalizedAdjacencyF64,
+  storeOf,
   tinyDataset,
 } from '@promax/model-testkit';
 import { describe, expect, it } from 'vitest';
@@ -36,13 +37,12 @@ describe('simgcl', () => {
     const L = 2;
     const settings = { embeddingSize: d, layers: L, lambdaCl: 0.7, temperature: 0.3, eps: 0.1 };
     const h = new ModelHarness(createSimGcl(settings), data.train);
-    const store = h.initStore(11);
-    const { program } = await h.trainingProgram(0);
-    const rng = new Rng(4);
-    const triples = h.sampleTriples(rng);
-    const feeds = h.stochasticFeeds(rng);
-    const noise = feeds as Record<string, { data: Float32Array }>;
-    const r = await program.run(h.stepFeeds(triples, feeds), store);
+    const t = await h.trainable({ seed: 11 });
+    const store = storeOf(t.getState());
+    const triples = h.sampleTriples(new Rng(4));
+    const r = await t.computeGradients(triples);
+    const drawn = t.stochasticTensors();
+    const noise = Object.fromEntries(Object.entries(drawn).map(([k, v]) => [k, { data: v }]));
     await h.release();
 
     const a = normalizedAdjacencyF64(data.train);
@@ -87,7 +87,7 @@ describe('simgcl', () => {
           ui.map((i) => v2[9 + i]),
           0.3,
         ));
-    const got = (r.outputs.aux_cl.data as Float32Array)[0];
+    const got = r.losses.cl;
     expect(Math.abs(got - want)).toBeLessThan(1e-5 * Math.max(1, want));
   });
 

@@ -20,7 +20,11 @@ export type PromaxErrorCode =
   | 'INVALID_RESPONSE'
   | 'ABORTED'
   | 'RUN_FAILED'
-  | 'NOT_IMPLEMENTED';
+  | 'NOT_IMPLEMENTED'
+  | 'MISSING_INPUT'
+  | 'PLUGIN_NOT_FOUND'
+  | 'INVALID_PLUGIN'
+  | 'UNSUPPORTED_COMBINATION';
 
 export interface PromaxErrorOptions {
   code: PromaxErrorCode;

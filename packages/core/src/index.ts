@@ -13,6 +13,25 @@ export {
 export type { PromaxErrorCode, PromaxErrorOptions } from './errors.js';
 export { ensure, PromaxError } from './errors.js';
 export type {
+  MethodBatch,
+  MethodDataset,
+  MethodFeed,
+  MethodGraphView,
+  MethodInputKind,
+  MethodInputSpec,
+  MethodInputs,
+  MethodLossContext,
+  MethodModelInfo,
+  MethodPrepareOptions,
+  MethodRunReport,
+  MethodScoreContext,
+  PreparedMethodV1,
+  RecommenderMethodDefinition,
+  RecommenderMethodSpecificationVersion,
+  RecommenderMethodV1,
+} from './method-spec.js';
+export { assertRecommenderMethodV1, missingInputError } from './method-spec.js';
+export type {
   AuxiliaryLossOptions,
   BatchTensors,
   EncodeOptions,
@@ -38,3 +57,5 @@ export { shapeSize } from './ndarray.js';
 export type { ProgressEvent, ProgressHandler } from './progress.js';
 export { noProgress } from './progress.js';
 export { createRng, Rng } from './rng.js';
+export type { ConfigIssue, ParseSettingsOptions } from './settings.js';
+export { closestKey, closestMatch, editDistance, objectKeysAt, parseSettings } from './settings.js';

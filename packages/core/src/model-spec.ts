@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import type { CsrMatrix } from './csr.js';
 import { PromaxError } from './errors.js';
 import type { Rng } from './rng.js';
+import { parseSettings } from './settings.js';
 
 /**
  * The base-model plugin contract, version 1.
@@ -160,12 +161,26 @@ export interface RecommenderModelV1<G, T, A, S = Readonly<Record<string, unknown
   readonly settings: S;
   readonly capabilities: ModelCapabilities;
   readonly graphNormalization: GraphNormalization;
+  /**
+   * The model's embedding size d (its ID tables' width): what methods size profile projections and
+   * whitening by (method.md §2: k = d). The final vectors are usually d wide too; GCCF concatenates
+   * its layers, d·(L+1).
+   */
+  readonly embeddingSize: number;
   /** Parameters for a dataset, in a fixed order (initialisation draws from one Rng in this order). */
   doDeclareParameters(dims: ModelDims): readonly ParameterSpec[];
   /** Random inputs the trainer must draw and feed (only with `capabilities.hasStochasticInputs`). */
   doDeclareStochasticInputs?(dims: ModelDims): readonly StochasticInputSpec[];
   /** The forward pass: user and item representations over `graph`. Pure graph building. */
   doEncode(options: EncodeOptions<G, T, A>): EncodeResult<T>;
+  /**
+   * How a model that reads no graph (`usesGraph: false`) builds its view over ANOTHER graph, for
+   * methods that compare two views (ProMax's S2DR over A′). Graph models encode over the view with
+   * `doEncode` and leave this out. `encoded` is the model's own encoding; `graph` the other view.
+   */
+  doEncodeView?(
+    options: EncodeOptions<G, T, A> & { readonly graph: A; readonly encoded: EncodeResult<T> },
+  ): EncodeResult<T>;
   /**
    * Model-specific loss terms added to BPR + λreg (only with `capabilities.hasAuxiliaryLoss`),
    * each a float32 scalar ALREADY weighted by the model's own λ, by name (e.g. `{ cl: … }`).
@@ -178,8 +193,10 @@ export interface RecommenderModelV1<G, T, A, S = Readonly<Record<string, unknown
  * documented), defaults and the factory.
  */
 export interface RecommenderModelDefinition<M, S, I = S> {
+  readonly kind: 'model';
+  readonly specificationVersion: 'v1';
   readonly id: string;
-  /** The npm package, `@promax/model-<id>`. */
+  /** The npm package, `@promax/model-<id>` or `promax-model-<id>`. */
   readonly packageName: string;
   /** One line for `promax models`. */
   readonly description: string;
@@ -188,7 +205,7 @@ export interface RecommenderModelDefinition<M, S, I = S> {
   readonly defaults: Readonly<S>;
   /**
    * Optional settings for named datasets (e.g. the reference configuration of those splits),
-   * keyed by dataset name. A pipeline applies the preset of the dataset it trains on beneath the
+   * keyed by canonical dataset name (amazon-book, yelp, …). A pipeline applies the preset of the dataset it trains on beneath the
    * user's own settings, and records which preset it used.
    */
   readonly presets?: Readonly<Record<string, I>>;
@@ -202,23 +219,11 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  * PromaxError('INVALID_CONFIG') listing every issue with its key path.
  */
 export function parseModelSettings<S, I>(modelId: string, schema: z.ZodType<S, I>, value: unknown): S {
-  const parsed = schema.safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => {
-    const keys = (i as { keys?: string[] }).keys;
-    const path = [
-      ...i.path.map(String),
-      ...(i.code === 'unrecognized_keys' && keys ? [keys.join(', ')] : []),
-    ];
-    return { path: path.join('.'), message: i.message };
-  });
-  throw new PromaxError({
-    code: 'INVALID_CONFIG',
-    field: issues[0]?.path,
-    message: `invalid ${modelId} settings: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+  return parseSettings(schema, value ?? {}, {
+    what: `${modelId} settings`,
     fix: `pass only the documented ${modelId} settings (see the package README)`,
-    details: { model: modelId, issues },
-  });
+    details: { model: modelId },
+  }) as S;
 }
 
 /** The structural checks every trainer applies before using a model. */
@@ -255,6 +260,9 @@ export function assertRecommenderModelV1(
     fail(
       `model ${id}: capabilities.hasStochasticInputs must be true exactly when doDeclareStochasticInputs is implemented`,
     );
+  }
+  if (!(Number.isInteger(m?.embeddingSize) && (m?.embeddingSize as number) > 0)) {
+    fail(`model ${id}: embeddingSize must be a positive integer (the width of its final vectors)`);
   }
   if (typeof m?.graphNormalization?.selfLoops !== 'boolean') {
     fail(`model ${id}: graphNormalization.selfLoops must be a boolean`);

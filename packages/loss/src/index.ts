@@ -22,17 +22,8 @@ export type {
   WhiteningTimings,
 } from './preprocess/whitening.js';
 export { applyWhitening, fitWhitening, l2NormalizeRows } from './preprocess/whitening.js';
-export type { PromaxPresetName, PromaxSettings, PromaxSettingsInput } from './settings.js';
-// Settings (§6 presets).
-export {
-  PROMAX_PRESETS,
-  preprocessSettingsSchema,
-  promaxPresetName,
-  promaxSettingsSchema,
-  resolvePromaxSettings,
-  s2drSettingsSchema,
-  sdrSettingsSchema,
-} from './settings.js';
+// Settings schemas of the losses (the ProMax method package combines them and holds the presets).
+export { preprocessSettingsSchema, s2drSettingsSchema, sdrSettingsSchema } from './settings.js';
 export { entropyWeight, teacherEntropy } from './teacher/entropy-weight.js';
 export type { SdrTeacher, SdrTeacherInfo, SdrTeacherOptions } from './teacher/sdr-teacher.js';
 // The SDR teacher (§3–4).

@@ -1,10 +1,18 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertRecommenderModelV1, type NdArray, Rng } from '@promax/core';
-import { Adam, type CompileOptions, type FeedValue, ParameterStore } from '@promax/tensor';
+import {
+  assertParameterSpecs,
+  assertRecommenderModelV1,
+  type NdArray,
+  type ParameterSpec,
+  Rng,
+  type StochasticInputSpec,
+} from '@promax/core';
+import type { StateDict } from '@promax/pipeline';
+import type { CompileOptions } from '@promax/tensor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ModelHarness, trainRecallAtK } from './harness.js';
+import { ModelHarness, storeOf, trainRecallAtK } from './harness.js';
 import { decodeNpyFloat32, encodeNpyFloat32 } from './npy.js';
 import { type TinyDataset, tinyDataset } from './tiny-data.js';
 import type { RecommenderModel } from './types.js';
@@ -67,7 +75,8 @@ function allFinite(a: ArrayLike<number>): boolean {
  * describeRecommenderModel('lightgcn', () => createLightGcn({ embeddingSize: 8 }));
  * ```
  *
- * It checks the declared contract (version, capabilities vs methods, parameter specs),
+ * Every check drives the real trainer (`createModelTrainable` of @promax/pipeline). It checks the
+ * declared contract (version, capabilities vs methods, parameter specs, embedding size),
  * deterministic seeded initialisation without Math.random, output shapes, graph sensitivity
  * (encodings over two graphs differ iff `usesGraph`), finite non-zero gradients for every
  * parameter that agree with a finite difference, a checkpoint round trip through .npy files and
@@ -84,10 +93,15 @@ export function describeRecommenderModel(
   describe(`${name}: RecommenderModel v1 conformance`, () => {
     let model: RecommenderModel;
     let harness: ModelHarness;
+    let specs: readonly ParameterSpec[];
+    let stochastic: readonly StochasticInputSpec[];
+    const dims = { numUsers: data.numUsers, numItems: data.numItems };
 
     beforeAll(() => {
       model = factory();
       harness = new ModelHarness(model, data.train, options.engine);
+      specs = model.doDeclareParameters(dims);
+      stochastic = model.doDeclareStochasticInputs?.(dims) ?? [];
     });
     afterAll(async () => {
       await harness?.release();
@@ -97,39 +111,43 @@ export function describeRecommenderModel(
       expect(() => assertRecommenderModelV1(model)).not.toThrow();
       expect(model.specificationVersion).toBe('v1');
       expect(model.modelId).toMatch(/^[a-z0-9][a-z0-9-]*$/);
+      expect(Number.isInteger(model.embeddingSize) && model.embeddingSize > 0).toBe(true);
       expect(JSON.parse(JSON.stringify(model.settings))).toEqual(model.settings);
-      expect(harness.specs.length).toBeGreaterThan(0);
-      const roles = new Set(harness.specs.map((s) => s.role));
+      expect(() => assertParameterSpecs(model.modelId, specs)).not.toThrow();
+      expect(specs.length).toBeGreaterThan(0);
+      const roles = new Set(specs.map((s) => s.role));
       expect(roles.has('user-embedding') || roles.has('item-embedding')).toBe(true);
-      const names = new Set(harness.specs.map((s) => s.name));
-      for (const s of harness.stochastic) {
+      const names = new Set(specs.map((s) => s.name));
+      for (const s of stochastic) {
         expect(names.has(s.name)).toBe(false);
         expect(['step', 'epoch']).toContain(s.schedule);
       }
       // The same dims give the same declarations.
-      const again = model.doDeclareParameters(harness.dims);
+      const again = model.doDeclareParameters(dims);
       expect(again.map((s) => [s.name, [...s.shape], s.role])).toEqual(
-        harness.specs.map((s) => [s.name, [...s.shape], s.role]),
+        specs.map((s) => [s.name, [...s.shape], s.role]),
       );
     });
 
-    it('initialises its parameters deterministically from a seed, never with Math.random', () => {
+    it('initialises its parameters deterministically from a seed, never with Math.random', async () => {
       const spy = vi.spyOn(Math, 'random');
       try {
-        const a = harness.initStore(seed);
-        const b = harness.initStore(seed);
-        const c = harness.initStore(seed + 1);
-        for (const s of harness.specs) {
-          expect(bitsEqual(a.get(s.name), b.get(s.name)), `${s.name}: same seed, same bits`).toBe(true);
-          expect(allFinite(a.get(s.name)), `${s.name} is finite`).toBe(true);
+        const a = await harness.trainable({ seed });
+        const b = await harness.trainable({ seed });
+        const c = await harness.trainable({ seed: seed + 1 });
+        for (const s of specs) {
+          expect(bitsEqual(a.store.get(s.name), b.store.get(s.name)), `${s.name}: same seed, same bits`).toBe(
+            true,
+          );
+          expect(allFinite(a.store.get(s.name)), `${s.name} is finite`).toBe(true);
         }
-        const differs = harness.specs.some((s) => !bitsEqual(a.get(s.name), c.get(s.name)));
+        const differs = specs.some((s) => !bitsEqual(a.store.get(s.name), c.store.get(s.name)));
         expect(differs, 'a different seed gives different parameters').toBe(true);
-        if (harness.stochastic.length > 0) {
-          const x = harness.stochasticFeeds(new Rng(seed));
-          const y = harness.stochasticFeeds(new Rng(seed));
-          expect(x).toEqual(y);
-        }
+        // Stochastic inputs come from the seeded stream: the same seed gives the same losses.
+        const t = harness.sampleTriples(new Rng(seed));
+        const la = await a.computeGradients(t);
+        const lb = await b.computeGradients(t);
+        expect(la.losses).toEqual(lb.losses);
         expect(spy).not.toHaveBeenCalled();
       } finally {
         spy.mockRestore();
@@ -137,7 +155,7 @@ export function describeRecommenderModel(
     });
 
     it('encodes every user and item into finite vectors of one size', async () => {
-      const store = harness.initStore(seed);
+      const store = await harness.initStore(seed);
       const { a } = await harness.encode(store, data.train, data.train);
       expect(a.users.shape[0]).toBe(data.numUsers);
       expect(a.items.shape[0]).toBe(data.numItems);
@@ -149,7 +167,7 @@ export function describeRecommenderModel(
     });
 
     it('encodes the graph view it is given (different graphs differ iff usesGraph)', async () => {
-      const store = harness.initStore(seed);
+      const store = await harness.initStore(seed);
       const { a, b } = await harness.encode(store, data.train, data.other);
       const diff = Math.max(maxAbsDiff(a.users, b.users), maxAbsDiff(a.items, b.items));
       if (model.capabilities.usesGraph) expect(diff).toBeGreaterThan(1e-6);
@@ -161,17 +179,14 @@ export function describeRecommenderModel(
     });
 
     it('gives every parameter a finite, non-zero gradient that matches a finite difference', async () => {
-      const store = harness.initStore(seed);
-      const { program, terms } = await harness.trainingProgram(0);
-      const rng = new Rng(seed);
-      const feeds = harness.stepFeeds(harness.sampleTriples(rng), harness.stochasticFeeds(rng));
-      const r = await program.run(feeds, store);
-      expect(Number.isFinite(r.loss)).toBe(true);
-      for (const t of terms)
-        expect(Number.isFinite((r.outputs[`aux_${t}`].data as Float32Array)[0])).toBe(true);
+      const t = await harness.trainable({ seed, l2: 0 });
+      const batch = harness.sampleTriples(new Rng(seed));
+      const r = await t.computeGradients(batch);
+      for (const [k, v] of Object.entries(r.losses))
+        expect(Number.isFinite(v), `loss term ${k} is finite`).toBe(true);
       let norm2 = 0;
       const grads = new Map<string, Float32Array>();
-      for (const s of harness.specs) {
+      for (const s of specs) {
         const gr = r.grads.get(s.name);
         expect(gr, `${s.name} receives a gradient`).toBeDefined();
         const arr = (gr as Float32Array).slice();
@@ -185,24 +200,21 @@ export function describeRecommenderModel(
       }
       const tol = options.gradientCheckTolerance ?? 0.05;
       if (tol === false) return;
-      // d/dh loss(θ + h·ĝ) at 0 equals ‖g‖ (central difference in float64 of float32 losses).
+      // d/dh loss(θ + h·ĝ) at 0 equals ‖g‖ (central difference in float64 of float32 losses),
+      // with the stochastic inputs of the first call held fixed.
       const norm = Math.sqrt(norm2);
+      const base = new Map(specs.map((s) => [s.name, t.store.get(s.name).slice()]));
       const scale = Math.sqrt(
-        harness.specs.reduce((acc, s) => acc + store.get(s.name).reduce((a, v) => a + v * v, 0), 0),
+        specs.reduce((acc, s) => acc + (base.get(s.name) as Float32Array).reduce((a, v) => a + v * v, 0), 0),
       );
-      const h = (1e-3 * Math.max(scale, 1)) / Math.sqrt(harness.specs.length);
+      const h = (1e-3 * Math.max(scale, 1)) / Math.sqrt(specs.length);
       const shifted = async (sign: number): Promise<number> => {
-        const st = new ParameterStore();
-        for (const s of harness.specs) {
-          const p = store.get(s.name);
+        for (const s of specs) {
+          const p = base.get(s.name) as Float32Array;
           const gr = grads.get(s.name) as Float32Array;
-          st.set(
-            s.name,
-            s.shape,
-            p.map((v, i) => v + (sign * h * gr[i]) / norm),
-          );
+          t.store.get(s.name).set(p.map((v, i) => v + (sign * h * gr[i]) / norm));
         }
-        return (await program.run(feeds, st)).loss;
+        return (await t.computeGradients(batch, { redraw: false })).losses.loss;
       };
       const fd = ((await shifted(1)) - (await shifted(-1))) / (2 * h);
       expect(Math.abs(fd - norm) / norm, `finite difference ${fd} vs gradient norm ${norm}`).toBeLessThan(
@@ -211,24 +223,23 @@ export function describeRecommenderModel(
     });
 
     it('round-trips its parameters through a checkpoint (getState/setState)', async () => {
-      const store = harness.initStore(seed);
+      const store = await harness.initStore(seed);
       const dir = await mkdtemp(join(tmpdir(), `promax-${model.modelId}-`));
       try {
-        for (const s of harness.specs) {
+        for (const s of specs)
           await writeFile(join(dir, `${s.name}.npy`), encodeNpyFloat32(store.get(s.name), s.shape));
-        }
-        const restored = harness.initStore(seed + 17);
-        const values: Record<string, Float32Array> = {};
-        for (const s of harness.specs) {
+        const other = await harness.trainable({ seed: seed + 17 });
+        const state: StateDict = {};
+        for (const s of specs) {
           const file = join(dir, `${s.name}.npy`);
           const { data: loaded, shape } = decodeNpyFloat32(await readFile(file), file);
           expect(shape).toEqual([...s.shape]);
-          values[s.name] = loaded;
+          state[s.name] = { shape: [...shape], data: loaded };
         }
-        restored.load(values);
-        for (const s of harness.specs) expect(bitsEqual(restored.get(s.name), store.get(s.name))).toBe(true);
+        other.setState(state);
+        for (const s of specs) expect(bitsEqual(other.store.get(s.name), store.get(s.name))).toBe(true);
         const x = await harness.encode(store, data.train, data.other);
-        const y = await harness.encode(restored, data.train, data.other);
+        const y = await harness.encode(storeOf(other.getState()), data.train, data.other);
         expect(maxAbsDiff(x.a.users, y.a.users)).toBe(0);
         expect(maxAbsDiff(x.a.items, y.a.items)).toBe(0);
         expect(maxAbsDiff(x.b.users, y.b.users)).toBe(0);
@@ -238,29 +249,33 @@ export function describeRecommenderModel(
     });
 
     const overfit = options.overfit;
-    it.skipIf(overfit === false)('overfits a tiny dataset (high train recall@K)', async () => {
-      const o = overfit === false ? {} : (overfit ?? {});
-      const steps = o.steps ?? 150;
-      const k = o.k ?? 5;
-      const store = harness.initStore(seed);
-      const { program } = await harness.trainingProgram(0);
-      const adam = new Adam({ lr: o.lr ?? 0.02 });
-      const rng = new Rng(seed + 1);
-      let stochastic: Record<string, FeedValue> = harness.stochasticFeeds(rng);
-      let first = Number.NaN;
-      let last = Number.NaN;
-      for (let step = 0; step < steps; step++) {
-        if (step % 10 === 0) stochastic = harness.stochasticFeeds(rng);
-        const r = await program.run(harness.stepFeeds(harness.sampleTriples(rng), stochastic), store);
-        if (step === 0) first = r.loss;
-        last = r.loss;
-        adam.step(store, r.grads);
-      }
-      expect(Number.isFinite(last)).toBe(true);
-      expect(last).toBeLessThan(first);
-      const { a } = await harness.encode(store, data.train, data.train);
-      const recall = trainRecallAtK(a.users, a.items, data.train, k);
-      expect(recall, `train recall@${k} after ${steps} steps`).toBeGreaterThanOrEqual(o.minRecall ?? 0.9);
-    });
+    it.skipIf(overfit === false)(
+      'overfits a tiny dataset through the trainer (high train recall@K)',
+      async () => {
+        const o = overfit === false ? {} : (overfit ?? {});
+        const steps = o.steps ?? 150;
+        const k = o.k ?? 5;
+        const t = await harness.trainable({ seed, lr: o.lr ?? 0.02, l2: 0 });
+        const rng = new Rng(seed + 1);
+        let first = Number.NaN;
+        let last = Number.NaN;
+        for (let step = 0; step < steps; step++) {
+          if (step % 10 === 0) await t.onEpochStart(step / 10 + 1);
+          const l = await t.trainBatch(harness.sampleTriples(rng));
+          if (step === 0) first = l.loss;
+          last = l.loss;
+        }
+        expect(Number.isFinite(last)).toBe(true);
+        expect(last).toBeLessThan(first);
+        const e = await t.embed();
+        const recall = trainRecallAtK(
+          { dtype: 'float32', shape: [e.users.rows, e.users.cols], data: e.users.data },
+          { dtype: 'float32', shape: [e.items.rows, e.items.cols], data: e.items.data },
+          data.train,
+          k,
+        );
+        expect(recall, `train recall@${k} after ${steps} steps`).toBeGreaterThanOrEqual(o.minRecall ?? 0.9);
+      },
+    );
   });
 }

@@ -1,7 +1,9 @@
+export type { DescribeRecommenderMethodOptions } from './describe-recommender-method.js';
+export { describeRecommenderMethod, methodTestInputs } from './describe-recommender-method.js';
 export type { DescribeRecommenderModelOptions, OverfitOptions } from './describe-recommender-model.js';
 export { describeRecommenderModel } from './describe-recommender-model.js';
-export type { Triples, TwoViewEncoding } from './harness.js';
-export { ModelHarness, trainRecallAtK } from './harness.js';
+export type { HarnessTrainableOptions, Triples, TwoViewEncoding } from './harness.js';
+export { ModelHarness, storeOf, trainRecallAtK } from './harness.js';
 export type { MockModelCall, MockModelOptions, MockRecommenderModel } from './mock-model.js';
 export { createMockRecommenderModel } from './mock-model.js';
 export { decodeNpyFloat32, encodeNpyFloat32 } from './npy.js';

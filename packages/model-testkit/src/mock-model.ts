@@ -46,6 +46,7 @@ export function createMockRecommenderModel(options: MockModelOptions = {}): Mock
     settings: { embeddingSize: d, usesGraph, auxiliaryLoss: aux, stochastic: noisy, auxiliaryWeight: weight },
     capabilities: { usesGraph, hasAuxiliaryLoss: aux, hasStochasticInputs: noisy },
     graphNormalization: { selfLoops: false },
+    embeddingSize: d,
     calls,
     doDeclareParameters(dims): ParameterSpec[] {
       calls.push({ method: 'doDeclareParameters', dims });
@@ -64,6 +65,14 @@ export function createMockRecommenderModel(options: MockModelOptions = {}): Mock
       return { users: u, items: i };
     },
   };
+  if (!usesGraph) {
+    // Like MF: a view over another graph is one parameter-free propagation of the encoding.
+    model.doEncodeView = ({ g, graph, dims, encoded }) => {
+      const all = g.concat([encoded.users, encoded.items], 0);
+      const [users, items] = g.split(g.propagate(all, graph), [dims.numUsers, dims.numItems], 0);
+      return { users, items };
+    };
+  }
   if (noisy) {
     model.doDeclareStochasticInputs = (dims): StochasticInputSpec[] => {
       calls.push({ method: 'doDeclareStochasticInputs', dims });

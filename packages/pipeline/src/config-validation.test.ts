@@ -1,14 +1,7 @@
-import { PromaxError } from '@promax/core';
+import { closestKey, editDistance, PromaxError, parseSettings as validateConfig } from '@promax/core';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import {
-  applyOverrides,
-  closestKey,
-  editDistance,
-  parseConfigValue,
-  setByPath,
-  validateConfig,
-} from './config-validation.js';
+import { applyOverrides, parseConfigValue, setByPath } from './config-validation.js';
 import { parseConfig } from './trainer-config.js';
 
 function caught(fn: () => unknown): PromaxError {

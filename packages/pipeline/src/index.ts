@@ -1,33 +1,53 @@
 export type { CheckpointMeta, IdMaps, LoadCheckpointOptions, SaveCheckpointInput } from './checkpoint.js';
 export { checkStateMatches, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-export type { ConfigIssue, SetByPathOptions, ValidateConfigOptions } from './config-validation.js';
-export {
-  applyOverrides,
-  closestKey,
-  editDistance,
-  objectKeysAt,
-  parseConfigValue,
-  setByPath,
-  validateConfig,
-} from './config-validation.js';
+export type { SetByPathOptions } from './config-validation.js';
+export { applyOverrides, parseConfigValue, setByPath } from './config-validation.js';
 export type { CollectEnvironmentOptions, EnvironmentInfo } from './environment.js';
 export { collectEnvironment } from './environment.js';
 export type {
+  ExperimentOptions,
+  ExperimentResult,
+  ExperimentResults,
+  MethodChoice,
+  MethodRecord,
+  ModelChoice,
+  ResolvedExperiment,
+  ResolvedPlugin,
+} from './experiment.js';
+export { dataChecksums, datasetInputs, resolveExperiment, runExperiment } from './experiment.js';
+export type {
   BatchIndices,
-  ExtraLossContext,
-  ExtraLossHook,
   GraphView,
   ModelTrainableData,
   ModelTrainableOptions,
+  PreparedMethod,
+  RecommenderMethod,
   RecommenderModel,
+  TrainableMethod,
 } from './model-trainable.js';
 export { createModelTrainable, MODEL_TRAINABLE_INPUTS, ModelTrainable } from './model-trainable.js';
 export type { RunSeedsOptions, SeedsResult } from './multi-seed.js';
 export { aggregateMetrics, formatMeanStd, numericLeaves, runSeeds } from './multi-seed.js';
 export type { TripleSamplerOptions } from './negative-sampler.js';
 export { sampleNegatives, TripleSampler } from './negative-sampler.js';
-export type { PreparedPromax, PreparePromaxOptions, PromaxComponents } from './promax.js';
-export { preparePromax } from './promax.js';
+export type { ResolvedPluginSettings, SettingsOwner } from './plugin-settings.js';
+export { deepMerge, presetFor, resolvePluginSettings } from './plugin-settings.js';
+export type {
+  AnyMethodDefinition,
+  AnyModelDefinition,
+  FindPluginsOptions,
+  LoadedPlugin,
+  PluginKind,
+  PluginPackage,
+} from './plugins.js';
+export {
+  findPluginPackages,
+  importPlugin,
+  loadPlugin,
+  loadPlugins,
+  pluginNameInfo,
+  pluginPackageNames,
+} from './plugins.js';
 export type { CreateRunDirectoryOptions } from './run-directory.js';
 export { RUN_FILES, RunDirectory } from './run-directory.js';
 export type { MeanStd } from './stats.js';

@@ -2,10 +2,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CsrMatrix, csrFromCoo, PromaxError, Rng, type StochasticInputSpec } from '@promax/core';
+import type { GraphBuilder, SymbolicTensor } from '@promax/tensor';
 import { xavierUniform } from '@promax/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type BatchIndices, createModelTrainable, type RecommenderModel } from './model-trainable.js';
+import {
+  type BatchIndices,
+  createModelTrainable,
+  type PreparedMethod,
+  type RecommenderModel,
+  type TrainableMethod,
+} from './model-trainable.js';
+
+/** A prepared method named 'test' from its hooks (what a method package's doPrepare returns). */
+const method = (hooks: Partial<PreparedMethod>): TrainableMethod => ({
+  id: 'test',
+  prepared: { report: { used: {}, active: ['extra'], notes: [] }, release: async () => {}, ...hooks },
+});
+
 import { train } from './train.js';
 import type { TripleBatch } from './trainable.js';
 
@@ -21,6 +35,7 @@ const mf = (d = 4): RecommenderModel => ({
   settings: { d },
   capabilities: { usesGraph: false, hasAuxiliaryLoss: false, hasStochasticInputs: false },
   graphNormalization: { selfLoops: false },
+  embeddingSize: d,
   doDeclareParameters: ({ numUsers, numItems }) => [
     { name: 'user_emb', shape: [numUsers, d], role: 'user-embedding', init: xavierUniform() },
     { name: 'item_emb', shape: [numItems, d], role: 'item-embedding' },
@@ -248,26 +263,31 @@ describe('createModelTrainable', () => {
     expect(err).toBeLessThan(1e-6);
   });
 
-  it('extraLoss: encodes the augmented view with the same parameters, with per-batch inputs', async () => {
+  it('a method encodes the augmented view with the same parameters, with per-batch inputs', async () => {
     const seen: BatchIndices[] = [];
     const t = await createModelTrainable({
       model: propagation(3, 1),
       data: { ...DATA, aug: AUG },
       seed: 8,
       l2: 0,
-      extraLoss: (ctx) => {
-        const a = ctx.encode('original');
-        const b = ctx.encode('augmented');
-        expect(ctx.encode('original')).toBe(a);
-        const w = ctx.addInput('test.w', 'float32', ['Bu']);
-        const zu = ctx.g.gather(a.users, ctx.batch.uniqueUsers);
-        const zu2 = ctx.g.gather(b.users, ctx.batch.uniqueUsers);
-        return { extra: ctx.g.reduceSum(ctx.g.mul(w, ctx.g.rowDot(zu, zu2))) };
-      },
-      feedsForBatch: async (b) => {
-        seen.push({ ...b, uniqueUsers: b.uniqueUsers.slice(), uniquePos: b.uniquePos.slice() });
-        return { 'test.w': Float32Array.from(b.uniqueUsers, (u) => (u + 1) / 10) };
-      },
+      methods: [
+        method({
+          usesAugmentedView: true,
+          doLoss: (ctx) => {
+            const a = ctx.encode('original');
+            const b = ctx.encode('augmented');
+            expect(ctx.encode('original')).toBe(a);
+            const w = ctx.addInput('test.w', ['Bu']);
+            const zu = ctx.g.gather(a.users, ctx.batch.uniqueUsers);
+            const zu2 = ctx.g.gather(b.users, ctx.batch.uniqueUsers);
+            return { extra: ctx.g.reduceSum(ctx.g.mul(w, ctx.g.rowDot(zu, zu2))) };
+          },
+          feedsForBatch: async (b) => {
+            seen.push({ ...b, uniqueUsers: b.uniqueUsers.slice(), uniquePos: b.uniquePos.slice() });
+            return { 'test.w': Float32Array.from(b.uniqueUsers, (u) => (u + 1) / 10) };
+          },
+        }),
+      ],
     });
     expect(t.terms).toEqual(['bpr', 'reg', 'extra']);
     const s = t.getState();
@@ -283,35 +303,89 @@ describe('createModelTrainable', () => {
     expect(losses.loss).toBeCloseTo(losses.bpr + losses.extra, 6);
   });
 
-  it('refuses feeds the hook did not declare', async () => {
+  it('refuses feeds a method did not declare, and inputs outside its namespace', async () => {
     const t = await createModelTrainable({
       model: mf(),
       data: DATA,
       seed: 1,
-      extraLoss: (ctx) => ({ x: ctx.g.reduceSum(ctx.addInput('test.x', 'float32', ['Bu'])) }),
-      feedsForBatch: (b) => ({
-        'test.x': new Float32Array(b.uniqueUsers.length),
-        'test.y': new Float32Array(1),
-      }),
+      methods: [
+        method({
+          doLoss: (ctx) => ({ x: ctx.g.reduceSum(ctx.addInput('test.x', ['Bu'])) }),
+          feedsForBatch: (b) => ({
+            'test.x': new Float32Array(b.uniqueUsers.length),
+            'test.y': new Float32Array(1),
+          }),
+        }),
+      ],
     });
     await expect(t.trainBatch(BATCH)).rejects.toThrow(/test\.y/);
+    const outside = await createModelTrainable({
+      model: mf(),
+      data: DATA,
+      seed: 1,
+      methods: [method({ doLoss: (ctx) => ({ x: ctx.g.reduceSum(ctx.addInput('batch.x', ['Bu'])) }) })],
+    }).catch((e) => e);
+    expect(String(outside)).toMatch(/does not start with 'test\.'/);
   });
 
-  it('refuses the augmented view without data.aug and clashing term names', async () => {
+  it('refuses the augmented view without data.aug, clashing term names, and a method listed twice', async () => {
     const err = await createModelTrainable({
       model: propagation(),
       data: DATA,
       seed: 1,
-      extraLoss: (ctx) => ({ x: ctx.g.reduceSum(ctx.encode('augmented').users) }),
+      methods: [method({ doLoss: (ctx) => ({ x: ctx.g.reduceSum(ctx.encode('augmented').users) }) })],
     }).catch((e) => e);
     expect(PromaxError.isInstance(err) && err.field).toBe('data.aug');
     const clash = await createModelTrainable({
       model: mf(),
       data: DATA,
       seed: 1,
-      extraLoss: (ctx) => ({ bpr: ctx.g.scalar(0) }),
+      methods: [method({ doLoss: (ctx) => ({ bpr: ctx.g.scalar(0) }) })],
     }).catch((e) => e);
     expect(PromaxError.isInstance(clash) && clash.code).toBe('INVALID_ARGUMENT');
+    const twice = await createModelTrainable({
+      model: mf(),
+      data: DATA,
+      seed: 1,
+      methods: [method({}), method({})],
+    }).catch((e) => e);
+    expect(String(twice)).toMatch(/listed twice/);
+  });
+
+  it("trains a method's own parameters and applies its scoring change at inference", async () => {
+    const proj = (
+      ctx: { g: GraphBuilder; methodParams: Readonly<Record<string, SymbolicTensor>> },
+      z: SymbolicTensor,
+    ) => ctx.g.matmul(z, ctx.methodParams['test.w']);
+    const t = await createModelTrainable({
+      model: mf(4),
+      data: DATA,
+      seed: 3,
+      methods: [
+        method({
+          parameters: [{ name: 'test.w', shape: [4, 4], role: 'weight' }],
+          doLoss: (ctx) => ({ extra: ctx.g.sumSquares(proj(ctx, ctx.encode('original').users)) }),
+          doScore: (ctx) => ({ users: proj(ctx, ctx.encoded.users), items: ctx.encoded.items }),
+        }),
+      ],
+    });
+    const base = await createModelTrainable({ model: mf(4), data: DATA, seed: 3 });
+    // The model's parameters initialise exactly as without the method (the method has its own stream).
+    expect(Array.from(t.store.get('user_emb'))).toEqual(Array.from(base.store.get('user_emb')));
+    const w0 = t.store.get('test.w').slice();
+    const r = await t.computeGradients(BATCH);
+    expect((r.grads.get('test.w') as Float32Array).some((v) => v !== 0)).toBe(true);
+    await t.trainBatch(BATCH);
+    expect(Array.from(t.store.get('test.w'))).not.toEqual(Array.from(w0));
+    expect(Object.keys(t.getState())).toContain('test.w');
+    const e = await t.embed();
+    const U = t.store.get('user_emb');
+    const W = t.store.get('test.w');
+    let want = 0;
+    for (let c = 0; c < 4; c++) want += U[c] * W[c * 4 + 1];
+    expect(e.users.data[1]).toBeCloseTo(want, 6);
+    await t.release();
+    await base.release();
   });
 
   it('draws epoch-level inputs at onEpochStart and step-level inputs every step', async () => {

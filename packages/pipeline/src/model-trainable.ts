@@ -5,13 +5,15 @@ import {
   type CsrMatrix,
   type EncodeResult,
   type Matrix,
+  type MethodBatch,
   type ModelDims,
   type ParameterSpec,
+  type PreparedMethodV1,
   PromaxError,
+  type RecommenderMethodV1,
   type RecommenderModelV1,
   Rng,
   type StochasticInputSpec,
-  type StochasticValues,
 } from '@promax/core';
 import {
   Adam,
@@ -21,14 +23,11 @@ import {
   type CompileOptions,
   compileInference,
   compileTraining,
-  type DType,
-  type FeedMap,
   type FeedValue,
   GraphBuilder,
   type InferenceProgram,
   normalizedBipartiteAdjacency,
   ParameterStore,
-  type Shape,
   type SymbolicTensor,
   type TrainingProgram,
   xavierUniform,
@@ -37,6 +36,16 @@ import type { StateDict, Trainable, TripleBatch } from './trainable.js';
 
 /** The plugin contract bound to @promax/tensor (what `createModelTrainable` accepts). */
 export type RecommenderModel = RecommenderModelV1<GraphBuilder, SymbolicTensor, Adjacency>;
+/** The method contract bound to @promax/tensor. */
+export type RecommenderMethod = RecommenderMethodV1<GraphBuilder, SymbolicTensor, Adjacency>;
+/** A method prepared for one run, bound to @promax/tensor. */
+export type PreparedMethod = PreparedMethodV1<GraphBuilder, SymbolicTensor, Adjacency>;
+
+/** A prepared method as the trainer takes it: its id (the prefix of its inputs and parameters) and hooks. */
+export interface TrainableMethod {
+  readonly id: string;
+  readonly prepared: PreparedMethod;
+}
 
 /** The graphs a training graph can encode over: the train graph A and the augmented A′. */
 export type GraphView = 'original' | 'augmented';
@@ -52,51 +61,15 @@ export const MODEL_TRAINABLE_INPUTS = {
   augmented: 'A_aug',
 } as const;
 
-/** One batch as index arrays (the hook's `feedsForBatch` receives it; do not keep the arrays). */
-export interface BatchIndices {
-  users: Int32Array;
-  pos: Int32Array;
-  neg: Int32Array;
-  /** Distinct users, ascending. */
-  uniqueUsers: Int32Array;
-  /** Distinct positive items, ascending. */
-  uniquePos: Int32Array;
-}
-
-/** What an `extraLoss` hook may use to add terms (e.g. ProMax's SDR and S2DR). */
-export interface ExtraLossContext {
-  g: GraphBuilder;
-  /** The model's parameters, by name. */
-  params: Readonly<Record<string, SymbolicTensor>>;
-  model: RecommenderModel;
-  dims: ModelDims;
-  /**
-   * Encodes users and items over a view with the SAME parameters (memoised: 'original' is the
-   * encoding the BPR loss uses). 'augmented' needs `data.aug`.
-   */
-  encode(view: GraphView): EncodeResult<SymbolicTensor>;
-  /** The adjacency handles, declared on first access ('augmented' needs `data.aug`). */
-  readonly views: { readonly original: Adjacency; readonly augmented: Adjacency };
-  /** The batch (int64): users/pos/neg [B], uniqueUsers [Bu], uniquePos [Bi]. */
-  batch: BatchTensors<SymbolicTensor>;
-  /** The model's stochastic inputs. */
-  stochastic: StochasticValues<SymbolicTensor, Adjacency>;
-  /**
-   * Declares an extra per-batch input (fed by `feedsForBatch`); symbolic dims 'B', 'Bu', 'Bi'
-   * tie it to the batch, e.g. `addInput('sdr.teacher', 'float32', ['Bu', numItems])`.
-   */
-  addInput(name: string, dtype: DType, shape: Shape): SymbolicTensor;
-}
-
-/** Returns extra loss terms (float32 scalars, already weighted), added to the total by name. */
-export type ExtraLossHook = (ctx: ExtraLossContext) => Readonly<Record<string, SymbolicTensor>>;
+/** One batch as index arrays, as methods' `feedsForBatch` receive it. */
+export type BatchIndices = MethodBatch;
 
 export interface ModelTrainableData {
   numUsers: number;
   numItems: number;
   /** The train matrix R (users × items): the original graph and the BPR triples' source. */
   train: CsrMatrix;
-  /** The augmented matrix R′ (ProMax's A′), needed only if a hook encodes the 'augmented' view. */
+  /** The augmented matrix R′ (ProMax's A′), needed only if a method encodes the 'augmented' view. */
   aug?: CsrMatrix;
 }
 
@@ -111,16 +84,11 @@ export interface ModelTrainableOptions {
   l2?: number;
   /** Engine options for both compiled programs. */
   engine?: CompileOptions;
-  /** Extra loss terms built into the SAME training graph (e.g. ProMax). */
-  extraLoss?: ExtraLossHook;
   /**
-   * Feeds of the inputs the hook declared with `addInput`, per batch (may be async, e.g. teacher
-   * rows). Batches run one after another and a returned array is not read after its step ends,
-   * so the hook may hand back the same buffers every batch.
+   * Methods trained with the model (e.g. ProMax): their loss terms go into the SAME training graph,
+   * their parameters into the same store and optimiser, their `doScore` into the inference graph.
    */
-  feedsForBatch?: (batch: BatchIndices) => FeedMap | Promise<FeedMap>;
-  /** Runs at each epoch start after the model's epoch-level inputs are redrawn (e.g. teacher caches). */
-  onEpochStart?: (epoch: number) => void | Promise<void>;
+  methods?: readonly TrainableMethod[];
 }
 
 const RESERVED_TERMS = new Set(['loss', 'bpr', 'reg']);
@@ -188,8 +156,8 @@ function checkBatch(batch: TripleBatch, dims: ModelDims): void {
 /**
  * A `Trainable` built from any RecommenderModel v1: ONE training graph (parameters from the
  * model's specs, batch inputs, the original graph, the model's encoding, BPR + λreg·Σ‖p‖² + the
- * model's auxiliary terms + the optional `extraLoss` hook), Adam, and a compiled inference graph
- * over the original graph for `embed()`. Create it with {@link createModelTrainable}.
+ * model's auxiliary terms + every method's terms), Adam over the model's and the methods' parameters,
+ * and a compiled inference graph over the original graph (with the methods' scoring changes) for `embed()`. Create it with {@link createModelTrainable}.
  */
 export class ModelTrainable implements Trainable {
   /** Loss term names reported by `trainBatch` besides `loss`. */
@@ -219,7 +187,7 @@ export class ModelTrainable implements Trainable {
     private readonly train: CsrMatrix,
     private readonly adjacency: (m: CsrMatrix) => AdjacencyData,
     private readonly graphFeeds: Record<string, FeedValue>,
-    private readonly options: Pick<ModelTrainableOptions, 'feedsForBatch' | 'onEpochStart'>,
+    private readonly methods: readonly TrainableMethod[],
     private readonly hookInputs: ReadonlySet<string>,
     seed: number,
   ) {
@@ -235,20 +203,48 @@ export class ModelTrainable implements Trainable {
     }
   }
 
-  /** Redraws the model's epoch-level stochastic inputs, then runs the `onEpochStart` option. */
+  /** Redraws the model's epoch-level stochastic inputs, then runs the methods' `onEpochStart`. */
   async onEpochStart(epoch: number): Promise<void> {
     this.draw('epoch');
     this.drawnEpochInputs = true;
-    await this.options.onEpochStart?.(epoch);
+    for (const m of this.methods) await m.prepared.onEpochStart?.(epoch);
   }
 
   async trainBatch(batch: TripleBatch): Promise<Record<string, number>> {
+    const { losses, result } = await this.runBatch(batch, true);
+    // A non-finite loss stops the loop; keep the parameters as they were.
+    if (Number.isFinite(result.loss)) this.optimizer.step(this.store, result.grads);
+    return losses;
+  }
+
+  /**
+   * The loss terms and the gradient of every parameter (model and methods) on one batch, without
+   * an optimiser step: what `trainBatch` computes before it steps. With `redraw: false` the
+   * stochastic inputs of the previous call are reused, so repeated calls differ only by the
+   * parameters (finite-difference checks perturb `store` between calls).
+   */
+  async computeGradients(
+    batch: TripleBatch,
+    options: { redraw?: boolean } = {},
+  ): Promise<{ losses: Record<string, number>; grads: ReadonlyMap<string, Float32Array> }> {
+    const { losses, result } = await this.runBatch(batch, options.redraw ?? true);
+    return { losses, grads: result.grads };
+  }
+
+  /** The model's stochastic tensor inputs as last drawn (copies), by name: for tests and tools. */
+  stochasticTensors(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const [name, buf] of this.tensorBuffers) out[name] = buf.slice();
+    return out;
+  }
+
+  private async runBatch(batch: TripleBatch, redraw: boolean) {
     checkBatch(batch, this.dims);
     if (!this.drawnEpochInputs) {
       this.draw('epoch');
       this.drawnEpochInputs = true;
-    }
-    this.draw('step');
+      this.draw('step');
+    } else if (redraw) this.draw('step');
     const n = batch.users.length;
     let buf = this.batchBuffers.get(n);
     if (!buf) {
@@ -260,7 +256,8 @@ export class ModelTrainable implements Trainable {
     feeds[names.users] = toInt64(batch.users, buf.users);
     if (this.needed.has(names.pos)) feeds[names.pos] = toInt64(batch.pos, buf.pos);
     if (this.needed.has(names.neg)) feeds[names.neg] = toInt64(batch.neg, buf.neg);
-    const wantsUnique = this.options.feedsForBatch !== undefined;
+    const feeders = this.methods.filter((m) => m.prepared.feedsForBatch);
+    const wantsUnique = feeders.length > 0;
     let uniqueUsers: Int32Array | undefined;
     let uniquePos: Int32Array | undefined;
     if (wantsUnique || this.needed.has(names.uniqueUsers)) {
@@ -271,21 +268,21 @@ export class ModelTrainable implements Trainable {
       uniquePos = uniqueSorted(batch.pos, this.itemMark);
       feeds[names.uniquePos] = BigInt64Array.from(uniquePos, (v) => BigInt(v));
     }
-    if (this.options.feedsForBatch) {
-      const extra = await this.options.feedsForBatch({
+    for (const m of feeders) {
+      const extra = await m.prepared.feedsForBatch?.({
         users: batch.users,
         pos: batch.pos,
         neg: batch.neg,
         uniqueUsers: uniqueUsers as Int32Array,
         uniquePos: uniquePos as Int32Array,
       });
-      for (const [k, v] of Object.entries(extra)) {
+      for (const [k, v] of Object.entries(extra ?? {})) {
         if (!this.hookInputs.has(k)) {
           throw new PromaxError({
             code: 'INVALID_ARGUMENT',
             field: k,
-            message: `feedsForBatch returned '${k}', which the extraLoss hook did not declare with addInput (declared: ${[...this.hookInputs].join(', ') || 'none'})`,
-            fix: 'declare every per-batch input with ctx.addInput(name, dtype, shape)',
+            message: `method ${m.id}'s feedsForBatch returned '${k}', which no doLoss declared with addInput (declared: ${[...this.hookInputs].join(', ') || 'none'})`,
+            fix: 'declare every per-batch input with ctx.addInput(name, shape) in doLoss',
           });
         }
         feeds[k] = v;
@@ -295,15 +292,17 @@ export class ModelTrainable implements Trainable {
     const result = await this.program.run(feeds, this.store);
     const losses: Record<string, number> = { loss: result.loss };
     for (const name of this.terms) losses[name] = (result.outputs[name].data as Float32Array)[0];
-    // A non-finite loss stops the loop; keep the parameters as they were.
-    if (Number.isFinite(result.loss)) this.optimizer.step(this.store, result.grads);
-    return losses;
+    return { losses, result };
   }
 
   async embed(): Promise<{ users: Matrix; items: Matrix }> {
     const feeds: Record<string, FeedValue> = {};
     const needed = new Set(this.inference.inputs.map((i) => i.name));
     for (const [k, v] of Object.entries(this.graphFeeds)) if (needed.has(k)) feeds[k] = v;
+    for (const m of this.methods) {
+      for (const [k, v] of Object.entries(m.prepared.inferenceFeeds?.() ?? {}))
+        if (needed.has(k)) feeds[k] = v;
+    }
     const out = await this.inference.run(feeds, this.store);
     const matrix = (t: (typeof out)[string]): Matrix => ({
       rows: t.shape[0],
@@ -350,10 +349,11 @@ export class ModelTrainable implements Trainable {
     for (const s of this.specs) this.store.get(s.name).set(state[s.name].data);
   }
 
-  /** Releases sessions the programs own (none unless compiled with `engine.cache: false`). */
+  /** Releases the programs' sessions and every method's resources (each method once). */
   async release(): Promise<void> {
     await this.program.release();
     await this.inference.release();
+    for (const m of this.methods) await m.prepared.release();
   }
 
   private draw(schedule: 'step' | 'epoch'): void {
@@ -378,8 +378,8 @@ export class ModelTrainable implements Trainable {
  * Builds the training and inference programs of a model and returns a `Trainable` for `train()`.
  *
  * Total loss = mean softplus(z_u·z_j − z_u·z_i) + λreg·Σ‖p‖² (whole tables of every parameter
- * the model marks regularised) + the model's auxiliary terms + the `extraLoss` hook's terms.
- * `trainBatch` reports `{ loss, bpr, reg, <aux…>, <extra…> }`.
+ * the model and its methods mark regularised) + the model's auxiliary terms + every method's terms.
+ * `trainBatch` reports `{ loss, bpr, reg, <aux…>, <method terms…> }`.
  */
 export async function createModelTrainable(options: ModelTrainableOptions): Promise<ModelTrainable> {
   const { model, data, seed } = options;
@@ -401,8 +401,35 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
     throw new PromaxError({ code: 'INVALID_ARGUMENT', field: 'l2', message: `l2 must be ≥ 0, got ${l2}` });
   }
   const dims: ModelDims = { numUsers: data.numUsers, numItems: data.numItems };
-  const specs = model.doDeclareParameters(dims);
-  assertParameterSpecs(model.modelId, specs);
+  const modelSpecs = model.doDeclareParameters(dims);
+  assertParameterSpecs(model.modelId, modelSpecs);
+  const methods = options.methods ?? [];
+  checkMethods(methods);
+  const methodSpecs = methods.map((m) => {
+    const ps = m.prepared.parameters ?? [];
+    assertParameterSpecs(`method ${m.id}`, ps);
+    for (const p of ps) {
+      if (!p.name.startsWith(`${m.id}.`)) {
+        throw new PromaxError({
+          code: 'INVALID_ARGUMENT',
+          field: p.name,
+          message: `method ${m.id} declares parameter '${p.name}', which does not start with '${m.id}.'`,
+          fix: `name method parameters '${m.id}.<name>' so they never clash with the model's`,
+        });
+      }
+    }
+    return ps;
+  });
+  const specs = [...modelSpecs, ...methodSpecs.flat()];
+  const usesAug = methods.some((m) => m.prepared.usesAugmentedView);
+  if (usesAug && !data.aug) {
+    throw new PromaxError({
+      code: 'MISSING_INPUT',
+      field: 'data.aug',
+      message: `method ${methods.find((m) => m.prepared.usesAugmentedView)?.id} encodes the augmented view but no augmented matrix was given`,
+      fix: "pass data.aug (the dataset's A′) to createModelTrainable",
+    });
+  }
   const stochastic = model.doDeclareStochasticInputs?.(dims) ?? [];
   const nodes = dims.numUsers + dims.numItems;
   const normalize = (m: CsrMatrix): AdjacencyData =>
@@ -428,7 +455,10 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
 
   // ---- training graph
   const g = new GraphBuilder();
-  const params = Object.fromEntries(specs.map((s) => [s.name, g.param(s.name, s.shape)]));
+  const params = Object.fromEntries(modelSpecs.map((s) => [s.name, g.param(s.name, s.shape)]));
+  const methodParams = methodSpecs.map((ps) =>
+    Object.fromEntries(ps.map((s) => [s.name, g.param(s.name, s.shape)])),
+  );
   const batch: BatchTensors<SymbolicTensor> = {
     users: g.input(names.users, 'int64', ['B']),
     pos: g.input(names.pos, 'int64', ['B']),
@@ -460,14 +490,19 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
   const encode = (view: GraphView): EncodeResult<SymbolicTensor> => {
     let z = encodings.get(view);
     if (!z) {
-      z = model.doEncode({
-        g,
-        params,
-        graph: model.capabilities.usesGraph ? adjacencyOf(view) : undefined,
-        dims,
-        training: true,
-        stochastic: stochasticValues,
-      });
+      const common = { g, params, dims, training: true, stochastic: stochasticValues };
+      if (model.capabilities.usesGraph) z = model.doEncode({ ...common, graph: adjacencyOf(view) });
+      else if (view === 'original') z = model.doEncode({ ...common, graph: undefined });
+      else if (model.doEncodeView) {
+        z = model.doEncodeView({ ...common, graph: adjacencyOf(view), encoded: encode('original') });
+      } else {
+        throw new PromaxError({
+          code: 'UNSUPPORTED_COMBINATION',
+          field: 'model',
+          message: `model ${model.modelId} reads no graph and does not say how it encodes a second view (doEncodeView)`,
+          fix: `use a graph model, or implement doEncodeView in ${model.modelId}`,
+        });
+      }
       encodings.set(view, z);
     }
     return z;
@@ -476,7 +511,8 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
   const z = encode('original');
   const u = g.gather(z.users, batch.users);
   const bpr = g.bprLoss(g.rowDot(u, g.gather(z.items, batch.pos)), g.rowDot(u, g.gather(z.items, batch.neg)));
-  const regularised = specs.filter((s) => s.regularize !== false).map((s) => g.sumSquares(params[s.name]));
+  const every: Record<string, SymbolicTensor> = Object.assign({}, params, ...methodParams);
+  const regularised = specs.filter((s) => s.regularize !== false).map((s) => g.sumSquares(every[s.name]));
   const reg = l2 > 0 && regularised.length > 0 ? g.mul(g.addN(regularised), l2) : g.scalar(0);
   const terms: Record<string, SymbolicTensor> = { bpr, reg };
   if (model.doAuxiliaryLoss) {
@@ -496,11 +532,12 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
     }
   }
   const hookInputs = new Set<string>();
-  if (options.extraLoss) {
-    const extra = options.extraLoss({
+  methods.forEach((m, idx) => {
+    if (!m.prepared.doLoss) return;
+    const extra = m.prepared.doLoss({
       g,
       params,
-      model,
+      methodParams: methodParams[idx],
       dims,
       encode,
       views: {
@@ -513,34 +550,52 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
       },
       batch,
       stochastic: stochasticValues,
-      addInput: (name, dtype, shape) => {
+      addInput: (name, shape) => {
+        checkInputName(m.id, name, hookInputs);
         hookInputs.add(name);
-        return g.input(name, dtype, shape);
+        return g.input(name, 'float32', shape);
       },
     });
     for (const [k, t] of Object.entries(extra)) {
-      if (k in terms || RESERVED_TERMS.has(k)) throw termError(k, 'the extraLoss hook');
+      if (k in terms || RESERVED_TERMS.has(k)) throw termError(k, `method ${m.id}'s doLoss`);
       terms[k] = t;
     }
-  }
+  });
   const loss = g.addN(Object.values(terms));
   const program = await compileTraining({ graph: g, loss, outputs: terms }, options.engine);
 
   // ---- inference graph (original view, no stochastic inputs)
   const gi = new GraphBuilder();
-  const iparams = Object.fromEntries(specs.map((s) => [s.name, gi.param(s.name, s.shape)]));
+  const iparams = Object.fromEntries(modelSpecs.map((s) => [s.name, gi.param(s.name, s.shape)]));
   let original: Adjacency | undefined;
   if (model.capabilities.usesGraph) {
     feedView('original');
     original = gi.adjacency(names.original, { rows: nodes, symmetric: true });
   }
-  const zi = model.doEncode({
+  let zi = model.doEncode({
     g: gi,
     params: iparams,
     graph: original,
     dims,
     training: false,
     stochastic: { tensors: {}, graphs: {} },
+  });
+  const inferenceInputs = new Set<string>();
+  methods.forEach((m, idx) => {
+    if (!m.prepared.doScore) return;
+    const mp = Object.fromEntries(methodSpecs[idx].map((s) => [s.name, gi.param(s.name, s.shape)]));
+    zi = m.prepared.doScore({
+      g: gi,
+      params: iparams,
+      methodParams: mp,
+      dims,
+      encoded: zi,
+      addInput: (name, shape) => {
+        checkInputName(m.id, name, inferenceInputs);
+        inferenceInputs.add(name);
+        return gi.input(name, 'float32', shape);
+      },
+    });
   });
   const inference = await compileInference(
     { graph: gi, outputs: { users: zi.users, items: zi.items } },
@@ -550,10 +605,15 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
   // ---- parameters: model specs in order, one Rng from the seed
   const store = new ParameterStore();
   const initRng = new Rng(seed);
-  for (const s of specs) {
+  for (const s of modelSpecs) {
     const buf = store.set(s.name, s.shape);
     (s.init ?? xavierUniform())(buf, s.shape, initRng);
   }
+  // Each method initialises from its own stream, so adding a method never moves the model's draws.
+  methods.forEach((m, idx) => {
+    const rng = new Rng((seed ^ stringHash(m.id)) >>> 0);
+    for (const s of methodSpecs[idx]) (s.init ?? xavierUniform())(store.set(s.name, s.shape), s.shape, rng);
+  });
   const o = options.optimizer ?? {};
   const adam = new Adam({ lr: o.lr ?? 1e-3, beta1: o.beta1, beta2: o.beta2, eps: o.eps });
   return new ModelTrainable(
@@ -568,8 +628,51 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
     data.train,
     normalize,
     graphFeeds,
-    { feedsForBatch: options.feedsForBatch, onEpochStart: options.onEpochStart },
+    methods,
     hookInputs,
     seed,
   );
+}
+
+/** FNV-1a hash of a string (a stable per-method seed offset). */
+function stringHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function checkMethods(methods: readonly TrainableMethod[]): void {
+  const seen = new Set<string>();
+  for (const m of methods) {
+    if (seen.has(m.id)) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: 'methods',
+        message: `method '${m.id}' is listed twice`,
+        fix: 'list each method once',
+      });
+    }
+    seen.add(m.id);
+  }
+}
+
+function checkInputName(methodId: string, name: string, taken: ReadonlySet<string>): void {
+  if (!name.startsWith(`${methodId}.`)) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: name,
+      message: `method ${methodId} declares input '${name}', which does not start with '${methodId}.'`,
+      fix: `name method inputs '${methodId}.<name>' so they never clash with the trainer's or another method's`,
+    });
+  }
+  if (taken.has(name)) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: name,
+      message: `method ${methodId} declares input '${name}' twice`,
+    });
+  }
 }

@@ -86,6 +86,8 @@ export interface TrainOptions {
   runConfig?: Record<string, unknown>;
   /** An evaluator to reuse (not released here); by default one is created and released. */
   evaluator?: RankingEvaluator;
+  /** Fields added to the result (and results.json, written once) when training ends, e.g. method records. */
+  resultExtras?: () => Record<string, unknown>;
 }
 
 /**
@@ -286,6 +288,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       stopped,
       history,
     };
+    Object.assign(result, options.resultExtras?.());
     await run?.appendMetrics({ type: 'stop', reason: stopped, epochs, best_epoch: bestEpoch });
     await run?.writeResults(result);
     return result;

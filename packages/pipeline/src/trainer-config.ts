@@ -1,5 +1,5 @@
+import { type ParseSettingsOptions, parseSettings } from '@promax/core';
 import * as z from 'zod';
-import { type ValidateConfigOptions, validateConfig } from './config-validation.js';
 
 const METRIC = /^(recall|ndcg|precision|hit|mrr)@(\d+)$/;
 
@@ -53,6 +53,6 @@ export type TrainerConfig = z.output<typeof trainerConfigSchema>;
 export type TrainerConfigInput = z.input<typeof trainerConfigSchema>;
 
 /** Validates trainer settings and applies defaults; throws PromaxError('INVALID_CONFIG'). */
-export function parseConfig(value: unknown = {}, options: ValidateConfigOptions = {}): TrainerConfig {
-  return validateConfig(trainerConfigSchema, value, options);
+export function parseConfig(value: unknown = {}, options: ParseSettingsOptions = {}): TrainerConfig {
+  return parseSettings(trainerConfigSchema, value, options);
 }

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ProgressHandler, PromaxError } from '@promax/core';
+import { type ProgressHandler, PromaxError, parseSettings } from '@promax/core';
 import { type Dataset, saveSparseMatrix } from '@promax/data';
-import { applyOverrides, validateConfig } from '@promax/pipeline';
+import { applyOverrides } from '@promax/pipeline';
 import {
   type ChatJobSummary,
   createChatClient,
@@ -288,7 +288,7 @@ export const augmentCommand: Command = {
         fix: `pass ${missing}, or neither for retrieval-only A′`,
       });
     }
-    const cfg = validateConfig(augmentCliSchema, applyOverrides({}, values.set), { source: '--set' });
+    const cfg = parseSettings(augmentCliSchema, applyOverrides({}, values.set), { source: '--set' });
     const ds = loadDatasetArg(io, datasetArg);
     const domain: Domain =
       values.domain === undefined

@@ -4,6 +4,7 @@ import { datasetsCommand } from './datasets.js';
 import { demoCommand } from './demo.js';
 import { embedCommand } from './embed.js';
 import { evalCommand } from './eval.js';
+import { methodsCommand, modelsCommand } from './plugins.js';
 import { profilesCommand } from './profiles.js';
 import { recommendCommand } from './recommend.js';
 import { reportCommand } from './report.js';
@@ -20,6 +21,8 @@ export const COMMANDS: Record<string, Command> = {
   report: reportCommand,
   recommend: recommendCommand,
   datasets: datasetsCommand,
+  models: modelsCommand,
+  methods: methodsCommand,
   profiles: profilesCommand,
   embed: embedCommand,
   retrieve: retrieveCommand,

@@ -11,19 +11,45 @@ import { markdownTable } from '../render/table.js';
 import { buildReport, gainCell, gainOf } from '../report/build-report.js';
 import { withInterrupt } from '../training/interrupt.js';
 import { type RunConfig, resolveRunConfig, runConfigToRaw } from '../training/run-config.js';
-import { getDataset, runTraining, type TrainingRun } from '../training/run-training.js';
+import { checkRunConfig, getDataset, runTraining, type TrainingRun } from '../training/run-training.js';
 import type { Command } from './command.js';
-import { intFlag } from './train.js';
+import { intFlag, methodFlags } from './train.js';
+
+const runLabel = (r: { model: string; method: string | null; seed: number }) =>
+  `${r.model}${r.method ? `+${r.method}` : ''} seed ${r.seed}`;
+
+/** A method's row label; ProMax names the terms that ran (e.g. "+ProMax (S2DR)"). */
+function methodLabel(method: string, results: TrainingRun['results'] | undefined): string {
+  if (method !== 'promax') return `+${method}`;
+  const comps = results?.promax?.components as { sdr?: boolean; s2dr?: boolean } | undefined;
+  return comps
+    ? `+ProMax (${[comps.sdr && 'SDR', comps.s2dr && 'S2DR'].filter(Boolean).join('+') || 'none'})`
+    : '+ProMax';
+}
+
+/** A list flag naming the same thing twice is refused (the same seed twice would fake a spread). */
+function refuseDuplicates(flag: string, values: readonly string[]): void {
+  const dup = values.find((v, i) => values.indexOf(v) !== i);
+  if (dup !== undefined) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: flag,
+      message: `${flag} lists '${dup}' twice`,
+      fix: `list each value once, e.g. ${flag} ${[...new Set(values)].join(',')}`,
+    });
+  }
+}
 
 const usage = `promax reproduce --dataset amazon-book|yelp|DIR --out DIR
-                 [--models lightgcn,...] [--seeds 2025,2026,2027] [--max-epochs N]
-                 [--embeddings DIR] [--aug FILE] [--config FILE] [--set key=value ...]
-                 [--jobs N] [--threads N] [--fresh] [--quiet] [--json]
+                 [--models lightgcn,...] [--methods promax,...] [--seeds 2025,2026,2027]
+                 [--max-epochs N] [--embeddings DIR] [--aug FILE] [--config FILE]
+                 [--set key=value ...] [--jobs N] [--threads N] [--fresh] [--quiet] [--json]
 
-Trains base vs base+ProMax for each model and seed with every component the dataset supports
-(S2DR when aug_trn_mat exists, SDR when profile embeddings exist), then writes DIR/reproduce.md
-(mean ± std, relative gains, the authors' numbers where the same components ran), DIR/report.md
-with plots, and DIR/reproduce.json with every run's results.
+Trains the base model and base+METHOD for each listed method (default: promax), model and seed,
+each method with every component the dataset supports (ProMax: S2DR when aug_trn_mat exists, SDR
+when profile embeddings exist), then writes DIR/reproduce.md (mean ± std, relative gains, the
+authors' numbers where the same components ran), DIR/report.md with plots, and
+DIR/reproduce.json with every run's results. Every run's config is validated before any trains.
 
   --jobs N      train N runs at once, each in its own process (its log: RUN_DIR.log)
   --threads N   onnxruntime threads per run (default: all cores, or cores / N with --jobs N)
@@ -33,6 +59,8 @@ with plots, and DIR/reproduce.json with every run's results.
 export interface ReproduceOptions {
   dataset: string;
   models: string[];
+  /** Methods compared with the base model, each in its own run (default: promax). */
+  methods?: string[];
   seeds: number[];
   outDir: string;
   file?: string;
@@ -54,13 +82,22 @@ export interface ReproduceOptions {
 
 export interface ReproduceResult {
   dataset: string;
-  runs: { model: string; seed: number; promax: boolean; dir: string; results: TrainingRun['results'] }[];
+  runs: {
+    model: string;
+    seed: number;
+    /** The method of the run; null for the base model. */
+    method: string | null;
+    promax: boolean;
+    dir: string;
+    results: TrainingRun['results'];
+  }[];
+  /** Per model: the base, each method, and each method's relative gain of the mean. */
   summary: Record<
     string,
     {
       base: Record<string, { mean: number; std: number | null; n: number }>;
-      promax: Record<string, { mean: number; std: number | null; n: number }>;
-      gain: Record<string, number>;
+      methods: Record<string, Record<string, { mean: number; std: number | null; n: number }>>;
+      gain: Record<string, Record<string, number>>;
     }
   >;
   markdown: string;
@@ -73,7 +110,7 @@ const KEYS = ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@2
 interface PlannedRun {
   model: string;
   seed: number;
-  promax: boolean;
+  method: string | null;
   dir: string;
   config: RunConfig;
   /** The config that decides the results (threads excluded), written beside a finished run. */
@@ -167,7 +204,7 @@ function runInChild(run: PlannedRun, cliEntry: string, signal: AbortSignal): Pro
         new PromaxError({
           code: signal.aborted ? 'ABORTED' : 'RUN_FAILED',
           file: logPath,
-          message: `${run.model}${run.promax ? '+ProMax' : ''} seed ${run.seed} ${sig ? `was stopped by ${sig}` : `exited with code ${code}`}${tail ? `; last lines of its log:\n${tail}` : ''}`,
+          message: `${runLabel(run)} ${sig ? `was stopped by ${sig}` : `exited with code ${code}`}${tail ? `; last lines of its log:\n${tail}` : ''}`,
           fix: 'read the log; finished runs are kept and rerunning the same command resumes from them',
         }),
       );
@@ -184,10 +221,14 @@ export async function reproduce(
   const jobs = Math.max(1, options.jobs ?? 1);
   const threads =
     options.threads ?? (jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : undefined);
+  const methods = options.methods ?? ['promax'];
+  refuseDuplicates('--models', options.models);
+  refuseDuplicates('--methods', methods);
+  refuseDuplicates('--seeds', options.seeds.map(String));
   const planned: PlannedRun[] = [];
   for (const model of options.models) {
     for (const seed of options.seeds) {
-      for (const promax of [false, true]) {
+      for (const method of [null, ...methods]) {
         const config: RunConfig = resolveRunConfig({
           file: options.file,
           flags: {
@@ -198,28 +239,27 @@ export async function reproduce(
             seed,
             threads,
             'trainer.maxEpochs': options.maxEpochs,
-            'promax.enabled': promax,
+            methods: method ? [method] : [],
           },
           sets: options.sets,
         });
-        const dir = join(options.outDir, model, `seed-${seed}`, promax ? 'promax' : 'base');
-        planned.push({ model, seed, promax, dir, config, key: runKey(config) });
+        const dir = join(options.outDir, model, `seed-${seed}`, method ?? 'base');
+        planned.push({ model, seed, method, dir, config, key: runKey(config) });
       }
     }
   }
+  // Every run is checked (plugins, settings, inputs) before any trains.
+  for (const run of planned) await checkRunConfig(run.config, io.cwd);
   const done = new Map<PlannedRun, TrainingRun['results']>();
   const todo: PlannedRun[] = [];
   for (const run of planned) {
     const previous = options.fresh ? undefined : finishedRun(run);
     if (previous) {
       done.set(run, previous);
-      if (!flags.quiet)
-        io.err(
-          `reusing ${run.model}${run.promax ? '+ProMax' : ''} seed ${run.seed}: ${run.dir} (same config, finished)\n`,
-        );
+      if (!flags.quiet) io.err(`reusing ${runLabel(run)}: ${run.dir} (same config, finished)\n`);
     } else todo.push(run);
   }
-  const label = (r: PlannedRun) => `${r.model}${r.promax ? '+ProMax' : ''} seed ${r.seed}`;
+  const label = runLabel;
   await withInterrupt(io, async (signal) => {
     if (jobs === 1) {
       for (const run of todo) {
@@ -228,6 +268,7 @@ export async function reproduce(
         const result = await runTraining({
           config: run.config,
           outDir: run.dir,
+          cwd: io.cwd,
           overwrite: true,
           onProgress,
           signal,
@@ -269,29 +310,38 @@ export async function reproduce(
     .map((r) => ({
       model: r.model,
       seed: r.seed,
-      promax: r.promax,
+      method: r.method,
+      promax: r.method === 'promax',
       dir: r.dir,
       results: done.get(r) as TrainingRun['results'],
     }));
   const summary: ReproduceResult['summary'] = {};
   const rows: string[][] = [];
   for (const model of options.models) {
-    const pick = (p: boolean) =>
-      runs.filter((r) => r.model === model && r.promax === p).map((r) => r.results.test);
-    const base = aggregateMetrics(pick(false));
-    const pm = aggregateMetrics(pick(true));
-    const gain: Record<string, number> = {};
-    for (const k of KEYS) if (base[k] && pm[k]) gain[k] = (pm[k].mean - base[k].mean) / base[k].mean;
-    summary[model] = { base, promax: pm, gain };
-    const comps = runs.find((r) => r.model === model && r.promax)?.results.promax.components;
-    const label = comps
-      ? `+ProMax (${[comps.sdr && 'SDR', comps.s2dr && 'S2DR'].filter(Boolean).join('+') || 'none'})`
-      : '+ProMax';
+    const pick = (m: string | null) =>
+      runs.filter((r) => r.model === model && r.method === m).map((r) => r.results.test);
+    const base = aggregateMetrics(pick(null));
+    const entry: ReproduceResult['summary'][string] = { base, methods: {}, gain: {} };
+    summary[model] = entry;
     if (base['recall@20']) rows.push([model, ...KEYS.map((k) => (base[k] ? formatMeanStd(base[k]) : '–'))]);
-    if (pm['recall@20'])
-      rows.push([`${model} ${label}`, ...KEYS.map((k) => (pm[k] ? formatMeanStd(pm[k]) : '–'))]);
-    if (base['recall@20'] && pm['recall@20'])
-      rows.push(['gain', ...KEYS.map((k) => (base[k] && pm[k] ? gainCell(gainOf(base[k], pm[k])) : '–'))]);
+    for (const method of methods) {
+      const stats = aggregateMetrics(pick(method));
+      entry.methods[method] = stats;
+      const gain: Record<string, number> = {};
+      for (const k of KEYS) if (base[k] && stats[k]) gain[k] = (stats[k].mean - base[k].mean) / base[k].mean;
+      entry.gain[method] = gain;
+      const first = runs.find((r) => r.model === model && r.method === method)?.results;
+      if (stats['recall@20'])
+        rows.push([
+          `${model} ${methodLabel(method, first)}`,
+          ...KEYS.map((k) => (stats[k] ? formatMeanStd(stats[k]) : '–')),
+        ]);
+      if (base['recall@20'] && stats['recall@20'])
+        rows.push([
+          `gain (${method})`,
+          ...KEYS.map((k) => (base[k] && stats[k] ? gainCell(gainOf(base[k], stats[k])) : '–')),
+        ]);
+    }
   }
   let reportPath: string | undefined;
   let authors: string[] = [];
@@ -328,7 +378,7 @@ export async function reproduce(
 }
 
 export const reproduceCommand: Command = {
-  summary: 'train base vs base+ProMax over models and seeds, with a comparison table and report',
+  summary: 'train the base vs base+method (default ProMax) over models and seeds, with a table and report',
   usage,
   async run(argv, io) {
     const { values } = parseArgs({
@@ -336,6 +386,8 @@ export const reproduceCommand: Command = {
       options: {
         dataset: { type: 'string' },
         models: { type: 'string', default: 'lightgcn' },
+        methods: { type: 'string', default: 'promax' },
+        promax: { type: 'boolean', default: false },
         seeds: { type: 'string', default: '2025,2026,2027' },
         'max-epochs': { type: 'string' },
         config: { type: 'string' },
@@ -367,6 +419,7 @@ export const reproduceCommand: Command = {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean),
+        methods: methodFlags([values.methods], values.promax) ?? [],
         seeds,
         outDir: resolve(io.cwd, values.out),
         file: values.config ? resolve(io.cwd, values.config) : undefined,
@@ -383,7 +436,7 @@ export const reproduceCommand: Command = {
     );
     if (values.json)
       io.out(
-        `${JSON.stringify({ dataset: res.dataset, summary: res.summary, runs: res.runs.map((r) => ({ model: r.model, seed: r.seed, promax: r.promax, dir: r.dir, test: r.results.test, best_epoch: r.results.best_epoch })) })}\n`,
+        `${JSON.stringify({ dataset: res.dataset, summary: res.summary, runs: res.runs.map((r) => ({ model: r.model, seed: r.seed, method: r.method, promax: r.promax, dir: r.dir, test: r.results.test, best_epoch: r.results.best_epoch })) })}\n`,
       );
     else io.out(`\n${res.markdown}\nreport: ${res.reportPath ?? '(none)'}\n`);
     return 0;

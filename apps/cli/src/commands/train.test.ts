@@ -169,11 +169,22 @@ describe('promax train / reproduce / recommend', () => {
     const io3 = captureIo(dir);
     expect(
       await main(
-        ['train', '--dataset', data, '--set', 'promax.s2dr.lambda=0.1', '--out', join(dir, 'run')],
+        [
+          'train',
+          '--dataset',
+          data,
+          '--promax',
+          '--set',
+          'promax.s2dr.lambda=0.1',
+          '--out',
+          join(dir, 'run'),
+        ],
         io3,
       ),
     ).toBe(2);
-    expect(io3.stderr()).toMatch(/promax\.s2dr\.lambda: unknown key "lambda" — did you mean "lambda2"\?/);
+    expect(io3.stderr()).toMatch(
+      /methodSettings\.promax\.s2dr\.lambda: unknown key "lambda" — did you mean "lambda2"\?/,
+    );
   });
 
   it.each([
@@ -343,7 +354,7 @@ describe('promax train / reproduce / recommend', () => {
     expect(code, io.stderr()).toBe(0);
     const md = readFileSync(join(out, 'reproduce.md'), 'utf8');
     expect(md).toMatch(/\| lightgcn \+ProMax \(S2DR\) \|/);
-    expect(md).toMatch(/\| gain \|.*%\s\((beyond|within) std\)/);
+    expect(md).toMatch(/\| gain \(promax\) \|.*%\s\((beyond|within) std\)/);
     expect(md).toMatch(
       /## The authors' numbers\n\n\*\*lightgcn\+ProMax \(S2DR\) on .*\*\*: the authors released no run on/,
     );

@@ -9,24 +9,30 @@ import { resolveRunConfig } from '../training/run-config.js';
 import { getDataset, runTraining } from '../training/run-training.js';
 import type { Command } from './command.js';
 
-const usage = `promax train --dataset NAME|DIR --model mf|lightgcn|gccf|simgcl|sgl --out RUN_DIR
-             [--promax] [--embeddings DIR] [--aug FILE] [--seed N] [--max-epochs N]
-             [--config FILE] [--set key=value ...]
+const usage = `promax train --dataset NAME|DIR --model NAME --out RUN_DIR
+             [--method NAME ...] [--promax] [--embeddings DIR] [--aug FILE]
+             [--seed N] [--max-epochs N] [--config FILE] [--set key=value ...]
              [--overwrite] [--quiet] [--json]
 
-Trains a base model (optionally with ProMax: S2DR when the dataset has aug_trn_mat, SDR when it
-has profile embeddings usr_emb_np/itm_emb_np) with the method.md §6 protocol and writes RUN_DIR:
-config.json, metrics.jsonl, results.json, checkpoint/, user_emb.npy, item_emb.npy.
+Trains a base model, optionally with methods (e.g. --method promax: S2DR when the dataset has
+aug_trn_mat, SDR when it has profile embeddings), with the method.md §6 protocol and writes
+RUN_DIR: config.json, metrics.jsonl, results.json, checkpoint/, user_emb.npy, item_emb.npy.
+'promax models' and 'promax methods' list what is installed, with their settings.
 
-  --config FILE      YAML or JSON: dataset, model, seed, trainer.*, modelSettings.*, promax.*
-  --set key=value    override any config key, e.g. --set trainer.patience=10 --set promax.s2dr.lambda2=0.1
-  --promax           same as --set promax.enabled=true
-  --embeddings DIR   profile embeddings from 'promax embed' (usr_emb.npy, itm_emb.npy) for SDR
-  --aug FILE         augmented graph A' from 'promax augment' (aug_trn_mat.npz) for S2DR
+  --model NAME       a base model plugin (@promax/model-NAME or promax-model-NAME)
+  --method NAME      a method plugin (@promax/method-NAME or promax-method-NAME); repeat or
+                     comma-separate for several
+  --promax           same as --method promax
+  --config FILE      YAML or JSON: dataset, model, methods, seed, trainer.*, modelSettings.*,
+                     methodSettings.<method>.*, plugins (extra plugin packages or folders)
+  --set key=value    override any config key, e.g. --set trainer.patience=10
+                     --set methodSettings.promax.s2dr.lambda2=0.1
+  --embeddings DIR   profile embeddings from 'promax embed' (usr_emb.npy, itm_emb.npy)
+  --aug FILE         augmented graph A' from 'promax augment' (aug_trn_mat.npz)
   --json             print results.json on stdout`;
 
 export const trainCommand: Command = {
-  summary: 'train a base model (optionally + ProMax) and write a run directory',
+  summary: 'train a base model (optionally with methods such as ProMax) and write a run directory',
   usage,
   async run(argv, io) {
     const { values } = parseArgs({
@@ -41,6 +47,7 @@ export const trainCommand: Command = {
         aug: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
         promax: { type: 'boolean', default: false },
+        method: { type: 'string', multiple: true, default: [] },
         out: { type: 'string' },
         overwrite: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -65,13 +72,23 @@ export const trainCommand: Command = {
         model: values.model,
         seed: intFlag(values.seed, '--seed'),
         'trainer.maxEpochs': intFlag(values['max-epochs'], '--max-epochs'),
-        'promax.enabled': values.promax ? true : undefined,
+        methods: methodFlags(values.method, values.promax),
       },
       sets: values.set,
     });
     return trainAndPrint(config, resolve(io.cwd, values.out), io, values);
   },
 };
+
+/** `--method a --method b,c` (and `--promax`) as a list of method ids, or undefined when none is given. */
+export function methodFlags(flags: readonly string[], promax = false): string[] | undefined {
+  const ids = flags
+    .flatMap((f) => f.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (promax && !ids.includes('promax')) ids.push('promax');
+  return ids.length ? ids : undefined;
+}
 
 export function intFlag(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -95,7 +112,7 @@ async function trainAndPrint(
 ): Promise<number> {
   const onProgress = createProgressRenderer(io, { quiet: flags.quiet || flags.json });
   const { results } = await withInterrupt(io, (signal) =>
-    runTraining({ config, outDir, overwrite: flags.overwrite, onProgress, signal }),
+    runTraining({ config, outDir, cwd: io.cwd, overwrite: flags.overwrite, onProgress, signal }),
   );
   const report = await buildReport({
     runs: [outDir],

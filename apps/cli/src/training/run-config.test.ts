@@ -1,42 +1,51 @@
 import { PromaxError } from '@promax/core';
-import { sglPresets } from '@promax/model-sgl';
-import { simGclPresets } from '@promax/model-simgcl';
+import { sglDefinition, sglPresets } from '@promax/model-sgl';
+import { simGclDefinition, simGclPresets } from '@promax/model-simgcl';
+import { resolvePluginSettings } from '@promax/pipeline';
 import { describe, expect, it } from 'vitest';
 import { resolveRunConfig, runConfigToRaw } from './run-config.js';
+import { checkRunConfig } from './run-training.js';
 
-describe('model settings presets', () => {
+const cwd = process.cwd();
+
+describe('model settings presets (resolved once, by canonical dataset name)', () => {
   it('applies the preset named like the dataset beneath the user settings', () => {
-    const c = resolveRunConfig({ flags: { dataset: 'yelp', model: 'sgl' } });
-    expect(c.modelPreset).toBe('yelp');
-    expect(c.modelSettings).toMatchObject({ dropRate: 0.2, lambdaSsl: 0.001, temperature: 0.1, layers: 3 });
-    const own = resolveRunConfig({
-      flags: { dataset: 'yelp', model: 'sgl' },
-      sets: ['modelSettings.lambdaSsl=0.05'],
-    });
-    expect(own.modelSettings).toMatchObject({ dropRate: sglPresets.yelp.dropRate, lambdaSsl: 0.05 });
-    const steam = resolveRunConfig({ flags: { dataset: 'steam', model: 'simgcl' } });
-    expect(steam.modelSettings).toMatchObject(simGclPresets.steam);
+    const c = resolvePluginSettings(sglDefinition, { dataset: 'yelp' });
+    expect(c.preset).toBe('yelp');
+    expect(c.settings).toMatchObject({ dropRate: 0.2, lambdaSsl: 0.001, temperature: 0.1, layers: 3 });
+    const own = resolvePluginSettings(sglDefinition, { dataset: 'yelp', overrides: { lambdaSsl: 0.05 } });
+    expect(own.settings).toMatchObject({ dropRate: sglPresets.yelp.dropRate, lambdaSsl: 0.05 });
+    const steam = resolvePluginSettings(simGclDefinition, { dataset: 'steam' });
+    expect(steam.settings).toMatchObject(simGclPresets.steam);
   });
 
-  it('uses no preset for a model without one, a folder dataset, or modelPreset none; names a chosen one', () => {
-    expect(resolveRunConfig({ flags: { dataset: 'amazon-book', model: 'lightgcn' } }).modelPreset).toBeNull();
-    const dir = resolveRunConfig({ flags: { dataset: '/data/my-split', model: 'sgl' } });
-    expect(dir.modelPreset).toBeNull();
-    expect(dir.modelSettings).toMatchObject({ dropRate: 0.1, lambdaSsl: 0.1 });
-    const chosen = resolveRunConfig({
-      flags: { dataset: '/data/my-split', model: 'sgl' },
-      sets: ['modelPreset=yelp'],
-    });
-    expect(chosen.modelPreset).toBe('yelp');
-    expect(chosen.modelSettings).toMatchObject({ lambdaSsl: 0.001 });
-    const none = resolveRunConfig({ flags: { dataset: 'yelp', model: 'sgl' }, sets: ['modelPreset=none'] });
-    expect(none.modelPreset).toBeNull();
-    expect(none.modelSettings).toMatchObject({ dropRate: 0.1, lambdaSsl: 0.1, temperature: 0.2 });
+  it('matches a dataset alias (amazon_book) to its canonical preset, as the ProMax preset always did', async () => {
+    const r = await checkRunConfig(
+      resolveRunConfig({ flags: { dataset: 'amazon_book', model: 'sgl', methods: ['promax'] } }),
+      cwd,
+    );
+    expect(r.model.preset).toBe('amazon-book');
+    expect(r.methods[0].preset).toBe('amazon-book');
+    expect(r.label).toBe('sgl+promax');
+  });
+
+  it('uses no preset for a model without one, an unregistered folder, or modelPreset none; names a chosen one', () => {
+    const { lightGcnDefinition } = { lightGcnDefinition: { ...sglDefinition, id: 'x', presets: undefined } };
+    expect(resolvePluginSettings(lightGcnDefinition, { dataset: 'amazon-book' }).preset).toBeNull();
+    const dir = resolvePluginSettings(sglDefinition, { dataset: 'my-split' });
+    expect(dir.preset).toBeNull();
+    expect(dir.settings).toMatchObject({ dropRate: 0.1, lambdaSsl: 0.1 });
+    const chosen = resolvePluginSettings(sglDefinition, { dataset: 'my-split', preset: 'yelp' });
+    expect(chosen.preset).toBe('yelp');
+    expect(chosen.settings).toMatchObject({ lambdaSsl: 0.001 });
+    const none = resolvePluginSettings(sglDefinition, { dataset: 'yelp', preset: 'none' });
+    expect(none.preset).toBeNull();
+    expect(none.settings).toMatchObject({ dropRate: 0.1, lambdaSsl: 0.1, temperature: 0.2 });
   });
 
   it('rejects an unknown preset naming the available ones', () => {
     try {
-      resolveRunConfig({ flags: { dataset: 'yelp', model: 'simgcl' }, sets: ['modelPreset=gowalla'] });
+      resolvePluginSettings(simGclDefinition, { dataset: 'yelp', preset: 'gowalla' });
       expect.unreachable();
     } catch (e) {
       expect(PromaxError.isInstance(e) && e.code).toBe('INVALID_CONFIG');
@@ -47,9 +56,21 @@ describe('model settings presets', () => {
   it('round-trips through the raw form (what a child run or a finished-run check reads)', () => {
     const c = resolveRunConfig({
       flags: { dataset: 'yelp', model: 'sgl', seed: 7, threads: 1 },
-      sets: ['modelSettings.temperature=0.3', 'promax.enabled=true'],
+      sets: [
+        'modelSettings.temperature=0.3',
+        'promax.enabled=true',
+        'methodSettings.promax.s2dr.lambda2=0.2',
+      ],
     });
+    expect(c.methods).toEqual(['promax']);
     const back = resolveRunConfig({ flags: runConfigToRaw(c) });
     expect(back).toEqual(c);
+  });
+
+  it('refuses a method listed twice and settings of a method that does not run', () => {
+    expect(() => resolveRunConfig({ flags: { methods: ['promax', 'promax'] } })).toThrow(/listed twice/);
+    expect(() => resolveRunConfig({ sets: ['methodSettings.promax.s2dr.lambda2=0.2'] })).toThrow(
+      /settings for method 'promax', which this run does not use/,
+    );
   });
 });

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { PromaxError } from '@promax/core';
-import { preprocessSettingsSchema, s2drSettingsSchema, sdrSettingsSchema } from '@promax/loss';
-import { applyOverrides, closestKey, trainerConfigSchema, validateConfig } from '@promax/pipeline';
+import { PromaxError, parseSettings } from '@promax/core';
+import { applyOverrides } from '@promax/pipeline';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
-import { type AnyModelDefinition, BUILT_IN_MODELS } from './model-registry.js';
 
 /** Reads a YAML or JSON config file (by extension; YAML is a superset of JSON). */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -45,79 +43,60 @@ export function readConfigFile(path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export function modelDefinition(id: string): AnyModelDefinition {
-  const def = BUILT_IN_MODELS[id];
-  if (!def) {
-    const near = closestKey(id, Object.keys(BUILT_IN_MODELS));
-    throw new PromaxError({
-      code: 'INVALID_CONFIG',
-      field: 'model',
-      message: `unknown model '${id}'${near ? ` — did you mean '${near}'?` : ''}`,
-      fix: `use one of: ${Object.keys(BUILT_IN_MODELS).join(', ')}`,
-    });
-  }
-  return def;
-}
+const settingsRecord = z.record(z.string(), z.unknown());
 
-/** The schema of a whole run config for one model (so every key path is checked at once). */
-export function runConfigSchema(def: AnyModelDefinition) {
-  return z.strictObject({
-    /** Dataset name (amazon-book, yelp, steam, dbbook, ml100k) or a dataset folder. */
-    dataset: z.string().default('amazon-book'),
-    /** Base model id. */
-    model: z.string().default('lightgcn'),
-    /** Profile embeddings folder (usr_emb.npy / itm_emb.npy from `promax embed`); overrides the dataset's own. */
-    embeddings: z.string().optional(),
-    /** Augmented train matrix A′ (aug_trn_mat.npz from `promax augment`); overrides the dataset's own. */
-    aug: z.string().optional(),
-    /** Seed of the initialisation, sampling and stochastic inputs. */
-    seed: z.number().int().default(2025),
-    /**
-     * onnxruntime intra-op threads of this run (default: onnxruntime's choice, every core). Speed
-     * only; 1 makes same-seed runs bit-identical and lets parallel runs share the cores.
-     */
-    threads: z.number().int().positive().optional(),
-    /** Trainer settings (method.md §6 defaults). */
-    trainer: trainerConfigSchema.prefault({}),
-    /**
-     * The model's settings preset: by default the one named like the dataset when the model has
-     * it (e.g. SimGCL and SGL carry RLMRec's per-dataset values); a preset name, or null for none.
-     * `modelSettings` override the preset's values.
-     */
-    modelPreset: z.string().nullable().optional(),
-    /** Settings of the chosen base model. */
-    modelSettings: (def.settingsSchema as z.ZodType).prefault({}),
-    /** ProMax: off by default; `promax.enabled: true` or `--promax` turns it on. */
-    promax: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        sdr: sdrSettingsSchema,
-        s2dr: s2drSettingsSchema,
-        preprocess: preprocessSettingsSchema,
-      })
-      .prefault({}),
-  });
-}
+/**
+ * The shape of a run config. The settings of the model, the methods and the trainer are mappings
+ * here: the one recipe (`runExperiment`) validates them against their own schemas, once, with the
+ * same key paths (`modelSettings.layers`, `methodSettings.promax.sdr.lambda1`, `trainer.lr`).
+ */
+export const runConfigSchema = z.strictObject({
+  /** Dataset name (amazon-book, yelp, steam, dbbook, ml100k) or a dataset folder. */
+  dataset: z.string().default('amazon-book'),
+  /** Base model id (`promax models` lists the installed ones). */
+  model: z.string().default('lightgcn'),
+  /** Methods trained with the model, by id (`promax methods` lists them); none: the base model. */
+  methods: z.array(z.string()).default([]),
+  /** Plugin packages (names or folders) to load besides those found by naming convention. */
+  plugins: z.array(z.string()).default([]),
+  /** Profile embeddings folder (usr_emb.npy / itm_emb.npy from `promax embed`); overrides the dataset's own. */
+  embeddings: z.string().optional(),
+  /** Augmented train matrix A′ (aug_trn_mat.npz from `promax augment`); overrides the dataset's own. */
+  aug: z.string().optional(),
+  /** Seed of the initialisation, sampling and stochastic inputs. */
+  seed: z.number().int().default(2025),
+  /**
+   * onnxruntime intra-op threads of this run (default: onnxruntime's choice, every core). Speed
+   * only; 1 makes same-seed runs bit-identical and lets parallel runs share the cores.
+   */
+  threads: z.number().int().positive().optional(),
+  /** Trainer settings (method.md §6 defaults). */
+  trainer: settingsRecord.default({}),
+  /**
+   * The model's settings preset: by default the one named like the dataset when the model has it
+   * (e.g. SimGCL and SGL carry RLMRec's per-dataset values); a preset name, or null for none.
+   */
+  modelPreset: z.string().nullable().optional(),
+  /** Settings of the chosen base model (over its preset). */
+  modelSettings: settingsRecord.default({}),
+  /** Settings per method id (over each method's preset). */
+  methodSettings: z.record(z.string(), settingsRecord).default({}),
+  /** Preset per method id (default: the dataset's own when the method has one; null: none). */
+  methodPresets: z.record(z.string(), z.string().nullable()).default({}),
+  /** Legacy form of `methods: [promax]` + `methodSettings.promax` (`promax.enabled: true`). */
+  promax: settingsRecord.optional(),
+});
 
-export type RunConfig = {
-  dataset: string;
-  embeddings?: string;
-  aug?: string;
-  model: string;
-  seed: number;
-  threads?: number;
-  /** The model settings preset applied beneath `modelSettings` (null: none). */
-  modelPreset: string | null;
-  trainer: z.output<typeof trainerConfigSchema>;
-  modelSettings: Record<string, unknown>;
-  /** `enabled` plus the user's own ProMax overrides (dataset presets are applied beneath them later). */
-  promax: { enabled: boolean; overrides: Record<string, unknown> };
+export type RunConfig = Omit<z.output<typeof runConfigSchema>, 'promax' | 'modelPreset'> & {
+  /** The model preset requested (undefined: the dataset's own when the model has one). */
+  modelPreset?: string | null;
 };
 
 /**
- * Resolves a run config: file (YAML/JSON) < flags < `--set key=value` overrides, validated against
- * the schemas of the trainer, the chosen model and ProMax. Unknown keys and wrong types are errors
- * that name the key, the expected type and the closest valid key.
+ * Resolves a run config: file (YAML/JSON) < flags < `--set key=value` overrides, checked for its
+ * shape (unknown keys and wrong types name the key and the closest valid one). `promax: {enabled,
+ * …}` becomes `methods: [promax]` with those settings. Model, method and trainer settings are
+ * validated by `runExperiment`.
  */
 export function resolveRunConfig(input: {
   file?: string;
@@ -131,25 +110,47 @@ export function resolveRunConfig(input: {
     else raw[k] = v;
   }
   applyOverrides(raw, [...(input.sets ?? [])]);
-  const modelId = typeof raw.model === 'string' ? raw.model : 'lightgcn';
-  const def = modelDefinition(modelId);
-  const modelPreset = applyModelPreset(def, raw);
   const source =
     [input.file, input.sets?.length ? '--set' : undefined].filter(Boolean).join(' + ') || 'flags';
-  const parsed = validateConfig(runConfigSchema(def), raw, { source });
-  const { enabled: _enabled, ...overrides } = (raw.promax ?? {}) as Record<string, unknown>;
-  return {
-    dataset: parsed.dataset,
-    embeddings: parsed.embeddings,
-    aug: parsed.aug,
-    model: parsed.model,
-    seed: parsed.seed,
-    threads: parsed.threads,
-    modelPreset,
-    trainer: parsed.trainer,
-    modelSettings: parsed.modelSettings as Record<string, unknown>,
-    promax: { enabled: parsed.promax.enabled, overrides },
-  };
+  const parsed = parseSettings(runConfigSchema, raw, { source });
+  const { promax, ...config } = parsed;
+  const methods = [...config.methods];
+  const methodSettings = { ...config.methodSettings };
+  if (promax) {
+    const { enabled, ...settings } = promax;
+    if (enabled !== undefined && typeof enabled !== 'boolean') {
+      throw new PromaxError({
+        code: 'INVALID_CONFIG',
+        field: 'promax.enabled',
+        file: source,
+        message: `promax.enabled must be true or false, got ${JSON.stringify(enabled)}`,
+      });
+    }
+    if (enabled && !methods.includes('promax')) methods.push('promax');
+    if (Object.keys(settings).length)
+      methodSettings.promax = { ...settings, ...(methodSettings.promax ?? {}) };
+  }
+  const duplicate = methods.find((m, i) => methods.indexOf(m) !== i);
+  if (duplicate) {
+    throw new PromaxError({
+      code: 'INVALID_CONFIG',
+      field: 'methods',
+      message: `method '${duplicate}' is listed twice`,
+      fix: 'list each method once',
+    });
+  }
+  for (const id of Object.keys(methodSettings)) {
+    if (!methods.includes(id) && Object.keys(methodSettings[id]).length) {
+      // Settings of a method that does not run would silently do nothing.
+      throw new PromaxError({
+        code: 'INVALID_CONFIG',
+        field: `methodSettings.${id}`,
+        message: `settings for method '${id}', which this run does not use (methods: ${methods.join(', ') || 'none'})`,
+        fix: `add ${id} to methods (--method ${id}) or drop methodSettings.${id}`,
+      });
+    }
+  }
+  return { ...config, methods, methodSettings, modelPreset: parsed.modelPreset };
 }
 
 /**
@@ -162,53 +163,15 @@ export function runConfigToRaw(config: RunConfig): Record<string, unknown> {
     model: config.model,
     seed: config.seed,
     trainer: config.trainer,
-    modelPreset: config.modelPreset,
     modelSettings: config.modelSettings,
-    promax: { enabled: config.promax.enabled, ...config.promax.overrides },
   };
+  if (config.methods.length) raw.methods = config.methods;
+  if (Object.keys(config.methodSettings).length) raw.methodSettings = config.methodSettings;
+  if (Object.keys(config.methodPresets).length) raw.methodPresets = config.methodPresets;
+  if (config.plugins.length) raw.plugins = config.plugins;
+  if (config.modelPreset !== undefined) raw.modelPreset = config.modelPreset;
   if (config.embeddings !== undefined) raw.embeddings = config.embeddings;
   if (config.aug !== undefined) raw.aug = config.aug;
   if (config.threads !== undefined) raw.threads = config.threads;
   return raw;
-}
-
-/**
- * Merges the model's settings preset beneath `raw.modelSettings` (in place) and returns its name:
- * `raw.modelPreset` when given (null or 'none': no preset), else the dataset's name when the model
- * has a preset for it.
- */
-function applyModelPreset(def: AnyModelDefinition, raw: Record<string, unknown>): string | null {
-  const presets = def.presets ?? {};
-  const requested = raw.modelPreset;
-  let name: string | null = null;
-  if (requested === undefined) {
-    const dataset = typeof raw.dataset === 'string' ? raw.dataset : 'amazon-book';
-    name = Object.hasOwn(presets, dataset) ? dataset : null;
-  } else if (requested === null || requested === 'none') {
-    name = null;
-  } else if (typeof requested === 'string') {
-    if (!Object.hasOwn(presets, requested)) {
-      const names = Object.keys(presets);
-      throw new PromaxError({
-        code: 'INVALID_CONFIG',
-        field: 'modelPreset',
-        message: `model '${def.id}' has no settings preset '${requested}'`,
-        fix: names.length
-          ? `use one of: ${names.join(', ')}, or none`
-          : `model '${def.id}' has no presets; use none`,
-      });
-    }
-    name = requested;
-  } else return null; // wrong type: the schema reports it
-  raw.modelPreset = name;
-  if (name) {
-    const own = raw.modelSettings;
-    if (own === undefined || (own !== null && typeof own === 'object' && !Array.isArray(own))) {
-      raw.modelSettings = {
-        ...(presets[name] as Record<string, unknown>),
-        ...((own as Record<string, unknown>) ?? {}),
-      };
-    }
-  }
-  return name;
 }

@@ -1,30 +1,24 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ProgressHandler } from '@promax/core';
 import { PromaxError } from '@promax/core';
-import { type Dataset, loadDataset, loadSparseMatrix, saveEmbeddings } from '@promax/data';
-import { resolvePromaxSettings } from '@promax/loss';
+import { type Dataset, loadDataset, loadSparseMatrix } from '@promax/data';
 import {
-  createModelTrainable,
-  type PromaxComponents,
-  preparePromax,
-  RunDirectory,
-  type TrainResult,
-  train,
+  type ExperimentResult,
+  type ExperimentResults,
+  type FindPluginsOptions,
+  loadPlugin,
+  type ResolvedExperiment,
+  resolveExperiment,
+  runExperiment,
 } from '@promax/pipeline';
 import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
-import { modelDefinition, type RunConfig } from './run-config.js';
+import type { RunConfig } from './run-config.js';
 
 export interface TrainingRun {
-  results: TrainResult & { promax: PromaxRecord; model_settings: Record<string, unknown> };
+  results: ExperimentResults;
   runDir: string;
-}
-
-export interface PromaxRecord {
-  enabled: boolean;
-  components?: PromaxComponents;
-  settings?: unknown;
+  embeddings: ExperimentResult['embeddings'];
 }
 
 /** Loads a dataset by name or folder once per process (reproduce/demo train many runs on it). */
@@ -38,116 +32,63 @@ export function getDataset(nameOrDir: string): Dataset {
   return ds;
 }
 
-/**
- * One training run as the CLI does it: dataset, model, optional ProMax, trainer, run directory
- * (config, metrics.jsonl, results.json, checkpoint, final embeddings).
- */
+/** The CLI package folder: its node_modules hold the built-in plugins. */
+const CLI_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where the CLI looks for plugins: from the working directory, the CLI's own packages, and `plugins:`. */
+export function pluginSearch(cwd: string, plugins: readonly string[] = []): FindPluginsOptions {
+  return { cwd, searchFrom: [CLI_DIR], plugins };
+}
+
+/** The experiment a run config describes: dataset (with overrides), model and methods loaded as plugins. */
+async function experimentOf(config: RunConfig, cwd: string) {
+  const search = pluginSearch(cwd, config.plugins);
+  const dataset = withOverrides(getDataset(config.dataset), config);
+  const model = await loadPlugin('model', config.model, search);
+  const methods = await Promise.all(config.methods.map((id) => loadPlugin('method', id, search)));
+  return {
+    dataset,
+    model: { definition: model, settings: config.modelSettings, preset: config.modelPreset },
+    methods: methods.map((definition) => ({
+      definition,
+      settings: config.methodSettings[definition.id],
+      preset: config.methodPresets[definition.id],
+    })),
+    trainer: config.trainer,
+    seed: config.seed,
+    threads: config.threads,
+  };
+}
+
+/** Validates a run config completely (plugins, presets, every setting, required inputs) without training. */
+export async function checkRunConfig(config: RunConfig, cwd: string): Promise<ResolvedExperiment> {
+  return resolveExperiment(await experimentOf(config, cwd));
+}
+
+/** One training run as the CLI does it: the run config turned into one `runExperiment` call. */
 export async function runTraining(options: {
   config: RunConfig;
   outDir: string;
+  cwd?: string;
   overwrite?: boolean;
   onProgress?: ProgressHandler;
   signal?: AbortSignal;
 }): Promise<TrainingRun> {
-  const { config, outDir, onProgress } = options;
-  const dataset = withOverrides(getDataset(config.dataset), config);
-  const def = modelDefinition(config.model);
-  const model = def.create(config.modelSettings);
-  const modelDim = Number((model.settings as { embeddingSize?: number }).embeddingSize ?? 32);
-  const engine = config.threads ? { intraOpNumThreads: config.threads } : undefined;
-  if (config.modelPreset) {
-    onProgress?.({
-      type: 'info',
-      message: `${config.model} settings: preset '${config.modelPreset}' → ${JSON.stringify(model.settings)}`,
-    });
-  }
-
-  let promax: PromaxRecord = { enabled: false };
-  let prepared: Awaited<ReturnType<typeof preparePromax>> | undefined;
-  if (config.promax.enabled) {
-    const settings = resolvePromaxSettings(dataset.name, config.promax.overrides);
-    prepared = await preparePromax({
-      settings,
-      model,
-      data: {
-        numUsers: dataset.numUsers,
-        numItems: dataset.numItems,
-        train: dataset.train,
-        aug: dataset.aug,
-        userProfiles: dataset.userEmb,
-        itemProfiles: dataset.itemEmb,
-      },
-      modelDim,
-      engine,
-      onProgress,
-    });
-    promax = { enabled: true, components: prepared.components, settings };
-    onProgress?.({
-      type: 'info',
-      message: `ProMax components: SDR ${prepared.components.sdr ? 'on' : 'off'}, S2DR ${prepared.components.s2dr ? 'on' : 'off'}${prepared.components.notes.length ? ` (${prepared.components.notes.join('; ')})` : ''}`,
-    });
-  }
-
-  const trainable = await createModelTrainable({
-    model,
-    data: {
-      numUsers: dataset.numUsers,
-      numItems: dataset.numItems,
-      train: dataset.train,
-      aug: prepared?.components.s2dr ? dataset.aug : undefined,
+  const { config } = options;
+  const spec = await experimentOf(config, options.cwd ?? process.cwd());
+  const out = await runExperiment({
+    ...spec,
+    out: options.outDir,
+    overwrite: options.overwrite,
+    onProgress: options.onProgress,
+    signal: options.signal,
+    record: {
+      dataset: config.dataset,
+      ...(config.embeddings ? { embeddings: config.embeddings } : {}),
+      ...(config.aug ? { aug: config.aug } : {}),
     },
-    seed: config.seed,
-    optimizer: { lr: config.trainer.lr },
-    l2: config.trainer.l2,
-    extraLoss: prepared?.extraLoss,
-    feedsForBatch: prepared?.feedsForBatch,
-    engine,
   });
-  try {
-    const runDir = await RunDirectory.create(outDir, { overwrite: options.overwrite });
-    const result = await train({
-      trainable,
-      data: dataset,
-      config: { ...config.trainer, seed: config.seed },
-      onProgress,
-      signal: options.signal,
-      model: config.promax.enabled ? `${config.model}+promax` : config.model,
-      dataset: dataset.name,
-      runDir,
-      runConfig: {
-        dataset: config.dataset,
-        model: config.model,
-        seed: config.seed,
-        threads: config.threads ?? null,
-        modelPreset: config.modelPreset,
-        modelSettings: model.settings,
-        promax,
-      },
-    });
-    const emb = await trainable.embed();
-    saveEmbeddings(join(outDir, 'user_emb.npy'), emb.users);
-    saveEmbeddings(join(outDir, 'item_emb.npy'), emb.items);
-    const results = { ...result, promax, model_settings: model.settings as Record<string, unknown> };
-    await runDir.writeResults(results);
-    writeFileSync(join(outDir, 'data.json'), `${JSON.stringify(dataChecksums(dataset), null, 2)}\n`);
-    return { results, runDir: outDir };
-  } finally {
-    await trainable.release();
-    await prepared?.release();
-  }
-}
-
-/** SHA-256 of every file the dataset was read from, so a run records exactly which data it saw. */
-export function dataChecksums(dataset: Dataset): {
-  dataset: string;
-  sourceDir: string;
-  files: Record<string, { path: string; sha256: string }>;
-} {
-  const files: Record<string, { path: string; sha256: string }> = {};
-  for (const [role, path] of Object.entries(dataset.files)) {
-    files[role] = { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
-  }
-  return { dataset: dataset.name, sourceDir: dataset.sourceDir, files };
+  return { results: out.results, runDir: options.outDir, embeddings: out.embeddings };
 }
 
 /** The dataset with profile embeddings and/or A′ taken from `promax embed` / `promax augment` outputs. */

@@ -206,6 +206,8 @@ describe('s2drLoss', () => {
       zUAugBatch: a,
       zIAugBatch: a,
       lambda2: 1,
+      tauS: 0.2,
+      infoNceEpsilon: 0,
     };
     expect(() => s2drLoss(g, { ...base, zUAug: b })).toThrow(PromaxError);
     expect(() => s2drLoss(g, { ...base, zIAugBatch: c })).toThrow(/zIAugBatch/);

@@ -18,15 +18,15 @@ export interface S2drLossOptions {
   zUAugBatch: SymbolicTensor;
   /** [B, d]: augmented-graph positive-item embedding of each triple. */
   zIAugBatch: SymbolicTensor;
-  /** Temperature τs (default 0.2; 0.5 on Steam). */
-  tauS?: number;
+  /** Temperature τs (the settings schema holds the default: 0.2; 0.5 on Steam). */
+  tauS: number;
   /** λ2 ≥ 0. With 0 nothing is built and every term is a constant 0. */
   lambda2: number;
   /**
-   * ε inside −log(softmax_diag + ε) of L_u and L_i (default 0, method.md §4). The released code
-   * uses 1e-5 there (`+ 10e-6`) and none in L_ui; set 1e-5 to match it.
+   * ε inside −log(softmax_diag + ε) of L_u and L_i: 0 is method.md §4's plain form; the released
+   * code uses 1e-5 there (`+ 10e-6`) and none in L_ui. The settings schema holds the default (1e-5).
    */
-  infoNceEpsilon?: number;
+  infoNceEpsilon: number;
 }
 
 export interface S2drLoss {
@@ -71,10 +71,10 @@ export function s2drLoss(g: GraphBuilder, options: S2drLossOptions): S2drLoss {
   }
   checkSameDim(op, 'zI', zI, 1, 'zU', zU, 1);
   checkSameDim(op, 'zUBatch', zUBatch, 1, 'zU', zU, 1);
-  const tauS = options.tauS ?? 0.2;
+  const tauS = options.tauS;
   checkTemperature(op, 'tauS', tauS);
   checkWeight(op, 'lambda2', options.lambda2);
-  const eps = options.infoNceEpsilon ?? 0;
+  const eps = options.infoNceEpsilon;
   checkWeight(op, 'infoNceEpsilon', eps);
   if (options.lambda2 === 0) {
     const zero = g.scalar(0);

@@ -1,0 +1,196 @@
+import {
+  type Matrix,
+  type MethodModelInfo,
+  type MethodPrepareOptions,
+  type MethodRunReport,
+  type PreparedMethodV1,
+  PromaxError,
+  type RecommenderMethodV1,
+} from '@promax/core';
+import {
+  buildSdrTeacher,
+  type PreprocessInfo,
+  preprocessProfiles,
+  type SdrTeacher,
+  s2drLoss,
+  sdrLoss,
+} from '@promax/loss';
+import type { Adjacency, GraphBuilder, SymbolicTensor } from '@promax/tensor';
+import type { PromaxSettings } from './settings.js';
+
+type Prepared = PreparedMethodV1<GraphBuilder, SymbolicTensor, Adjacency>;
+
+const TEACHER = 'promax.sdr.teacher';
+const WEIGHTS = 'promax.sdr.weights';
+
+/**
+ * ProMax (method.md §4): SDR (the profile retrieval distribution teaches the model's) and S2DR
+ * (the model over A and over A′ must agree), added to any base model's BPR loss.
+ *
+ * Second view (S2DR): graph models encode over A′ with the same parameters; a model without a
+ * graph supplies its own `doEncodeView` (MF: one parameter-free propagation over Â′). Models with
+ * their own contrastive loss (SimGCL, SGL) keep it: S2DR is added beside it, each with its weight.
+ */
+export class PromaxMethod
+  implements RecommenderMethodV1<GraphBuilder, SymbolicTensor, Adjacency, PromaxSettings>
+{
+  readonly specificationVersion = 'v1';
+  readonly methodId = 'promax';
+
+  constructor(readonly settings: PromaxSettings) {}
+
+  async doPrepare(options: MethodPrepareOptions): Promise<Prepared> {
+    const { settings } = this;
+    const { dataset, inputs, model } = options;
+    const notes: string[] = [];
+    const used: Record<string, string> = {};
+    // A term with weight 0 stays in the graph (a constant 0: same trajectory as the base model).
+    let sdr = settings.sdr.enabled;
+    let s2dr = settings.s2dr.enabled;
+    if (!sdr) notes.push('SDR disabled by settings');
+    if (!s2dr) notes.push('S2DR disabled by settings');
+    if (sdr && !(inputs.userProfiles && inputs.itemProfiles)) {
+      sdr = false;
+      notes.push(
+        `SDR skipped: no profile embeddings for this dataset${inputs.lookedFor?.profileEmbeddings ? ` (looked for ${inputs.lookedFor.profileEmbeddings})` : ''}`,
+      );
+    }
+    if (s2dr && !inputs.aug) {
+      s2dr = false;
+      notes.push(
+        `S2DR skipped: no augmented graph A′ for this dataset${inputs.lookedFor?.augmentedGraph ? ` (looked for ${inputs.lookedFor.augmentedGraph})` : ''}`,
+      );
+    } else if (s2dr && inputs.aug && inputs.aug.indptr[inputs.aug.rows] === 0) {
+      s2dr = false;
+      notes.push('S2DR skipped: the augmented graph A′ has no edges');
+    }
+    if (s2dr && !model.encodesViews) throw unsupported(model);
+    const active = [...(sdr ? ['sdr'] : []), ...(s2dr ? ['s2dr'] : [])];
+    if (sdr) used.profileEmbeddings = inputs.sources?.profileEmbeddings ?? 'given';
+    if (s2dr) used.augmentedGraph = inputs.sources?.augmentedGraph ?? 'given';
+
+    let teacher: SdrTeacher | undefined;
+    let preprocessInfo: PreprocessInfo | undefined;
+    if (sdr) {
+      const userProfiles = inputs.userProfiles as Matrix;
+      const itemProfiles = inputs.itemProfiles as Matrix;
+      for (const [side, m, n] of [
+        ['user', userProfiles, dataset.numUsers],
+        ['item', itemProfiles, dataset.numItems],
+      ] as const) {
+        if (m.rows !== n) {
+          throw new PromaxError({
+            code: 'SHAPE_MISMATCH',
+            field: `${side}Profiles`,
+            file: inputs.sources?.profileEmbeddings,
+            message: `${side} profile embeddings have ${m.rows} rows but the dataset has ${n} ${side}s`,
+            fix: `provide one profile vector per ${side}, in the dataset's id order`,
+          });
+        }
+      }
+      const pre = await preprocessProfiles({
+        users: userProfiles,
+        items: itemProfiles,
+        k: settings.preprocess.dim ?? model.embeddingSize,
+        mode: settings.preprocess.mode,
+        eps: settings.preprocess.eps,
+        engine: options.engine,
+        onProgress: options.onProgress,
+      });
+      preprocessInfo = pre.info;
+      teacher = await buildSdrTeacher({
+        userProfiles: pre.users,
+        itemProfiles: pre.items,
+        tauP: settings.sdr.tauP,
+        mask: settings.sdr.maskTrain ? dataset.train : undefined,
+        topK: settings.sdr.topK ?? undefined,
+        weightClip: settings.sdr.weightClip,
+        memoryBudgetBytes: settings.sdr.memoryBudgetBytes,
+        engine: options.engine,
+        onProgress: options.onProgress,
+      });
+    }
+    const report: MethodRunReport = {
+      used,
+      active,
+      notes,
+      details: {
+        components: { sdr, s2dr, notes },
+        ...(preprocessInfo ? { preprocess: preprocessInfo } : {}),
+        ...(teacher ? { teacher: teacher.info } : {}),
+      },
+    };
+    if (!sdr && !s2dr) return { report, release: async () => {} };
+
+    const numItems = dataset.numItems;
+    // Teacher rows are [Bu, N] (≈ 130 MB per Amazon-book batch): one buffer, grown when a batch
+    // needs more, is reused for every batch (batches run one after another and feeds are not kept).
+    let rowsBuffer = new Float32Array(0);
+    return {
+      report,
+      usesAugmentedView: s2dr,
+      doLoss: (ctx) => {
+        const { g, batch } = ctx;
+        const enc = ctx.encode('original');
+        const terms: Record<string, SymbolicTensor> = {};
+        if (sdr) {
+          const teacherRows = ctx.addInput(TEACHER, ['Bu', numItems]);
+          const weights = ctx.addInput(WEIGHTS, ['Bu']);
+          const out = sdrLoss(g, {
+            zUsers: g.gather(enc.users, batch.uniqueUsers),
+            zItems: enc.items,
+            teacher: teacherRows,
+            weights,
+            tauQ: settings.sdr.tauQ,
+            lambda1: settings.sdr.lambda1,
+            form: settings.sdr.form,
+          });
+          terms.sdr = out.loss;
+        }
+        if (s2dr) {
+          const aug = ctx.encode('augmented');
+          const out = s2drLoss(g, {
+            zU: g.gather(enc.users, batch.uniqueUsers),
+            zUAug: g.gather(aug.users, batch.uniqueUsers),
+            zI: g.gather(enc.items, batch.uniquePos),
+            zIAug: g.gather(aug.items, batch.uniquePos),
+            zUBatch: g.gather(enc.users, batch.users),
+            zIBatch: g.gather(enc.items, batch.pos),
+            zUAugBatch: g.gather(aug.users, batch.users),
+            zIAugBatch: g.gather(aug.items, batch.pos),
+            tauS: settings.s2dr.tauS,
+            lambda2: settings.s2dr.lambda2,
+            infoNceEpsilon: settings.s2dr.infoNceEpsilon,
+          });
+          terms.s2dr = out.loss;
+        }
+        return terms;
+      },
+      feedsForBatch: teacher
+        ? async (batch) => {
+            const tch = teacher as SdrTeacher;
+            const need = batch.uniqueUsers.length * numItems;
+            if (rowsBuffer.length < need)
+              rowsBuffer = new Float32Array(Math.max(need, Math.ceil(rowsBuffer.length * 1.25)));
+            return {
+              [TEACHER]: await tch.rowsFor(batch.uniqueUsers, rowsBuffer.subarray(0, need)),
+              [WEIGHTS]: tch.weightsFor(batch.uniqueUsers),
+            };
+          }
+        : undefined,
+      release: async () => {
+        rowsBuffer = new Float32Array(0);
+        await teacher?.release();
+      },
+    };
+  }
+}
+
+function unsupported(model: MethodModelInfo): PromaxError {
+  return new PromaxError({
+    code: 'UNSUPPORTED_COMBINATION',
+    field: 'model',
+    message: `ProMax's S2DR needs a second view of the model over A′, and model ${model.modelId} reads no graph and has no doEncodeView`,
+    fix: `set methodSettings.promax.s2dr.enabled: false, or implement doEncodeView in ${model.modelId}`,
+  });
+}
