@@ -66,8 +66,14 @@ export type { RerankAnswer, RerankOptions, RerankOutcome } from './rerank.js';
 export { rerankCandidates, rerankTasks } from './rerank.js';
 export type { FailureRecord, StoredUsage, StoreKey, StoreRecord, SuccessRecord } from './result-store.js';
 export { ResultStore, storeKeyString } from './result-store.js';
-export type { ErrorClass } from './retry.js';
-export { backoffDelayMs, classifyRequestError, retryAfterMs } from './retry.js';
+export type { ErrorClass, RetryCause } from './retry.js';
+export {
+  backoffDelayMs,
+  classifyRequestError,
+  RETRY_CAUSES,
+  retryAfterMs,
+  retryWarningCode,
+} from './retry.js';
 export type {
   BackoffSettings,
   EndpointSettings,
