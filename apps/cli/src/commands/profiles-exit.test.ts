@@ -252,7 +252,7 @@ describe('promax profiles for scripts and long runs', () => {
     expect(help).toMatch(/--retries N .*\(default 6/);
     expect(help).toMatch(/--repairs N .*\(default 1/);
     expect(help).toMatch(/Retry-After/);
-    expect(help).toMatch(/What a crash costs: the calls in flight/);
+    expect(help).toMatch(/What a crash\s+costs: the calls in flight/);
     expect(help).not.toMatch(/pays nothing twice/);
 
     const ds = writeSyntheticDataset();
