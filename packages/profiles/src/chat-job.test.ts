@@ -147,6 +147,35 @@ describe('runChatJob counts against the fault server', () => {
   });
 });
 
+describe('runChatJob progress while a call stalls', () => {
+  it('keeps reporting, with the stalled call in flight and an ETA up to its timeout', async () => {
+    const reqs = items(10);
+    const stalled = hashes(reqs)[9];
+    server.options = {
+      latencyMs: 10,
+      fault: ({ hash, attempt }) => (hash === stalled && attempt === 1 ? { delayMs: 600 } : undefined),
+    };
+    const store = await storeIn();
+    const events: ProgressEvent[] = [];
+    await generateProfiles(reqs, {
+      client: client(),
+      settings: { ...FAST, concurrency: 10, requestTimeoutMs: 5_000 },
+      store,
+      progressEveryMs: 50,
+      onProgress: (e) => events.push(e),
+    });
+    await store.close();
+    const waiting = events.filter(
+      (e) => e.type === 'task-progress' && e.done === 9 && e.inFlight === 1 && e.etaMs !== undefined,
+    ) as { etaMs: number }[];
+    // repeated while nothing finishes; once the call is past twice the typical call, the ETA is
+    // what is left of its 5 s timeout, not the milliseconds the throughput suggests
+    expect(waiting.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...waiting.map((e) => e.etaMs))).toBeGreaterThan(4_000);
+    expect(events.filter((e) => e.type === 'task-progress').at(-1)).toMatchObject({ done: 10, inFlight: 0 });
+  });
+});
+
 describe('AbortFanout', () => {
   it('holds one listener on the parent for any number of children and aborts the live ones', () => {
     const parent = new AbortController();

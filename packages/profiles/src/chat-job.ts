@@ -59,6 +59,8 @@ export interface ChatJobOptions {
   task?: string;
   /** Progress unit of one entity (default `entities`; e.g. `items`, `users`). */
   unit?: string;
+  /** How often progress repeats while calls are pending, in ms (default 1000). */
+  progressEveryMs?: number;
   /** Stops the job: requests in flight are cancelled, nothing more is started, `ABORTED` is thrown. */
   abortSignal?: AbortSignal;
   /** Writes a JSON summary of the run here (settings, templates, counts, usage, cost; never keys). */
@@ -405,7 +407,10 @@ export async function runChatJob<T>(
   };
   // While calls are pending the ETA changes without any entity finishing (a stalled call, a
   // Retry-After wait), so progress is repeated every second.
-  const heartbeat = onProgress && todo.length > 0 ? setInterval(progress, PROGRESS_EVERY_MS) : undefined;
+  const heartbeat =
+    onProgress && todo.length > 0
+      ? setInterval(progress, options.progressEveryMs ?? PROGRESS_EVERY_MS)
+      : undefined;
   heartbeat?.unref();
   try {
     await Promise.all(
