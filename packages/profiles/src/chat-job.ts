@@ -112,10 +112,10 @@ export function keyOf(task: { id: string; promptHash: string }, model: string): 
   return { id: task.id, promptHash: task.promptHash, model };
 }
 
-/** The chat-completions request body of a task (also used for Batch API lines). */
 /** How often progress repeats while calls are pending, in ms. */
 const PROGRESS_EVERY_MS = 1000;
 
+/** The chat-completions request body of a task (also used for Batch API lines). */
 export function buildRequestBody(
   messages: readonly ChatMessage[],
   settings: JobSettings,
