@@ -4,10 +4,10 @@ import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { loadDataset, loadEmbeddings } from '@promax/data';
 import { recommendTopK } from '@promax/eval';
+import { readRunConfig, resolveDatasetSource } from '@promax/report';
 import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
 import { markdownTable } from '../render/table.js';
-import { readRunConfig, resolveDatasetSource } from '../report/run-dir.js';
 import type { Command } from './command.js';
 
 const usage = `promax recommend --run RUN_DIR --user USER_ID [--k 20] [--json]

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
+import { buildReport } from '@promax/report';
 import { createProgressRenderer, type Io } from '../io.js';
 import { formatMetricsTable } from '../render/table.js';
-import { buildReport } from '../report/build-report.js';
 import { withInterrupt } from '../training/interrupt.js';
 import { resolveRunConfig } from '../training/run-config.js';
 import { getDataset, runTraining } from '../training/run-training.js';
@@ -111,7 +111,7 @@ async function trainAndPrint(
   flags: { quiet?: boolean; json?: boolean; overwrite?: boolean },
 ): Promise<number> {
   const onProgress = createProgressRenderer(io, { quiet: flags.quiet || flags.json });
-  const { results } = await withInterrupt(io, (signal) =>
+  const { results, embeddings } = await withInterrupt(io, (signal) =>
     runTraining({ config, outDir, cwd: io.cwd, overwrite: flags.overwrite, onProgress, signal }),
   );
   const report = await buildReport({
@@ -119,6 +119,7 @@ async function trainAndPrint(
     outDir,
     title: `${results.model} on ${results.dataset}`,
     loadDataset: getDataset,
+    embeddings: new Map([[outDir, embeddings]]),
   });
   if (flags.json) {
     io.out(`${JSON.stringify(results)}\n`);
