@@ -1,4 +1,5 @@
 export { crc32 } from './crc32.js';
+export { writeFileAtomic } from './files.js';
 export { bundledDataDir, findRepoRoot, locateData, resolveDataDir } from './data-dir.js';
 export type { Dataset, DatasetLayout, DatasetReport, LoadDatasetOptions, SplitReport } from './dataset.js';
 export { detectLayout, loadDatasetDir } from './dataset.js';

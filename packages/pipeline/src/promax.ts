@@ -81,7 +81,15 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
   if (s2dr && !data.aug) {
     s2dr = false;
     notes.push("S2DR skipped: no augmented graph A' (aug_trn_mat) for this dataset");
+  } else if (s2dr && data.aug && data.aug.indptr[data.aug.rows] === 0) {
+    s2dr = false;
+    notes.push("S2DR skipped: the augmented graph A' has no edges");
   }
+  if (sdr && data.userProfiles && data.itemProfiles)
+    notes.push(
+      `SDR uses the profile embeddings (${data.userProfiles.rows}×${data.userProfiles.cols} users, ${data.itemProfiles.rows}×${data.itemProfiles.cols} items)`,
+    );
+  if (s2dr && data.aug) notes.push(`S2DR uses A' (${data.aug.indptr[data.aug.rows]} edges)`);
   const components: PromaxComponents = { sdr, s2dr, notes };
   if (!sdr && !s2dr) return { components, release: async () => {} };
 

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { loadDataset, loadEmbeddings } from '@promax/data';
 import { recommendTopK } from '@promax/eval';
+import { checkRunDirectory } from '@promax/pipeline';
 import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
 import { markdownTable } from '../render/table.js';
@@ -48,6 +49,7 @@ export const recommendCommand: Command = {
       });
     }
     const runDir = resolve(io.cwd, values.run);
+    checkRunDirectory(runDir);
     const config = readRunConfig(runDir);
     if (typeof config.dataset !== 'string' || !config.dataset) {
       throw new PromaxError({

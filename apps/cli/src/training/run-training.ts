@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ProgressHandler } from '@promax/core';
 import { PromaxError } from '@promax/core';
-import { type Dataset, loadDataset, loadSparseMatrix, saveEmbeddings } from '@promax/data';
+import { type Dataset, loadDataset, loadSparseMatrix, saveEmbeddings, writeFileAtomic } from '@promax/data';
 import { resolvePromaxSettings } from '@promax/loss';
 import {
   createModelTrainable,
@@ -50,6 +49,7 @@ export async function runTraining(options: {
   signal?: AbortSignal;
 }): Promise<TrainingRun> {
   const { config, outDir, onProgress } = options;
+  await RunDirectory.validate(outDir, { overwrite: options.overwrite });
   const dataset = withOverrides(getDataset(config.dataset), config);
   const def = modelDefinition(config.model);
   const model = def.create(config.modelSettings);
@@ -103,8 +103,12 @@ export async function runTraining(options: {
     feedsForBatch: prepared?.feedsForBatch,
     engine,
   });
+  // The run is staged beside outDir and swapped in only when finished (an old run stays till then).
+  const runDir = await RunDirectory.begin(outDir, { overwrite: options.overwrite }).catch(async (e) => {
+    await Promise.all([trainable.release(), prepared?.release()]);
+    throw e;
+  });
   try {
-    const runDir = await RunDirectory.create(outDir, { overwrite: options.overwrite });
     const result = await train({
       trainable,
       data: dataset,
@@ -125,12 +129,16 @@ export async function runTraining(options: {
       },
     });
     const emb = await trainable.embed();
-    saveEmbeddings(join(outDir, 'user_emb.npy'), emb.users);
-    saveEmbeddings(join(outDir, 'item_emb.npy'), emb.items);
+    saveEmbeddings(runDir.path('user_emb.npy'), emb.users);
+    saveEmbeddings(runDir.path('item_emb.npy'), emb.items);
     const results = { ...result, promax, model_settings: model.settings as Record<string, unknown> };
     await runDir.writeResults(results);
-    writeFileSync(join(outDir, 'data.json'), `${JSON.stringify(dataChecksums(dataset), null, 2)}\n`);
+    writeFileAtomic(runDir.path('data.json'), `${JSON.stringify(dataChecksums(dataset), null, 2)}\n`);
+    await runDir.commit();
     return { results, runDir: outDir };
+  } catch (e) {
+    await runDir.abort();
+    throw e;
   } finally {
     await trainable.release();
     await prepared?.release();
