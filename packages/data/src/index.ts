@@ -1,5 +1,4 @@
 export { crc32 } from './crc32.js';
-export { writeFileAtomic } from './files.js';
 export { bundledDataDir, findRepoRoot, locateData, resolveDataDir } from './data-dir.js';
 export type { Dataset, DatasetLayout, DatasetReport, LoadDatasetOptions, SplitReport } from './dataset.js';
 export { detectLayout, loadDatasetDir } from './dataset.js';
@@ -7,6 +6,7 @@ export type { Delimiter } from './delimited.js';
 export { sniffDelimiter } from './delimited.js';
 export type { ByteOrder, NpyArray, NpyStringArray } from './dtype.js';
 export { isStringArray } from './dtype.js';
+export { writeFileAtomic } from './files.js';
 export type { DegreeStats, NormalizedAdjacencyOptions } from './graph.js';
 export { degreeStats, itemDegreeStats, normalizedAdjacency, userDegreeStats } from './graph.js';
 export type {
