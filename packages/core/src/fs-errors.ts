@@ -1,7 +1,7 @@
 import { PromaxError } from './errors.js';
 
 /** What was being done to the path, for the message ("write", "read", "create the folder"). */
-export type FsAction = 'read' | 'write' | 'create' | 'rename' | 'remove';
+export type FsAction = 'read' | 'write' | 'create' | 'rename' | 'remove' | 'access';
 
 const HINTS: Record<string, { what: string; fix: (path: string) => string }> = {
   ENOENT: { what: 'does not exist', fix: () => 'check the path, or create the folder first' },

@@ -110,7 +110,10 @@ export function loadEmbeddings(path: string, options: EmbeddingReadOptions = {})
         message: `${options.key ? `no array '${options.key}'` : `${keys.length} arrays`} in the npz (keys: ${keys.join(', ') || 'none'})`,
         file: path,
         field: 'key',
-        fix: 'pass { key } naming the embedding array',
+        fixFor: {
+          cli: `pass a .npy file, or an .npz holding exactly one array (this one has: ${keys.join(', ') || 'none'})`,
+          library: 'pass { key } naming the embedding array',
+        },
       });
     }
     arr = found;

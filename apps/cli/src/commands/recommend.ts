@@ -7,6 +7,7 @@ import { recommendTopK } from '@promax/eval';
 import { checkRunDirectory } from '@promax/pipeline';
 import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
+import { emitDatasetWarnings } from '../render/loader-warnings.js';
 import { markdownTable } from '../render/table.js';
 import { readRunConfig, resolveDatasetSource } from '../report/run-dir.js';
 import type { Command } from './command.js';
@@ -63,12 +64,16 @@ export const recommendCommand: Command = {
       embeddings: false,
       aug: false,
     });
+    emitDatasetWarnings(ds, (e) => e.type === 'warning' && io.err(`warning: ${e.message}\n`));
     const userIds = rawIds(ds, 'user');
     if (values['list-users']) {
       io.out(`${userIds.join('\n')}\n`);
       return 0;
     }
-    const k = positiveIntFlag(values.k, '--k') as number;
+    const asked = positiveIntFlag(values.k, '--k') as number;
+    const k = Math.min(asked, ds.numItems);
+    if (asked > k)
+      io.err(`note: --k ${asked} exceeds the ${ds.numItems} items of ${ds.name}; showing at most ${k}\n`);
     const user = values.user;
     if (user === undefined || user === '') {
       throw new PromaxError({

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
+import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
 import { markdownTable } from '../render/table.js';
 import { buildReport, gainCell, gainOf } from '../report/build-report.js';
@@ -359,14 +360,20 @@ export const reproduceCommand: Command = {
         fix: usage.split('\n')[0],
       });
     }
-    const seeds = values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number);
+    const seeds = uniqueList(
+      values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number),
+      '--seeds',
+    );
     const res = await reproduce(
       {
         dataset: values.dataset,
-        models: values.models
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
+        models: uniqueList(
+          values.models
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+          '--models',
+        ),
         seeds,
         outDir: resolve(io.cwd, values.out),
         file: values.config ? resolve(io.cwd, values.config) : undefined,

@@ -13,6 +13,7 @@ import {
   train,
 } from '@promax/pipeline';
 import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
+import { emitDatasetWarnings } from '../render/loader-warnings.js';
 import { modelDefinition, type RunConfig } from './run-config.js';
 
 export interface TrainingRun {
@@ -51,6 +52,7 @@ export async function runTraining(options: {
   const { config, outDir, onProgress } = options;
   await RunDirectory.validate(outDir, { overwrite: options.overwrite });
   const dataset = withOverrides(getDataset(config.dataset), config);
+  emitDatasetWarnings(getDataset(config.dataset), onProgress);
   const def = modelDefinition(config.model);
   const model = def.create(config.modelSettings);
   const modelDim = Number((model.settings as { embeddingSize?: number }).embeddingSize ?? 32);
