@@ -50,7 +50,8 @@ const fmtTime = (s: number): string => {
 };
 
 /**
- * Rate of one task from a moving window of recent samples, so that it follows the current pace:
+ * Rate of one task from a moving window of recent samples (the last 20, at most 30 s old), so
+ * that it follows the current pace:
  * a task that restarts its count (each epoch's batches) starts a new pass but keeps the window's
  * rate, and the ETA counts down within the pass instead of averaging from the first epoch.
  */
@@ -59,7 +60,10 @@ export class RateWindow {
   private offset = 0;
   private lastDone = 0;
 
-  constructor(private readonly windowMs = 30_000) {}
+  constructor(
+    private readonly maxSamples = 20,
+    private readonly windowMs = 30_000,
+  ) {}
 
   /** Records `done` at time `t` (ms) and returns units per second (NaN before two samples). */
   add(t: number, done: number): number {
@@ -67,6 +71,7 @@ export class RateWindow {
     this.lastDone = done;
     const total = this.offset + done;
     this.samples.push({ t, done: total });
+    while (this.samples.length > this.maxSamples) this.samples.shift();
     while (this.samples.length > 2 && t - this.samples[0].t > this.windowMs) this.samples.shift();
     const first = this.samples[0];
     const dt = (t - first.t) / 1000;
