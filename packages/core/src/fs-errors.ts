@@ -4,36 +4,36 @@ import { PromaxError } from './errors.js';
 export type FsAction = 'read' | 'write' | 'create' | 'rename' | 'remove' | 'access';
 
 const HINTS: Record<string, { what: string; fix: (path: string) => string }> = {
-  ENOENT: { what: 'does not exist', fix: () => 'check the path, or create the folder first' },
+  ENOENT: { what: 'no such file or folder', fix: () => 'check the path, or create the folder first' },
   EACCES: {
-    what: 'is not accessible (permission denied)',
+    what: 'permission denied',
     fix: () => 'choose a folder you can write to, or change its permissions',
   },
   EPERM: {
-    what: 'is not accessible (operation not permitted)',
+    what: 'operation not permitted',
     fix: () => 'choose a folder you can write to, or change its permissions',
   },
-  EROFS: { what: 'is on a read-only file system', fix: () => 'choose a folder on a writable disk' },
+  EROFS: { what: 'the file system is read-only', fix: () => 'choose a folder on a writable disk' },
   ENOSPC: {
-    what: 'cannot be written: the disk is full',
+    what: 'the disk is full',
     fix: () => 'free some disk space or choose a folder on another disk, then rerun',
   },
   EDQUOT: {
-    what: 'cannot be written: the disk quota is exhausted',
+    what: 'the disk quota is exhausted',
     fix: () => 'free some space or choose a folder on another disk, then rerun',
   },
-  EISDIR: { what: 'is a folder where a file was expected', fix: () => 'pass a file path, not a folder' },
+  EISDIR: { what: 'a folder is where a file was expected', fix: () => 'pass a file path, not a folder' },
   ENOTDIR: {
-    what: 'has a file where a folder was expected in its path',
+    what: 'a part of the path is a file, not a folder',
     fix: () => 'choose a path whose parent folders are folders, not files',
   },
-  EEXIST: { what: 'already exists', fix: () => 'choose another path, or remove the existing one' },
-  ENOTEMPTY: { what: 'is a folder that is not empty', fix: () => 'choose an empty or new folder' },
+  EEXIST: { what: 'it already exists', fix: () => 'choose another path, or remove the existing one' },
+  ENOTEMPTY: { what: 'the folder is not empty', fix: () => 'choose an empty or new folder' },
   EMFILE: {
-    what: 'cannot be opened: too many open files',
+    what: 'too many open files',
     fix: () => 'raise the open-file limit (ulimit -n)',
   },
-  EIO: { what: 'could not be read or written (I/O error)', fix: () => 'check the disk, then rerun' },
+  EIO: { what: 'an I/O error occurred', fix: () => 'check the disk, then rerun' },
 };
 
 /** The errno code of a Node.js system error (`ENOENT`, `ENOSPC`, …), if it is one. */
@@ -53,13 +53,16 @@ export function fsError(error: unknown, path: string, action: FsAction): unknown
   if (code === undefined) return error;
   const hint = HINTS[code];
   const errPath = (error as { path?: unknown }).path;
-  const where = typeof errPath === 'string' && errPath !== path ? ` (at ${errPath})` : '';
   return new PromaxError({
     code: code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'IO_ERROR',
     file: path,
-    message: `cannot ${action} ${path}: it ${hint?.what ?? `failed with ${code}`}${where}`,
+    message: `cannot ${action}: ${hint?.what ?? `the system reported ${code}`}`,
     fix: hint?.fix(path) ?? 'check the path and the disk, then rerun',
-    details: { errno: code, action },
+    details: {
+      errno: code,
+      action,
+      ...(typeof errPath === 'string' && errPath !== path ? { at: errPath } : {}),
+    },
     isRetryable: code === 'ENOSPC' || code === 'EDQUOT' || code === 'EMFILE' || code === 'EIO',
     cause: error,
   });

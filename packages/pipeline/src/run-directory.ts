@@ -79,9 +79,14 @@ export class RunDirectory {
       throw fsError(e, staging, 'create');
     });
     const run = new RunDirectory(target, staging, runId);
-    await run.guard(RUN_FILES.metrics, 'write', () =>
-      writeFile(join(staging, RUN_FILES.metrics), `${JSON.stringify({ type: 'run', run_id: runId })}\n`),
-    );
+    try {
+      await run.guard(RUN_FILES.metrics, 'write', () =>
+        writeFile(join(staging, RUN_FILES.metrics), `${JSON.stringify({ type: 'run', run_id: runId })}\n`),
+      );
+    } catch (e) {
+      await run.abort();
+      throw e;
+    }
     return run;
   }
 
