@@ -52,18 +52,6 @@ let tmpCounter = 0;
  */
 export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): Promise<CheckpointMeta> {
   assertStateDict(input.state, 'checkpoint');
-  for (const [name, t] of Object.entries(input.state)) {
-    const at = t.data.findIndex((v) => !Number.isFinite(v));
-    if (at >= 0) {
-      throw new PromaxError({
-        code: 'NON_FINITE',
-        field: `checkpoint.${name}`,
-        message: `tensor "${name}" holds ${t.data[at]} at index ${at}; a checkpoint never stores non-finite values`,
-        fix: 'save the last finite state (training that diverged: lower the learning rate)',
-        details: { tensor: name, index: at },
-      });
-    }
-  }
   const tensors: CheckpointMeta['tensors'] = {};
   const used = new Set<string>();
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${tmpCounter++}`);

@@ -158,3 +158,15 @@ describe('RunDirectory', () => {
     await next.abort();
   });
 });
+
+describe('RunDirectory.saveCheckpoint', () => {
+  it('refuses non-finite tensors, so a run never stores ±Inf', async () => {
+    const run = await RunDirectory.begin(join(root, 'ckpt'));
+    const state = { user_emb: { shape: [2], data: Float32Array.of(1, Number.POSITIVE_INFINITY) } };
+    await expect(run.saveCheckpoint({ state, epoch: 1, config: {} })).rejects.toMatchObject({
+      code: 'NON_FINITE',
+      details: { tensor: 'user_emb', index: 1 },
+    });
+    await run.abort();
+  });
+});

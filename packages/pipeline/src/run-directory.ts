@@ -182,8 +182,21 @@ export class RunDirectory {
     return info;
   }
 
-  saveCheckpoint(input: SaveCheckpointInput): Promise<CheckpointMeta> {
+  /** Saves `checkpoint/`; refuses non-finite tensors ('NON_FINITE'): a run never stores ±Inf/NaN. */
+  async saveCheckpoint(input: SaveCheckpointInput): Promise<CheckpointMeta> {
     this.assertOpen();
+    for (const [name, t] of Object.entries(input.state)) {
+      const at = t.data.findIndex((v) => !Number.isFinite(v));
+      if (at >= 0) {
+        throw new PromaxError({
+          code: 'NON_FINITE',
+          field: `checkpoint.${name}`,
+          message: `tensor "${name}" holds ${t.data[at]} at index ${at}; a run's checkpoint never stores non-finite values`,
+          fix: 'save the last finite state (training that diverged: lower the learning rate)',
+          details: { tensor: name, index: at },
+        });
+      }
+    }
     const config =
       typeof input.config === 'object' && input.config !== null
         ? { run_id: this.runId, ...(input.config as Record<string, unknown>) }
