@@ -47,7 +47,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.err(`error [${e.code}]: ${e.describe('cli')}\n`);
       return EXIT.BAD_INPUT;
     }
-    const named = fsError(e, (e as { path?: string }).path ?? '(unknown path)', 'access');
+    // A filesystem fault the command did not name itself (an output path under a file, a full
+    // disk, a read-only folder): still a named error with the path, not a stack trace.
+    const path = (e as { path?: unknown } | null)?.path;
+    const named = typeof path === 'string' ? fsError(e, path, 'access') : e;
     if (PromaxError.isInstance(named)) {
       io.err(`error [${named.code}]: ${named.describe('cli')}\n`);
       return EXIT.BAD_INPUT;

@@ -100,6 +100,22 @@ describe('issue 16: filesystem errors are named', () => {
   });
 });
 
+describe('issue 16: filesystem errors of other commands are named too', () => {
+  it('report --out under a file: IO_ERROR with the path instead of a stack trace', async () => {
+    const root = freshDir('fs-report');
+    const out = join(root, 'run');
+    expect((await run(trainArgs(data, out, ['--max-epochs', '1']))).code).toBe(0);
+    const file = join(root, 'plain-file');
+    writeFileSync(file, 'x');
+    const r = await run(['report', '--run', out, '--out', join(file, 'rep'), '--no-sparsity']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^error \[IO_ERROR\]: cannot access: a part of the path is a file, not a folder \(file .*plain-file.*\)\. Fix: /m,
+    );
+    expect(r.err).not.toMatch(/unexpected error|\n\s+at /);
+  });
+});
+
 describe('issue 16: evaluations that would read as zeros are refused or reported', () => {
   const root = freshDir('eval');
   const csr = (pairs: [number, number][]) =>

@@ -38,8 +38,12 @@ describe.skipIf(noCliReason)('issue 16: faults in a running `promax train` (chil
     // Fresh runs (nothing there before), then overwrites of a finished run.
     const fresh = join(freshDir('kill'), 'run');
     const overwrite = join(freshDir('kill-ow'), 'run');
-    const done = startCli(trainArgs(data, overwrite, ['--max-epochs', '3', '--quiet']));
+    const long = ['--max-epochs', '150', '--set', 'trainer.patience=1000', '--quiet'];
+    const t0 = performance.now();
+    const done = startCli(trainArgs(data, overwrite, long));
     expect((await done.exit).code, done.stderr()).toBe(0);
+    // Kill points are drawn over this run's own duration (it grows with the machine's load).
+    const duration = performance.now() - t0;
     const original = observe(overwrite);
     expect(original.state).toBe('run');
 
@@ -47,18 +51,9 @@ describe.skipIf(noCliReason)('issue 16: faults in a running `promax train` (chil
       const target = k < 3 ? fresh : overwrite;
       const extra = k < 3 ? [] : ['--overwrite'];
       const before = observe(target);
-      const child = startCli(
-        trainArgs(data, target, [
-          '--max-epochs',
-          '150',
-          '--set',
-          'trainer.patience=1000',
-          '--quiet',
-          ...extra,
-        ]),
-      );
-      // Random points from process start to past the commit (this run takes about 2–3 s).
-      await sleep(200 + Math.floor(rng.nextFloat() * 2600));
+      const child = startCli(trainArgs(data, target, [...long, ...extra]));
+      // Random points from process start to a little past the end of the run.
+      await sleep(Math.floor(duration * (0.1 + 1.0 * rng.nextFloat())));
       child.proc.kill('SIGKILL');
       const exit = await child.exit;
       tally.tried++;
