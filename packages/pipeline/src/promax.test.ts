@@ -110,6 +110,35 @@ describe('preparePromax', () => {
     expect(none.components).toMatchObject({ sdr: false, s2dr: false });
     expect(none.components.notes.join(' ')).toMatch(/no profile embeddings.*no augmented graph/);
     expect(none.extraLoss).toBeUndefined();
+    // An A′ with no edges is skipped with the reason, not trained over.
+    const emptyAug = { ...data.train, indices: new Int32Array(0), indptr: new Int32Array(25) };
+    const skipped = await preparePromax({
+      settings,
+      model,
+      data: { numUsers: 24, numItems: 20, train: data.train, aug: emptyAug },
+      modelDim: 8,
+    });
+    expect(skipped.components).toMatchObject({ sdr: false, s2dr: false });
+    expect(skipped.components.notes).toContain("S2DR skipped: the augmented graph A' has no edges");
+    // When both run, the notes state which inputs each used.
+    const both = await preparePromax({
+      settings,
+      model,
+      data: {
+        numUsers: 24,
+        numItems: 20,
+        train: data.train,
+        aug: data.train,
+        userProfiles: gauss(24, 12),
+        itemProfiles,
+      },
+      modelDim: 8,
+    });
+    expect(both.components.notes).toEqual([
+      'SDR uses the profile embeddings (24×12 users, 20×12 items)',
+      `S2DR uses A' (${data.train.indptr[24]} edges)`,
+    ]);
+    await both.release();
     try {
       await preparePromax({
         settings,

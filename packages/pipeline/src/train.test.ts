@@ -440,6 +440,17 @@ describe('train', () => {
     expect((await readdir(root)).filter((f) => f.includes('diverged-lr'))).toEqual([]);
   });
 
+  it('refuses an empty test split before training, instead of testing to metrics of 0', async () => {
+    const model = makeModel();
+    const empty = { ...data.test, indices: new Int32Array(0), indptr: new Int32Array(USERS + 1) };
+    const err = await train({ trainable: model, data: { ...data, test: empty }, config: base }).catch(
+      (e: unknown) => e,
+    );
+    expect(PromaxError.isInstance(err) && err.code).toBe('INVALID_DATA');
+    expect(String(err)).toMatch(/the test split is empty/);
+    expect(model.calls).toBe(0);
+  });
+
   it('validates its inputs', async () => {
     const err = await train({
       trainable: makeModel(),
