@@ -13,13 +13,13 @@ export function emitDatasetWarnings(ds: Dataset, onProgress: ProgressHandler | u
   if (!onProgress || reported.has(key)) return;
   reported.add(key);
   const list = ds.report.warnings;
-  list.forEach((message, i) =>
+  for (const [i, message] of list.entries()) {
     onProgress({
       type: 'warning',
       code: 'DATASET',
       message: `dataset ${ds.name} (loader warning ${i + 1} of ${list.length}): ${message}`,
-    }),
-  );
+    });
+  }
 }
 
 /** Warnings for one matrix file read on its own (`promax eval --train/--test`). */
@@ -33,11 +33,11 @@ export function emitMatrixWarnings(
   if (r.duplicates > 0) list.push(`${r.duplicates} duplicate entries merged`);
   if (r.zerosDropped > 0) list.push(`${r.zerosDropped} stored zeros dropped`);
   if (loaded.matrix.indptr[loaded.matrix.rows] === 0) list.push('the matrix has no entries');
-  list.forEach((message, i) =>
+  for (const [i, message] of list.entries()) {
     onProgress?.({
       type: 'warning',
       code: 'DATASET',
       message: `${what} (loader warning ${i + 1} of ${list.length}): ${message}`,
-    }),
-  );
+    });
+  }
 }

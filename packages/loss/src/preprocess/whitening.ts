@@ -133,7 +133,8 @@ export async function fitWhiteningWith(
       message: `${rows} rows span at most ${rows - 1} directions after centring, fewer than k = ${k}`,
       fixFor: {
         cli: 'lower the profile dimension (--set promax.preprocess.dim=N), regularise (--set promax.preprocess.eps=1e-6), or skip whitening (--set promax.preprocess.mode=none)',
-        library: "lower the profile dimension (preprocess.dim), pass preprocess.eps > 0, or use preprocess.mode 'none'",
+        library:
+          "lower the profile dimension (preprocess.dim), pass preprocess.eps > 0, or use preprocess.mode 'none'",
       },
       details: { rows, k },
     });
@@ -166,7 +167,8 @@ export async function fitWhiteningWith(
       message: 'every profile row is identical: the covariance is zero',
       fixFor: {
         cli: 'check that the profiles were embedded (one vector per entity), or skip whitening (--set promax.preprocess.mode=none)',
-        library: "check that the profiles were embedded (one vector per entity), or use preprocess.mode 'none'",
+        library:
+          "check that the profiles were embedded (one vector per entity), or use preprocess.mode 'none'",
       },
     });
   }
