@@ -10,8 +10,10 @@ export {
   csrToCoo,
   csrTranspose,
 } from './csr.js';
-export type { PromaxErrorCode, PromaxErrorOptions } from './errors.js';
+export type { FixAudience, PromaxErrorCode, PromaxErrorOptions } from './errors.js';
 export { ensure, PromaxError } from './errors.js';
+export type { FsAction } from './fs-errors.js';
+export { errnoCode, fsError, withFsErrors } from './fs-errors.js';
 export type {
   MethodBatch,
   MethodDataset,

@@ -48,8 +48,8 @@ export {
   pluginNameInfo,
   pluginPackageNames,
 } from './plugins.js';
-export type { CreateRunDirectoryOptions } from './run-directory.js';
-export { RUN_FILES, RunDirectory } from './run-directory.js';
+export type { CheckedRun, CreateRunDirectoryOptions, RunManifest } from './run-directory.js';
+export { checkRunDirectory, RUN_FILES, RunDirectory } from './run-directory.js';
 export type { MeanStd } from './stats.js';
 export { meanStd, median } from './stats.js';
 export type { EvaluationRecord, StopReason, TrainData, TrainOptions, TrainResult } from './train.js';
