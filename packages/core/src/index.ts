@@ -1,3 +1,4 @@
+export { resolveApiKey } from './api-key.js';
 export type { CooInput, CsrBuildReport, CsrFromCooOptions, CsrMatrix } from './csr.js';
 export {
   assertCsr,
