@@ -14,6 +14,7 @@ const LAYERS = {
   '@promax/loss': 2,
   '@promax/retrieval': 2.5, // may use eval's metrics
   '@promax/retrieval-faiss': 2.6,
+  '@promax/retrieval-lancedb': 2.6, // a heavy native binary, kept out of @promax/retrieval
   '@promax/model-testkit': 3,
   '@promax/pipeline': 5,
 };
