@@ -21,6 +21,8 @@ export { evaluateProfileRetrieval } from './profile-retrieval.js';
 export { expectedRandomMetrics } from './random-baseline.js';
 export type { RecallAgainstExact, RecallAgainstExactInput } from './recall.js';
 export { recallAgainstExact } from './recall.js';
+export type { ProbedRetriever, RecallProbeOptions, RecallProbeReport } from './recall-probe.js';
+export { withRecallProbe } from './recall-probe.js';
 export type { Reranker, RerankIssue, RerankRequest } from './rerank.js';
 export { validateRerankAnswer } from './rerank.js';
 export type {

@@ -1,6 +1,7 @@
 import { Rng } from '@promax/core';
 import { describe, expect, it } from 'vitest';
 import { recallAgainstExact } from './recall.js';
+import { withRecallProbe } from './recall-probe.js';
 import { createReferenceRetriever } from './reference-retriever.js';
 import type { Retriever, RetrieverSearchOptions } from './retriever.js';
 
@@ -68,5 +69,26 @@ describe('recallAgainstExact', () => {
     });
     expect(r.queries).toBe(4);
     expect(exact.calls.at(-1)?.queries).toBe(4);
+  });
+});
+
+describe('withRecallProbe', () => {
+  it('forwards searches unchanged and reports recall for each one', async () => {
+    const inner = createReferenceRetriever();
+    const seen: number[] = [];
+    const probed = withRecallProbe(inner, {
+      exact: createReferenceRetriever(),
+      sample: 6,
+      onReport: (r) => seen.push(r.recall),
+    });
+    await probed.index(corpus);
+    expect(probed.size).toBe(40);
+    const res = await probed.doSearch({ queries, k: 4, metric: 'cosine' });
+    const direct = await inner.doSearch({ queries, k: 4, metric: 'cosine' });
+    expect(Array.from(res.indices)).toEqual(Array.from(direct.indices));
+    expect(probed.reports).toHaveLength(1);
+    expect(probed.reports[0]).toMatchObject({ recall: 1, k: 4, queries: 6, metric: 'cosine', corpus: 40 });
+    expect(seen).toEqual([1]);
+    await probed.release();
   });
 });

@@ -33,6 +33,7 @@ import {
 import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
 import { defaultDomain, loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
 import { type EmbeddingPair, loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
+import * as ann from '../profile-pipeline/index-flag.js';
 import { type RerankTexts, recordingReranker, runLlmRerank } from '../profile-pipeline/llm-reranker.js';
 import {
   loadProfileMap,
@@ -72,6 +73,7 @@ items, validation hit rate vs random); prints a summary.
                            augment.sparsity.percentileMethod (linear);
                            llm.<job setting> for the re-ranking job, e.g. llm.concurrency=8,
                            llm.requestsPerMinute=500, llm.temperature=0, llm.maxOutputTokens=600
+  ${ann.INDEX_FLAG_HELP}
   --quiet                no progress output`;
 
 const sparsitySchema = z.strictObject({
@@ -271,6 +273,7 @@ export const augmentCommand: Command = {
         domain: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
         quiet: { type: 'boolean', default: false },
+        index: { type: 'string' },
       },
       strict: true,
     });
@@ -304,6 +307,13 @@ export const augmentCommand: Command = {
       itemEmb: pair.itemEmb,
       config,
       onProgress,
+      retriever: await ann.openIndexRetriever(
+        ann.parseIndexFlag(values.index, {
+          dir: ann.defaultIndexDir(embDir),
+          rows: Math.max(pair.itemEmb.rows, pair.userEmb.rows),
+        }),
+        onProgress,
+      ),
     };
     const t0 = performance.now();
 
@@ -372,6 +382,7 @@ export const augmentCommand: Command = {
         },
       });
     }
+    await base.retriever?.release();
 
     const mode = llm
       ? `LLM re-ranking (${llm.model} at ${redactUrl(baseURL)})`
@@ -407,6 +418,7 @@ export const augmentCommand: Command = {
         timings: graph.report.timings,
       },
       files: { matrix: 'aug_trn_mat.npz', report: 'augment_report.md' },
+      index: base.retriever ? { provider: base.retriever.provider, recall: base.retriever.reports } : null,
     });
     writeText(files.report, reportMarkdown(ds, graph, mode, pair, llm));
     const m = graph.manifest;
@@ -422,6 +434,7 @@ export const augmentCommand: Command = {
         (llm
           ? `LLM: ${llm.summary.httpRequests} HTTP requests, ${llm.summary.alreadyStored} answers from the store, cost ${formatUsd(llm.summary.costUsd ?? undefined, llm.model)}\n`
           : '') +
+        (base.retriever?.reports.map((r) => `${ann.describeRecall(r)}\n`).join('') ?? '') +
         `wrote ${files.matrix}, ${files.manifest}, ${files.report} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     );
     return 0;
