@@ -1,13 +1,19 @@
-import { type CsrMatrix, type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
+import { type CsrMatrix, type Matrix, type ProgressHandler, PromaxError, Rng } from '@promax/core';
 import {
   buildSdrTeacher,
+  buildSparseSdrTeacher,
   type PreprocessInfo,
   type PromaxSettings,
   preprocessProfiles,
   type SdrTeacher,
   type SdrTeacherInfo,
+  type SparseSdrTeacher,
+  type SparseSdrTeacherInfo,
   s2drLoss,
   sdrLoss,
+  sparseSdrBatch,
+  sparseSdrLoss,
+  type TopKSource,
 } from '@promax/loss';
 import type { EngineOptions, SymbolicTensor } from '@promax/tensor';
 import type { BatchIndices, ExtraLossContext, ExtraLossHook, RecommenderModel } from './model-trainable.js';
@@ -38,6 +44,10 @@ export interface PreparePromaxOptions {
   modelDim: number;
   engine?: EngineOptions;
   onProgress?: ProgressHandler;
+  /** With `sdr.teacher: 'sparse'`: finds each user's top-K items (e.g. a LanceDB index); default exact. */
+  sdrRetriever?: TopKSource;
+  /** Seeds the sparse teacher's negative sampling (default 2025). */
+  seed?: number;
 }
 
 export interface PreparedPromax {
@@ -49,11 +59,16 @@ export interface PreparedPromax {
   /** The preprocessed profile vectors (cache them in the run directory). */
   profiles?: { users: Matrix; items: Matrix; info: PreprocessInfo };
   teacherInfo?: SdrTeacherInfo;
+  /** Set instead of `teacherInfo` with `sdr.teacher: 'sparse'`. */
+  sparseTeacherInfo?: SparseSdrTeacherInfo;
   release(): Promise<void>;
 }
 
 const TEACHER = 'promax.sdr.teacher';
 const WEIGHTS = 'promax.sdr.weights';
+const CANDIDATES = 'promax.sdr.candidates';
+const TARGETS = 'promax.sdr.targets';
+const OFFSETS = 'promax.sdr.offsets';
 
 /**
  * Turns any base model into "model + ProMax" (method.md §4): prepares the profile teacher for SDR
@@ -86,6 +101,7 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
   if (!sdr && !s2dr) return { components, release: async () => {} };
 
   let teacher: SdrTeacher | undefined;
+  let sparse: SparseSdrTeacher | undefined;
   let profiles: PreparedPromax['profiles'];
   if (sdr && data.userProfiles && data.itemProfiles) {
     for (const [side, m, n] of [
@@ -111,17 +127,30 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
       onProgress: options.onProgress,
     });
     profiles = { users: pre.users, items: pre.items, info: pre.info };
-    teacher = await buildSdrTeacher({
-      userProfiles: pre.users,
-      itemProfiles: pre.items,
-      tauP: settings.sdr.tauP,
-      mask: settings.sdr.maskTrain ? data.train : undefined,
-      topK: settings.sdr.topK ?? undefined,
-      weightClip: settings.sdr.weightClip,
-      memoryBudgetBytes: settings.sdr.memoryBudgetBytes,
-      engine: options.engine,
-      onProgress: options.onProgress,
-    });
+    if (settings.sdr.teacher === 'sparse') {
+      sparse = await buildSparseSdrTeacher({
+        userProfiles: pre.users,
+        itemProfiles: pre.items,
+        k: settings.sdr.sparseK,
+        tauP: settings.sdr.tauP,
+        mask: settings.sdr.maskTrain ? data.train : undefined,
+        weightClip: settings.sdr.weightClip,
+        retriever: options.sdrRetriever,
+        engine: options.engine,
+        onProgress: options.onProgress,
+      });
+    } else
+      teacher = await buildSdrTeacher({
+        userProfiles: pre.users,
+        itemProfiles: pre.items,
+        tauP: settings.sdr.tauP,
+        mask: settings.sdr.maskTrain ? data.train : undefined,
+        topK: settings.sdr.topK ?? undefined,
+        weightClip: settings.sdr.weightClip,
+        memoryBudgetBytes: settings.sdr.memoryBudgetBytes,
+        engine: options.engine,
+        onProgress: options.onProgress,
+      });
   }
 
   const usesGraph = model.capabilities.usesGraph;
@@ -129,7 +158,20 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
     const { g, batch } = ctx;
     const enc = ctx.encode('original');
     const terms: Record<string, SymbolicTensor> = {};
-    if (sdr) {
+    if (sdr && sparse) {
+      const width = sparse.info.k + settings.sdr.sparseNegatives;
+      const out = sparseSdrLoss(g, {
+        zUsers: g.gather(enc.users, batch.uniqueUsers),
+        zItems: enc.items,
+        candidates: ctx.addInput(CANDIDATES, 'float32', ['Bu', width]),
+        targets: ctx.addInput(TARGETS, 'float32', ['Bu', width]),
+        offsets: ctx.addInput(OFFSETS, 'float32', ['Bu', width]),
+        weights: ctx.addInput(WEIGHTS, 'float32', ['Bu']),
+        tauQ: settings.sdr.tauQ,
+        lambda1: settings.sdr.lambda1,
+      });
+      terms.sdr = out.loss;
+    } else if (sdr) {
       const t = ctx.addInput(TEACHER, 'float32', ['Bu', data.numItems]);
       const w = ctx.addInput(WEIGHTS, 'float32', ['Bu']);
       const out = sdrLoss(g, {
@@ -174,7 +216,24 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
   // needs more, is reused for every batch (the trainer runs batches one after another and the
   // feeds are not kept), instead of a fresh allocation per batch.
   let rowsBuffer = new Float32Array(0);
-  const feedsForBatch = teacher
+  const rng = new Rng(options.seed ?? 2025);
+  const sparseFeeds = sparse
+    ? async (batch: BatchIndices): Promise<Record<string, Float32Array>> => {
+        const b = sparseSdrBatch(
+          sparse as SparseSdrTeacher,
+          batch.uniqueUsers,
+          settings.sdr.sparseNegatives,
+          rng,
+        );
+        return {
+          [CANDIDATES]: b.candidates,
+          [TARGETS]: b.targets,
+          [OFFSETS]: b.offsets,
+          [WEIGHTS]: b.weights,
+        };
+      }
+    : undefined;
+  const denseFeeds = teacher
     ? async (batch: BatchIndices): Promise<Record<string, Float32Array>> => {
         const tch = teacher as SdrTeacher;
         const need = batch.uniqueUsers.length * data.numItems;
@@ -186,6 +245,7 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
         };
       }
     : undefined;
+  const feedsForBatch = sparseFeeds ?? denseFeeds;
 
   return {
     components,
@@ -193,6 +253,7 @@ export async function preparePromax(options: PreparePromaxOptions): Promise<Prep
     feedsForBatch,
     profiles,
     teacherInfo: teacher?.info,
+    sparseTeacherInfo: sparse?.info,
     release: async () => {
       rowsBuffer = new Float32Array(0);
       await teacher?.release();
