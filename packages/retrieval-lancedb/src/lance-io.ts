@@ -17,6 +17,9 @@ const INSTALL_FIX = 'install it with `pnpm add @lancedb/lancedb@0.31.0 apache-ar
 
 /** Loads `@lancedb/lancedb` and the apache-arrow build it uses; a PromaxError says how to install them. */
 export async function loadLance(): Promise<LanceModule> {
+  // Libraries don't print: LanceDB's native logger writes warnings to stderr unless told not to
+  // (read once, when the module loads). An explicit LANCEDB_LOG from the user still wins.
+  process.env.LANCEDB_LOG ??= 'error';
   try {
     const lance = (await import('@lancedb/lancedb')) as unknown as Omit<LanceModule, 'arrow'>;
     // LanceDB is CommonJS and checks `instanceof arrow.Table` against the CommonJS apache-arrow;

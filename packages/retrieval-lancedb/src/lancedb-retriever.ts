@@ -39,7 +39,7 @@ interface LanceVectorQuery {
 interface LanceConnection {
   tableNames(): Promise<string[]>;
   openTable(name: string): Promise<LanceTable>;
-  createTable(name: string, data: unknown, options: { mode: 'overwrite' }): Promise<LanceTable>;
+  createTable(name: string, data: unknown, options: { mode: 'create' | 'overwrite' }): Promise<LanceTable>;
   dropTable(name: string): Promise<void>;
   close(): void;
 }
@@ -301,7 +301,7 @@ export class LanceRetriever implements Retriever {
     const data = toArrowTable(this.lance, mipsToL2(metric === 'cosine' ? this.unitCorpus() : raw));
     let table: LanceTable;
     try {
-      table = await db.createTable(name, data, { mode: 'overwrite' });
+      table = await db.createTable(name, data, { mode: exists ? 'overwrite' : 'create' });
       if (this.isIndexed(raw.rows)) {
         await table.createIndex('vector', {
           config: indexConfig(this.lance, this.settings.index),
