@@ -12,6 +12,7 @@ const LAYERS = {
   '@promax/embed': 2,
   '@promax/profiles': 2,
   '@promax/loss': 2,
+  '@promax/queue': 2,
   '@promax/retrieval': 2.5, // may use eval's metrics
   '@promax/retrieval-faiss': 2.6,
   '@promax/retrieval-lancedb': 2.6, // a heavy native binary, kept out of @promax/retrieval
