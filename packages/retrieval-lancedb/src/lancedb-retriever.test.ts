@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csrFromCoo, type Matrix, type ProgressEvent, PromaxError, Rng } from '@promax/core';
+import { buildSparseSdrTeacher } from '@promax/loss';
 import { createExactRetriever, recallAgainstExact } from '@promax/retrieval';
 import { describeRetriever } from '@promax/retrieval/test';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -168,5 +169,37 @@ describe('LanceDB ANN index', () => {
       (e: unknown) => e,
     );
     expect((err as PromaxError).code).toBe('INVALID_CONFIG');
+  });
+});
+
+describe('LanceDB as the sparse SDR teacher’s top-K source', () => {
+  it('gives the same teacher as the exact onnxruntime top-K (flat scan, train items masked)', async () => {
+    const users = gaussian(30, 8, 21);
+    const items = gaussian(200, 8, 22);
+    const rng = new Rng(23);
+    const rows = Array.from({ length: 30 }, (_, u) =>
+      Array.from({ length: 5 }, () => rng.nextInt(200)).map((i) => [u, i]),
+    );
+    const mask = csrFromCoo(
+      { rows: 30, cols: 200, row: rows.flat().map((p) => p[0]), col: rows.flat().map((p) => p[1]) },
+      { duplicates: 'binary' },
+    ).matrix;
+    const lance = await createLanceRetriever({ dir: freshDir() });
+    try {
+      const viaLance = await buildSparseSdrTeacher({
+        userProfiles: users,
+        itemProfiles: items,
+        k: 16,
+        mask,
+        retriever: lance,
+      });
+      const exact = await buildSparseSdrTeacher({ userProfiles: users, itemProfiles: items, k: 16, mask });
+      expect(viaLance.info.source).toBe('lancedb-ivf-hnsw-sq');
+      expect(Array.from(viaLance.ids)).toEqual(Array.from(exact.ids));
+      for (let j = 0; j < exact.probs.length; j++) expect(viaLance.probs[j]).toBeCloseTo(exact.probs[j], 5);
+      for (let u = 0; u < 30; u++) expect(viaLance.weights[u]).toBeCloseTo(exact.weights[u], 5);
+    } finally {
+      await lance.release();
+    }
   });
 });
