@@ -135,8 +135,13 @@ export class LanceRetriever implements Retriever {
     const indexed = this.isIndexed(n);
     const { nprobes, ef, refineFactor, blockQueries } = this.settings.search;
     const excluded = new Uint8Array(n);
-    // Tables hold rows extended by one coordinate (see mipsToL2): queries get a 0 there.
-    const vector = (r: number): number[] => [...query.data.subarray(r * d, r * d + d), 0];
+    // Tables hold rows extended by one coordinate and zero padding (see mipsToL2): queries get 0s there.
+    const width = paddedWidth(d);
+    const vector = (r: number): number[] => {
+      const v = new Array<number>(width).fill(0);
+      for (let c = 0; c < d; c++) v[c] = query.data[r * d + c];
+      return v;
+    };
     const candidates: number[][] = [];
     for (let start = 0; start < q; start += blockQueries) {
       if (signal?.aborted) {
@@ -419,6 +424,7 @@ function indexConfig(lance: LanceModule, s: LanceIndexSettings): unknown {
  */
 export function mipsToL2(m: Matrix): Matrix {
   const { rows, cols, data } = m;
+  const width = paddedWidth(cols);
   const norms = new Float64Array(rows);
   let max = 0;
   for (let r = 0; r < rows; r++) {
@@ -427,12 +433,21 @@ export function mipsToL2(m: Matrix): Matrix {
     norms[r] = ss;
     max = Math.max(max, ss);
   }
-  const out = new Float32Array(rows * (cols + 1));
+  const out = new Float32Array(rows * width);
   for (let r = 0; r < rows; r++) {
-    out.set(data.subarray(r * cols, r * cols + cols), r * (cols + 1));
-    out[r * (cols + 1) + cols] = Math.sqrt(Math.max(0, max - norms[r]));
+    out.set(data.subarray(r * cols, r * cols + cols), r * width);
+    out[r * width + cols] = Math.sqrt(Math.max(0, max - norms[r]));
   }
-  return { rows, cols: cols + 1, data: out };
+  return { rows, cols: width, data: out };
+}
+
+/**
+ * d + 1 rounded up to a multiple of 16: zero columns change no distance, and product
+ * quantisation needs a width its sub-vector count divides (65 = 5·13 left LanceDB's default
+ * with recall@20 0.07 on 100k clustered vectors).
+ */
+export function paddedWidth(d: number): number {
+  return Math.ceil((d + 1) / 16) * 16;
 }
 
 /** Exact float64 scores of the candidate rows not excluded, best first, ties by lower id. */
