@@ -101,16 +101,21 @@ export async function enqueueRuns<P, R = unknown>(
       }
       const active: string[] = [];
       for (const key of [...pending]) {
+        // State first, then the job: a job read before it completes has no return value yet.
+        const state = await queue.getJobState(jobIdOf(key));
+        if (state !== 'completed' && state !== 'failed') {
+          if (state === 'active') active.push(key);
+          continue;
+        }
         const job = await queue.getJob(jobIdOf(key));
         if (!job) continue;
-        const state = await job.getState();
         if (state === 'completed') {
           results.set(key, job.returnvalue as R);
           pending.delete(key);
         } else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
           failed.set(key, job.failedReason);
           pending.delete(key);
-        } else if (state === 'active') active.push(key);
+        }
       }
       const done = results.size + failed.size;
       if (done !== lastDone) {
