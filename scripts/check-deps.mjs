@@ -17,8 +17,10 @@ const LAYERS = {
   '@promax/embed': 2,
   '@promax/profiles': 2,
   '@promax/loss': 2,
+  '@promax/queue': 2,
   '@promax/retrieval': 2.5, // may use eval's metrics
   '@promax/retrieval-faiss': 2.6,
+  '@promax/retrieval-lancedb': 2.6, // a heavy native binary, kept out of @promax/retrieval
   '@promax/pipeline': 5,
   '@promax/report': 5.2, // reads run directories; uses the pipeline's statistics
   '@promax/testkit': 5.5, // drives the real trainer; plugins use it in tests only

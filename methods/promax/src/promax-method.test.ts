@@ -198,6 +198,9 @@ describe('promax settings', () => {
         weightClip: [0.1, 1],
         form: 'exact',
         memoryBudgetBytes: 2 ** 30,
+        teacher: 'dense',
+        sparseK: 256,
+        sparseNegatives: 256,
       },
       s2dr: { enabled: true, lambda2: 0.1, tauS: 0.2, infoNceEpsilon: 1e-5 },
       preprocess: { mode: 'separate', dim: null, eps: 0 },
@@ -231,5 +234,54 @@ describe('promax settings', () => {
       expect(String(e)).toMatch(/sdr\.lamda1.*did you mean "lambda1"/);
       expect(String(e)).toMatch(/sdr\.tauP/);
     }
+  });
+});
+
+describe("the promax method with sdr.teacher: 'sparse'", () => {
+  async function sparseTrajectory(sdr: Record<string, unknown>) {
+    const model = createMockRecommenderModel({ embeddingSize: 8 });
+    const prepared = await prepare(
+      model,
+      settingsFor('custom', {
+        sdr: { lambda1: 1.5, form: 'logSoftmax', ...sdr },
+        s2dr: { enabled: false },
+        preprocess: { dim: 4 },
+      }),
+      { userProfiles, itemProfiles },
+    );
+    const t = await createModelTrainable({
+      model,
+      data: { numUsers: 24, numItems: 20, train: data.train },
+      seed: 11,
+      optimizer: { lr: 0.01 },
+      methods: [{ id: 'promax', prepared }],
+    });
+    const losses: number[] = [];
+    for (let s = 0; s < 4; s++) losses.push((await t.trainBatch(batch)).sdr);
+    const state = t.getState();
+    await t.release();
+    return { losses, state, details: prepared.report.details as Record<string, unknown> };
+  }
+
+  it('K = |I| trains exactly like the dense teacher (logSoftmax form)', async () => {
+    const dense = await sparseTrajectory({});
+    const sparse = await sparseTrajectory({ teacher: 'sparse', sparseK: 20, sparseNegatives: 4 });
+    expect(sparse.details.sparseTeacher).toMatchObject({ k: 20, items: 20, sparseBytes: 24 * 20 * 8 });
+    expect(sparse.details.teacher).toBeUndefined();
+    for (let s = 0; s < 4; s++) expect(sparse.losses[s]).toBeCloseTo(dense.losses[s], 5);
+    for (const [name, t] of Object.entries(dense.state)) {
+      const got = sparse.state[name].data;
+      for (let i = 0; i < t.data.length; i++) expect(got[i]).toBeCloseTo(t.data[i], 4);
+    }
+  });
+
+  it('K < |I| holds |U|·K and trains with a positive SDR term', async () => {
+    const sparse = await sparseTrajectory({ teacher: 'sparse', sparseK: 5, sparseNegatives: 6 });
+    expect(sparse.details.sparseTeacher).toMatchObject({
+      k: 5,
+      sparseBytes: 24 * 5 * 8,
+      denseBytes: 24 * 20 * 4,
+    });
+    expect(sparse.losses.every((l) => l > 0 && Number.isFinite(l))).toBe(true);
   });
 });

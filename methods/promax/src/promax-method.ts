@@ -6,14 +6,19 @@ import {
   type PreparedMethodV1,
   PromaxError,
   type RecommenderMethodV1,
+  Rng,
 } from '@promax/core';
 import {
   buildSdrTeacher,
+  buildSparseSdrTeacher,
   type PreprocessInfo,
   preprocessProfiles,
   type SdrTeacher,
+  type SparseSdrTeacher,
   s2drLoss,
   sdrLoss,
+  sparseSdrBatch,
+  sparseSdrLoss,
 } from '@promax/loss';
 import type { Adjacency, GraphBuilder, SymbolicTensor } from '@promax/tensor';
 import type { PromaxSettings } from './settings.js';
@@ -22,6 +27,9 @@ type Prepared = PreparedMethodV1<GraphBuilder, SymbolicTensor, Adjacency>;
 
 const TEACHER = 'promax.sdr.teacher';
 const WEIGHTS = 'promax.sdr.weights';
+const CANDIDATES = 'promax.sdr.candidates';
+const TARGETS = 'promax.sdr.targets';
+const OFFSETS = 'promax.sdr.offsets';
 
 /**
  * ProMax (method.md §4): SDR (the profile retrieval distribution teaches the model's) and S2DR
@@ -70,6 +78,7 @@ export class PromaxMethod
     if (s2dr) used.augmentedGraph = inputs.sources?.augmentedGraph ?? 'given';
 
     let teacher: SdrTeacher | undefined;
+    let sparse: SparseSdrTeacher | undefined;
     let preprocessInfo: PreprocessInfo | undefined;
     if (sdr) {
       const userProfiles = inputs.userProfiles as Matrix;
@@ -98,17 +107,31 @@ export class PromaxMethod
         onProgress: options.onProgress,
       });
       preprocessInfo = pre.info;
-      teacher = await buildSdrTeacher({
-        userProfiles: pre.users,
-        itemProfiles: pre.items,
-        tauP: settings.sdr.tauP,
-        mask: settings.sdr.maskTrain ? dataset.train : undefined,
-        topK: settings.sdr.topK ?? undefined,
-        weightClip: settings.sdr.weightClip,
-        memoryBudgetBytes: settings.sdr.memoryBudgetBytes,
-        engine: options.engine,
-        onProgress: options.onProgress,
-      });
+      if (settings.sdr.teacher === 'sparse') {
+        // Each user's top-K items by profile similarity (memory |U|·K), exact top-K on onnxruntime.
+        sparse = await buildSparseSdrTeacher({
+          userProfiles: pre.users,
+          itemProfiles: pre.items,
+          k: settings.sdr.sparseK,
+          tauP: settings.sdr.tauP,
+          mask: settings.sdr.maskTrain ? dataset.train : undefined,
+          weightClip: settings.sdr.weightClip,
+          engine: options.engine,
+          onProgress: options.onProgress,
+        });
+      } else {
+        teacher = await buildSdrTeacher({
+          userProfiles: pre.users,
+          itemProfiles: pre.items,
+          tauP: settings.sdr.tauP,
+          mask: settings.sdr.maskTrain ? dataset.train : undefined,
+          topK: settings.sdr.topK ?? undefined,
+          weightClip: settings.sdr.weightClip,
+          memoryBudgetBytes: settings.sdr.memoryBudgetBytes,
+          engine: options.engine,
+          onProgress: options.onProgress,
+        });
+      }
     }
     const report: MethodRunReport = {
       used,
@@ -118,6 +141,7 @@ export class PromaxMethod
         components: { sdr, s2dr, notes },
         ...(preprocessInfo ? { preprocess: preprocessInfo } : {}),
         ...(teacher ? { teacher: teacher.info } : {}),
+        ...(sparse ? { sparseTeacher: sparse.info } : {}),
       },
     };
     if (!sdr && !s2dr) return { report, release: async () => {} };
@@ -126,6 +150,8 @@ export class PromaxMethod
     // Teacher rows are [Bu, N] (≈ 130 MB per Amazon-book batch): one buffer, grown when a batch
     // needs more, is reused for every batch (batches run one after another and feeds are not kept).
     let rowsBuffer = new Float32Array(0);
+    // The sparse teacher's sampled negatives come from the run's seed (a stream of their own).
+    const negatives = new Rng((options.seed ^ 0x2545f491) >>> 0);
     return {
       report,
       usesAugmentedView: s2dr,
@@ -133,7 +159,20 @@ export class PromaxMethod
         const { g, batch } = ctx;
         const enc = ctx.encode('original');
         const terms: Record<string, SymbolicTensor> = {};
-        if (sdr) {
+        if (sdr && sparse) {
+          const width = sparse.info.k + settings.sdr.sparseNegatives;
+          const out = sparseSdrLoss(g, {
+            zUsers: g.gather(enc.users, batch.uniqueUsers),
+            zItems: enc.items,
+            candidates: ctx.addInput(CANDIDATES, ['Bu', width]),
+            targets: ctx.addInput(TARGETS, ['Bu', width]),
+            offsets: ctx.addInput(OFFSETS, ['Bu', width]),
+            weights: ctx.addInput(WEIGHTS, ['Bu']),
+            tauQ: settings.sdr.tauQ,
+            lambda1: settings.sdr.lambda1,
+          });
+          terms.sdr = out.loss;
+        } else if (sdr) {
           const teacherRows = ctx.addInput(TEACHER, ['Bu', numItems]);
           const weights = ctx.addInput(WEIGHTS, ['Bu']);
           const out = sdrLoss(g, {
@@ -166,18 +205,33 @@ export class PromaxMethod
         }
         return terms;
       },
-      feedsForBatch: teacher
-        ? async (batch) => {
-            const tch = teacher as SdrTeacher;
-            const need = batch.uniqueUsers.length * numItems;
-            if (rowsBuffer.length < need)
-              rowsBuffer = new Float32Array(Math.max(need, Math.ceil(rowsBuffer.length * 1.25)));
+      feedsForBatch: sparse
+        ? (batch) => {
+            const b = sparseSdrBatch(
+              sparse as SparseSdrTeacher,
+              batch.uniqueUsers,
+              settings.sdr.sparseNegatives,
+              negatives,
+            );
             return {
-              [TEACHER]: await tch.rowsFor(batch.uniqueUsers, rowsBuffer.subarray(0, need)),
-              [WEIGHTS]: tch.weightsFor(batch.uniqueUsers),
+              [CANDIDATES]: b.candidates,
+              [TARGETS]: b.targets,
+              [OFFSETS]: b.offsets,
+              [WEIGHTS]: b.weights,
             };
           }
-        : undefined,
+        : teacher
+          ? async (batch) => {
+              const tch = teacher as SdrTeacher;
+              const need = batch.uniqueUsers.length * numItems;
+              if (rowsBuffer.length < need)
+                rowsBuffer = new Float32Array(Math.max(need, Math.ceil(rowsBuffer.length * 1.25)));
+              return {
+                [TEACHER]: await tch.rowsFor(batch.uniqueUsers, rowsBuffer.subarray(0, need)),
+                [WEIGHTS]: tch.weightsFor(batch.uniqueUsers),
+              };
+            }
+          : undefined,
       release: async () => {
         rowsBuffer = new Float32Array(0);
         await teacher?.release();

@@ -7,6 +7,8 @@ export { s2drLoss } from './losses/s2dr-loss.js';
 export type { SdrForm, SdrInputs, SdrLoss, SdrLossOptions } from './losses/sdr-loss.js';
 // Loss graph builders (§4).
 export { sdrInputs, sdrLoss } from './losses/sdr-loss.js';
+export type { SparseSdrBatch, SparseSdrLossOptions } from './losses/sparse-sdr-loss.js';
+export { PAD_OFFSET, sparseSdrBatch, sparseSdrInputs, sparseSdrLoss } from './losses/sparse-sdr-loss.js';
 export { uniqueIds } from './losses/unique-ids.js';
 export type {
   PreprocessedProfiles,
@@ -28,3 +30,10 @@ export { entropyWeight, teacherEntropy } from './teacher/entropy-weight.js';
 export type { SdrTeacher, SdrTeacherInfo, SdrTeacherOptions } from './teacher/sdr-teacher.js';
 // The SDR teacher (§3–4).
 export { buildSdrTeacher } from './teacher/sdr-teacher.js';
+export type {
+  SparseSdrTeacher,
+  SparseSdrTeacherInfo,
+  SparseSdrTeacherOptions,
+  TopKSource,
+} from './teacher/sparse-sdr-teacher.js';
+export { buildSparseSdrTeacher } from './teacher/sparse-sdr-teacher.js';

@@ -15,6 +15,17 @@ export const sdrSettingsSchema = z
     maskTrain: z.boolean().default(false),
     /** Keep only the top-K teacher probabilities per user and renormalise; null keeps all items (the reference). */
     topK: z.number().int().positive().nullable().default(null),
+    /**
+     * 'dense': p(i|u) over all items ([Bu, N] rows per batch; the reference). 'sparse': each
+     * user's top `sparseK` items only (memory |U|·K), and the student's cross-entropy over that
+     * support plus `sparseNegatives` sampled items with a log((N−K)/M) correction (exact when
+     * K = N; see sparseSdrLoss).
+     */
+    teacher: z.enum(['dense', 'sparse']).default('dense'),
+    /** K of the sparse teacher (clamped to the item count, with a note). */
+    sparseK: z.number().int().positive().default(256),
+    /** Negatives sampled per user and batch outside the sparse teacher's support. */
+    sparseNegatives: z.number().int().nonnegative().default(256),
     /** [lo, hi] bounds of the entropy weight w_u = clip(1 − H_u/log N, lo, hi). */
     weightClip: z
       .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])

@@ -6,7 +6,8 @@ import type {
   RetrieverSearchOptions,
   RetrieverSearchResult,
 } from './retriever.js';
-import { checkCsr, checkMatrix, checkPositiveInt, throwIfAborted } from './validate.js';
+import { emptySearchResult, validateSearch } from './search-input.js';
+import { checkMatrix, checkPositiveInt, throwIfAborted } from './validate.js';
 
 /** The slice of faiss-node's flat index this adapter uses. */
 export interface FaissFlatIndex {
@@ -82,40 +83,14 @@ export class FaissRetriever implements Retriever {
 
   async doSearch(options: RetrieverSearchOptions): Promise<RetrieverSearchResult> {
     const { queries, k, exclude, metric, signal } = options;
-    const raw = this.raw;
-    if (!raw) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        message: 'the retriever has no corpus',
-        fix: 'call index(corpus) before doSearch',
-      });
-    }
-    if (metric !== 'cosine' && metric !== 'dot') {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: 'metric',
-        message: `unknown metric '${String(metric)}'`,
-        fix: "pass 'cosine' or 'dot'",
-      });
-    }
-    checkPositiveInt(k, 'k');
-    checkMatrix(queries, 'queries');
-    if (queries.cols !== raw.cols) {
-      throw new PromaxError({
-        code: 'SHAPE_MISMATCH',
-        field: 'queries',
-        message: `queries have ${queries.cols} columns but the corpus has ${raw.cols}`,
-        fix: 'embed queries and corpus in the same space',
-      });
-    }
-    if (exclude) checkCsr(exclude, 'exclude', queries.rows, raw.rows, 'queries × corpus rows');
+    validateSearch(options, this.raw, this.supportedMetrics);
+    const raw = this.raw as Matrix;
     const q = queries.rows;
     const n = raw.rows;
     const d = raw.cols;
-    const indices = new Int32Array(q * k).fill(-1);
-    const scores = new Float32Array(q * k).fill(Number.NEGATIVE_INFINITY);
-    const counts = new Int32Array(q);
-    if (q === 0) return { queries: 0, k, indices, scores, counts };
+    const result = emptySearchResult(q, k);
+    const { indices, scores, counts } = result;
+    if (q === 0) return result;
     const index = this.flatIndex(metric, raw);
     const query = metric === 'cosine' ? l2NormalizeRows(queries) : queries;
     const excluded = new Uint8Array(n);
@@ -144,7 +119,7 @@ export class FaissRetriever implements Retriever {
           for (let p = exclude.indptr[r]; p < exclude.indptr[r + 1]; p++) excluded[exclude.indices[p]] = 0;
       }
     }
-    return { queries: q, k, indices, scores, counts };
+    return result;
   }
 
   async release(): Promise<void> {

@@ -19,6 +19,10 @@ export { l2NormalizeRows } from './normalize.js';
 export type { ProfileRetrievalInput, ProfileRetrievalReport } from './profile-retrieval.js';
 export { evaluateProfileRetrieval } from './profile-retrieval.js';
 export { expectedRandomMetrics } from './random-baseline.js';
+export type { RecallAgainstExact, RecallAgainstExactInput } from './recall.js';
+export { recallAgainstExact } from './recall.js';
+export type { ProbedRetriever, RecallProbeOptions, RecallProbeReport } from './recall-probe.js';
+export { withRecallProbe } from './recall-probe.js';
 export type { Reranker, RerankIssue, RerankRequest } from './rerank.js';
 export { validateRerankAnswer } from './rerank.js';
 export type {
@@ -27,5 +31,6 @@ export type {
   RetrieverSearchOptions,
   RetrieverSearchResult,
 } from './retriever.js';
+export { validateCorpus, validateSearch } from './search-input.js';
 export type { PercentileMethod, SparsityPlan, SparsityRule } from './sparsity-rule.js';
 export { percentile, planSparsityShift, resolveSparsityRule } from './sparsity-rule.js';

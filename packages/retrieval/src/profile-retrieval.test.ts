@@ -3,6 +3,7 @@ import { referenceEvaluate } from '@promax/eval';
 import { describe, expect, it } from 'vitest';
 import { l2NormalizeRows } from './normalize.js';
 import { evaluateProfileRetrieval } from './profile-retrieval.js';
+import { createReferenceRetriever } from './reference-retriever.js';
 
 /**
  * 400 users, 600 items in 12 taste clusters. Each user interacts with 10 items of their own
@@ -126,5 +127,25 @@ describe('evaluateProfileRetrieval', () => {
         heldOut: w.heldOut,
       }),
     ).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', field: 'train' });
+  });
+});
+
+describe('evaluateProfileRetrieval with a retriever', () => {
+  it('an exact retriever gives the same metrics as exact scoring; the retriever is used', async () => {
+    const w = world(4);
+    const base = {
+      userProfileEmb: w.signal[0],
+      itemProfileEmb: w.signal[1],
+      train: w.train,
+      heldOut: w.heldOut,
+    };
+    const plain = await evaluateProfileRetrieval({ ...base, ks: [5, 20] });
+    const retriever = createReferenceRetriever();
+    const viaRetriever = await evaluateProfileRetrieval({ ...base, ks: [5, 20], retriever });
+    expect(viaRetriever.users).toBe(plain.users);
+    for (const [key, v] of Object.entries(plain.profile)) expect(viaRetriever.profile[key]).toBeCloseTo(v, 5);
+    expect(viaRetriever.popularity).toEqual(plain.popularity);
+    expect(retriever.calls).toHaveLength(1);
+    expect(retriever.calls[0]).toMatchObject({ queries: plain.users, k: 20, metric: 'cosine' });
   });
 });

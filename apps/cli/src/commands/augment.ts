@@ -34,6 +34,7 @@ import {
 import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
 import { defaultDomain, loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
 import { type EmbeddingPair, loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
+import * as ann from '../profile-pipeline/index-flag.js';
 import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
 import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
 import { formatJobSummary } from '../profile-pipeline/job-summary.js';
@@ -86,6 +87,7 @@ ${JOB_HELP.flags}
                            llm.<job setting> for the re-ranking job, e.g. llm.concurrency=8,
                            llm.requestsPerMinute=500, llm.temperature=0, llm.maxOutputTokens=600,
                            llm.requestTimeoutMs, llm.maxRetries, llm.repairAttempts (flags win)
+  ${ann.INDEX_FLAG_HELP}
   --quiet                no progress output
 
 A user whose re-ranking still fails keeps the retrieval order in A′ (counted in the report).
@@ -289,6 +291,7 @@ export const augmentCommand: Command = {
         set: { type: 'string', multiple: true, default: [] },
         ...LLM_JOB_OPTIONS,
         quiet: { type: 'boolean', default: false },
+        index: { type: 'string' },
       },
       strict: true,
     });
@@ -335,6 +338,13 @@ export const augmentCommand: Command = {
       itemEmb: pair.itemEmb,
       config,
       onProgress,
+      retriever: await ann.openIndexRetriever(
+        ann.parseIndexFlag(values.index, {
+          dir: ann.defaultIndexDir(embDir),
+          rows: Math.max(pair.itemEmb.rows, pair.userEmb.rows),
+        }),
+        onProgress,
+      ),
     };
     const t0 = performance.now();
 
@@ -410,6 +420,7 @@ export const augmentCommand: Command = {
         },
       });
     }
+    await base.retriever?.release();
 
     const mode = llm
       ? `LLM re-ranking (${llm.model} at ${redactUrl(baseURL)})`
@@ -445,6 +456,7 @@ export const augmentCommand: Command = {
         timings: graph.report.timings,
       },
       files: { matrix: 'aug_trn_mat.npz', report: 'augment_report.md' },
+      index: base.retriever ? { provider: base.retriever.provider, recall: base.retriever.reports } : null,
     });
     writeText(files.report, reportMarkdown(ds, graph, mode, pair, llm));
     const m = graph.manifest;
@@ -458,6 +470,7 @@ export const augmentCommand: Command = {
           : 'no validation split: hit rate not computed\n') +
         `added items' mean train degree ${p.addedItemMeanDegree.toFixed(2)} vs catalogue ${p.catalogueMeanDegree.toFixed(2)} (${p.ratioToCatalogue.toFixed(2)}×)\n` +
         (llm ? `LLM re-ranking: ${formatJobSummary(llm.summary, 'users')}\n` : '') +
+        (base.retriever?.reports.map((r) => `${ann.describeRecall(r)}\n`).join('') ?? '') +
         `wrote ${files.matrix}, ${files.manifest}, ${files.report} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     );
     return llm && llm.summary.failed + llm.summary.previouslyFailed > 0 ? EXIT.PARTIAL : EXIT.OK;

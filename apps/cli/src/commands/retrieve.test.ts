@@ -45,8 +45,10 @@ describe('promax retrieve', () => {
       'random',
       'liftOverRandom',
       'liftOverPopularity',
+      'index',
       'eval_s',
     ]);
+    expect(j.index).toEqual({ provider: 'exact' });
     expect(j).toMatchObject({
       dataset: 'tiny-books',
       split: 'val',
@@ -67,6 +69,29 @@ describe('promax retrieve', () => {
     expect(j.profile['recall@10']).toBeGreaterThan(0.5);
     expect(j.liftOverRandom['recall@10']).toBeGreaterThan(2);
     expect(j.liftOverRandom['recall@10']).toBeCloseTo(j.profile['recall@10'] / j.random['recall@10'], 10);
+  });
+
+  it('--index lancedb:DIR ranks with the ANN index, reports its recall, and reuses the folder', async () => {
+    const ds = writeSyntheticDataset();
+    const emb = writeTopicEmbeddings(ds);
+    const dir = join(tempDir(), 'ann');
+    const exact = JSON.parse((await run(['--dataset', ds.dir, '--embeddings', emb, '--json'])).out);
+    const r = await run(['--dataset', ds.dir, '--embeddings', emb, '--index', `lancedb:${dir}`, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.index).toMatchObject({ provider: 'lancedb-ivf-hnsw-sq', dir, k: 20, sampledQueries: 24 });
+    // a small catalogue is scanned exactly (below minRows), so the ANN path must match exact search
+    expect(j.index.recallAtK).toBe(1);
+    expect(j.profile['recall@20']).toBeCloseTo(exact.profile['recall@20'], 6);
+    const again = await run(['--dataset', ds.dir, '--embeddings', emb, '--index', `lancedb:${dir}`]);
+    expect(again.code, again.err).toBe(0);
+    expect(again.err).toMatch(/LanceDB reused flat index/);
+    expect(again.out).toMatch(
+      /lancedb-ivf-hnsw-sq: recall@20 1\.0000 against exact search \(24 sampled queries/,
+    );
+    const bad = await run(['--dataset', ds.dir, '--embeddings', emb, '--index', 'annoy']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/unknown --index 'annoy'/);
   });
 
   it('prints a table and says how similarity is computed', async () => {

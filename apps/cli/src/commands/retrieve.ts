@@ -5,11 +5,18 @@ import { createProgressRenderer } from '../io.js';
 import { choiceFlag, pathIn, requireFlag } from '../profile-pipeline/cli-args.js';
 import { loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
 import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
+import {
+  defaultIndexDir,
+  describeRecall,
+  INDEX_FLAG_HELP,
+  openIndexRetriever,
+  parseIndexFlag,
+} from '../profile-pipeline/index-flag.js';
 import { markdownTable } from '../render/table.js';
 import type { Command } from './command.js';
 import { parseKs } from './eval.js';
 
-const usage = `promax retrieve --dataset NAME|DIR --embeddings DIR [--k 20] [--split val|test] [--json] [--quiet]
+const usage = `promax retrieve --dataset NAME|DIR --embeddings DIR [--k 20] [--split val|test] [--index exact|lancedb[:DIR]] [--json] [--quiet]
 
 Profile-only retrieval (method.md §3): ranks all items for each user by the cosine of their
 profile embeddings (in the full embedding space — no PCA whitening), masks the user's train
@@ -22,6 +29,7 @@ beat the cheapest CF baseline (lift over popularity > 1).
   --embeddings DIR    the --out folder of \`promax embed\` (usr_emb.npy, itm_emb.npy)
   --k LIST            cutoffs, comma-separated (default 20)
   --split val|test    held-out split to score against (default val)
+  ${INDEX_FLAG_HELP}
   --json              print one JSON object on stdout
   --quiet             no progress output`;
 
@@ -41,6 +49,7 @@ export const retrieveCommand: Command = {
         embeddings: { type: 'string' },
         k: { type: 'string', default: '20' },
         split: { type: 'string', default: 'val' },
+        index: { type: 'string' },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
       },
@@ -62,14 +71,32 @@ export const retrieveCommand: Command = {
     }
     const pair = loadEmbeddingPair(embDir, ds);
     const onProgress = createProgressRenderer(io, { quiet: values.quiet || values.json });
-    const r = await evaluateProfileRetrieval({
-      userProfileEmb: pair.userEmb,
-      itemProfileEmb: pair.itemEmb,
-      train: ds.train,
-      heldOut,
-      ks,
-      onProgress,
-    });
+    const choice = parseIndexFlag(values.index, { dir: defaultIndexDir(embDir), rows: pair.itemEmb.rows });
+    const retriever = await openIndexRetriever(choice, onProgress);
+    let r: Awaited<ReturnType<typeof evaluateProfileRetrieval>>;
+    try {
+      r = await evaluateProfileRetrieval({
+        userProfileEmb: pair.userEmb,
+        itemProfileEmb: pair.itemEmb,
+        train: ds.train,
+        heldOut,
+        ks,
+        retriever,
+        onProgress,
+      });
+    } finally {
+      await retriever?.release();
+    }
+    const ann = retriever?.reports[0];
+    const index = ann
+      ? {
+          provider: ann.provider,
+          dir: choice.kind === 'lancedb' ? choice.dir : null,
+          recallAtK: ann.recall,
+          k: ann.k,
+          sampledQueries: ann.queries,
+        }
+      : { provider: 'exact' };
     const sorted = [...r.ks].sort((a, b) => a - b);
     if (values.json) {
       io.out(
@@ -89,6 +116,7 @@ export const retrieveCommand: Command = {
           random: r.random,
           liftOverRandom: r.liftOverRandom,
           liftOverPopularity: r.liftOverPopularity,
+          index,
           eval_s: r.evalMs / 1000,
         })}\n`,
       );
@@ -117,7 +145,7 @@ export const retrieveCommand: Command = {
       `profile-only retrieval on ${ds.name}, ${split} split: ${r.users} users with ≥1 held-out item; train items masked\n` +
         `similarity: ${SIMILARITY}, ${pair.userEmb.cols}-d${pair.manifest?.encoder?.modelId ? ` (${pair.manifest.encoder.modelId})` : ''}${zero}\n\n` +
         `${markdownTable(['metric', 'profile', 'popularity', 'random', 'lift vs random', 'lift vs popularity'], rows)}\n` +
-        `evaluated in ${(r.evalMs / 1000).toFixed(2)} s\n`,
+        `${ann ? `${describeRecall(ann)}\n` : ''}evaluated in ${(r.evalMs / 1000).toFixed(2)} s\n`,
     );
     return 0;
   },

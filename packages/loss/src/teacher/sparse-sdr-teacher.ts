@@ -1,0 +1,342 @@
+import { type CsrMatrix, type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
+import type { EngineOptions } from '@promax/tensor';
+import * as ort from 'onnxruntime-node';
+import {
+  checkFiniteRows,
+  checkIds,
+  checkMatrix,
+  checkPositiveInt,
+  checkPositiveNumber,
+} from '../validate.js';
+import { entropyWeight } from './entropy-weight.js';
+import { TeacherKernel } from './teacher-kernel.js';
+
+/**
+ * The slice of `@promax/retrieval`'s `Retriever` (spec v1) the sparse teacher uses to find each
+ * user's top-K items; any retriever (exact, LanceDB ANN, …) fits it structurally. It is declared
+ * here because loss sits below retrieval in the package layers.
+ */
+export interface TopKSource {
+  readonly provider: string;
+  index(corpus: Matrix): Promise<void>;
+  doSearch(options: {
+    queries: Matrix;
+    k: number;
+    metric: 'cosine';
+    exclude?: CsrMatrix;
+  }): Promise<{ indices: Int32Array; scores: Float32Array; counts: Int32Array }>;
+}
+
+export interface SparseSdrTeacherOptions {
+  /** Preprocessed user profile vectors [users, d]. */
+  userProfiles: Matrix;
+  /** Preprocessed item profile vectors [items, d]. */
+  itemProfiles: Matrix;
+  /** Items kept per user (K ≥ 1). Larger than the item count: clamped, with an `info` note. */
+  k: number;
+  /** Temperature τp of p(i|u) ∝ exp(cos(u, i)/τp) over the user's top K (default 0.2). */
+  tauP?: number;
+  /** Items never in a user's support (usually the train matrix); omitted: none. */
+  mask?: CsrMatrix;
+  /** Bounds of the entropy weight w_u = clip(1 − H_u/log N, lo, hi) (default [0.1, 1]). */
+  weightClip?: readonly [number, number];
+  /**
+   * Finds the top-K items by profile cosine (e.g. a LanceDB ANN index); it is indexed with the
+   * item profiles here and not released. Default: an exact blocked top-K on onnxruntime.
+   */
+  retriever?: TopKSource;
+  /** Users per search / onnxruntime call (default 1024). */
+  blockUsers?: number;
+  engine?: EngineOptions;
+  onProgress?: ProgressHandler;
+}
+
+export interface SparseSdrTeacherInfo {
+  users: number;
+  items: number;
+  /** K actually used (the requested K clamped to the item count). */
+  k: number;
+  requestedK: number;
+  tauP: number;
+  masked: boolean;
+  /** 'onnx-exact-topk' or the retriever's provider. */
+  source: string;
+  weightClip: readonly [number, number];
+  /** Bytes held: users · K · (4 B id + 4 B probability). */
+  sparseBytes: number;
+  /** What the dense teacher would hold: users · items · 4 B. */
+  denseBytes: number;
+  /** Users whose support is shorter than K (exclusions left fewer items). */
+  shortRows: number;
+  weightStats: { min: number; mean: number; max: number };
+  buildMs: number;
+}
+
+/**
+ * SDR's teacher kept sparse (memory |U|·K instead of |U|·|I|): each user's K most
+ * profile-similar items with p(i|u) = softmax over those K of cos/τp — the dense teacher's
+ * `topK` row, renormalised — and w_u from that row's entropy (normalised by log |I|, as the dense
+ * teacher's truncated rows). Feed it to the student with `sparseSdrBatch` + `sparseSdrLoss`.
+ */
+export interface SparseSdrTeacher {
+  readonly info: SparseSdrTeacherInfo;
+  /** [users, K] item ids, best first; −1 pads short rows. */
+  readonly ids: Int32Array;
+  /** [users, K] probabilities matching `ids` (0 on padding); each row sums to 1. */
+  readonly probs: Float32Array;
+  /** Support size of each user (K unless exclusions left fewer items). */
+  readonly counts: Int32Array;
+  /** w_u for every user. */
+  readonly weights: Float32Array;
+  weightsFor(users: Int32Array, out?: Float32Array): Float32Array;
+}
+
+/** Builds the sparse SDR teacher from a retriever (or an exact onnxruntime top-K). */
+export async function buildSparseSdrTeacher(options: SparseSdrTeacherOptions): Promise<SparseSdrTeacher> {
+  const t0 = performance.now();
+  const { userProfiles, itemProfiles, mask } = options;
+  checkMatrix(userProfiles, 'userProfiles');
+  checkMatrix(itemProfiles, 'itemProfiles');
+  checkFiniteRows(userProfiles, 'userProfiles');
+  checkFiniteRows(itemProfiles, 'itemProfiles');
+  if (userProfiles.cols !== itemProfiles.cols) {
+    throw new PromaxError({
+      code: 'SHAPE_MISMATCH',
+      field: 'itemProfiles',
+      message: `user profile vectors are ${userProfiles.cols}-d but item vectors are ${itemProfiles.cols}-d`,
+      fix: 'preprocess users and items to the same dimension (preprocessProfiles does)',
+    });
+  }
+  const numUsers = userProfiles.rows;
+  const numItems = itemProfiles.rows;
+  if (numItems < 2) {
+    throw new PromaxError({
+      code: 'INVALID_DATA',
+      field: 'itemProfiles',
+      message: 'the teacher needs at least 2 items (its weight divides by log N)',
+    });
+  }
+  checkPositiveInt(options.k, 'k');
+  const tauP = options.tauP ?? 0.2;
+  checkPositiveNumber(tauP, 'tauP');
+  const weightClip = options.weightClip ?? [0.1, 1];
+  if (
+    !(weightClip.length === 2 && weightClip[0] >= 0 && weightClip[0] <= weightClip[1] && weightClip[1] <= 1)
+  ) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: 'weightClip',
+      message: `weightClip must be [lo, hi] with 0 ≤ lo ≤ hi ≤ 1, got [${weightClip.join(', ')}]`,
+    });
+  }
+  const blockUsers = options.blockUsers ?? 1024;
+  checkPositiveInt(blockUsers, 'blockUsers');
+  if (mask && (mask.rows !== numUsers || mask.cols !== numItems)) {
+    throw new PromaxError({
+      code: 'SHAPE_MISMATCH',
+      field: 'mask',
+      message: `the mask is ${mask.rows}×${mask.cols} but the profiles give ${numUsers} users × ${numItems} items`,
+      fix: 'pass the train matrix of the same dataset',
+    });
+  }
+  const emit = options.onProgress;
+  const k = Math.min(options.k, numItems);
+  if (k < options.k) {
+    emit?.({
+      type: 'info',
+      message: `sparse SDR teacher: K = ${options.k} is larger than the ${numItems} items; clamped to ${k}`,
+      data: { requestedK: options.k, k, items: numItems },
+    });
+  }
+
+  const ids = new Int32Array(numUsers * k).fill(-1);
+  const probs = new Float32Array(numUsers * k);
+  const counts = new Int32Array(numUsers);
+  const weights = new Float32Array(numUsers);
+  const task = 'sdr-sparse-teacher';
+  emit?.({ type: 'task-start', task, total: numUsers, unit: 'users' });
+  const source = options.retriever
+    ? await fromRetriever(
+        options.retriever,
+        { ...options, k, tauP, blockUsers },
+        { ids, probs, counts },
+        (done) => emit?.({ type: 'task-progress', task, done, total: numUsers, unit: 'users' }),
+      )
+    : await fromKernel({ ...options, k, tauP, blockUsers }, { ids, probs, counts }, (done) =>
+        emit?.({ type: 'task-progress', task, done, total: numUsers, unit: 'users' }),
+      );
+  let shortRows = 0;
+  let wMin = Infinity;
+  let wMax = -Infinity;
+  let wSum = 0;
+  for (let u = 0; u < numUsers; u++) {
+    if (counts[u] === 0) {
+      throw new PromaxError({
+        code: 'INVALID_DATA',
+        field: 'mask',
+        message: `user ${u} has every item masked, so its teacher distribution is empty`,
+        fix: 'disable maskTrain, or drop users who interacted with every item',
+        details: { user: u },
+      });
+    }
+    if (counts[u] < k) shortRows++;
+    let h = 0;
+    for (let j = 0; j < counts[u]; j++) {
+      const p = probs[u * k + j];
+      if (p > 0) h -= p * Math.log(Math.max(p, 1e-12));
+    }
+    const w = entropyWeight(h, numItems, weightClip);
+    weights[u] = w;
+    wMin = Math.min(wMin, w);
+    wMax = Math.max(wMax, w);
+    wSum += w;
+  }
+  const buildMs = performance.now() - t0;
+  emit?.({ type: 'task-end', task, done: numUsers, elapsedMs: buildMs });
+  const info: SparseSdrTeacherInfo = {
+    users: numUsers,
+    items: numItems,
+    k,
+    requestedK: options.k,
+    tauP,
+    masked: mask !== undefined,
+    source,
+    weightClip: [weightClip[0], weightClip[1]],
+    sparseBytes: numUsers * k * 8,
+    denseBytes: numUsers * numItems * 4,
+    shortRows,
+    weightStats: { min: wMin, mean: wSum / numUsers, max: wMax },
+    buildMs,
+  };
+  return {
+    info,
+    ids,
+    probs,
+    counts,
+    weights,
+    weightsFor(users: Int32Array, out?: Float32Array): Float32Array {
+      checkIds(users, numUsers, 'users');
+      const dst = out ?? new Float32Array(users.length);
+      for (let r = 0; r < users.length; r++) dst[r] = weights[users[r]];
+      return dst;
+    },
+  };
+}
+
+interface Store {
+  ids: Int32Array;
+  probs: Float32Array;
+  counts: Int32Array;
+}
+type Resolved = SparseSdrTeacherOptions & { k: number; tauP: number; blockUsers: number };
+
+/** Top-K by the retriever's cosine; probabilities softmax(cos/τp) in float64 over the found rows. */
+async function fromRetriever(
+  retriever: TopKSource,
+  o: Resolved,
+  store: Store,
+  progress: (done: number) => void,
+): Promise<string> {
+  const { userProfiles, itemProfiles, mask, k, tauP, blockUsers } = o;
+  const d = userProfiles.cols;
+  await retriever.index(itemProfiles);
+  const exps = new Float64Array(k);
+  for (let start = 0; start < userProfiles.rows; start += blockUsers) {
+    const end = Math.min(userProfiles.rows, start + blockUsers);
+    const queries: Matrix = {
+      rows: end - start,
+      cols: d,
+      data: userProfiles.data.subarray(start * d, end * d),
+    };
+    let exclude: CsrMatrix | undefined;
+    if (mask) {
+      const base = mask.indptr[start];
+      exclude = {
+        rows: end - start,
+        cols: mask.cols,
+        indptr: Int32Array.from(mask.indptr.subarray(start, end + 1), (v) => v - base),
+        indices: mask.indices.subarray(base, mask.indptr[end]),
+      };
+    }
+    const res = await retriever.doSearch({ queries, k, metric: 'cosine', exclude });
+    for (let r = 0; r < end - start; r++) {
+      const u = start + r;
+      const n = res.counts[r];
+      let max = -Infinity;
+      for (let j = 0; j < n; j++) max = Math.max(max, res.scores[r * k + j] / tauP);
+      let sum = 0;
+      for (let j = 0; j < n; j++) {
+        exps[j] = Math.exp(res.scores[r * k + j] / tauP - max);
+        sum += exps[j];
+      }
+      for (let j = 0; j < n; j++) {
+        store.ids[u * k + j] = res.indices[r * k + j];
+        store.probs[u * k + j] = exps[j] / sum;
+      }
+      store.counts[u] = n;
+    }
+    progress(end);
+  }
+  return retriever.provider;
+}
+
+/** Exact top-K on onnxruntime: the dense teacher's kernel in top-K mode, one block of users at a time. */
+async function fromKernel(o: Resolved, store: Store, progress: (done: number) => void): Promise<string> {
+  const { userProfiles, itemProfiles, mask, k, tauP, blockUsers } = o;
+  const numItems = itemProfiles.rows;
+  const d = userProfiles.cols;
+  const scaledUsers = normalizeRows(userProfiles, 1 / tauP);
+  const itemsTensor = new ort.Tensor('float32', normalizeRows(itemProfiles, 1), [numItems, d]);
+  const kernel = new TeacherKernel({ masked: mask !== undefined, topK: k, engine: o.engine });
+  const bias = mask ? new Float32Array(Math.min(blockUsers, userProfiles.rows) * numItems) : undefined;
+  try {
+    for (let start = 0; start < userProfiles.rows; start += blockUsers) {
+      const end = Math.min(userProfiles.rows, start + blockUsers);
+      const b = end - start;
+      if (mask && bias) {
+        for (let r = 0; r < b; r++)
+          for (let q = mask.indptr[start + r]; q < mask.indptr[start + r + 1]; q++)
+            bias[r * numItems + mask.indices[q]] = -Infinity;
+      }
+      const block = await kernel.run({
+        users: scaledUsers.subarray(start * d, end * d),
+        b,
+        items: itemsTensor,
+        bias: bias?.subarray(0, b * numItems),
+      });
+      if (mask && bias) bias.fill(0, 0, b * numItems);
+      const idx = block.indices as Int32Array;
+      for (let r = 0; r < b; r++) {
+        const u = start + r;
+        let n = 0;
+        for (let j = 0; j < k; j++) {
+          const p = block.p[r * k + j];
+          // masked items come back with probability 0 when fewer than K remain
+          if (!(p > 0)) continue;
+          store.ids[u * k + n] = idx[r * k + j];
+          store.probs[u * k + n] = p;
+          n++;
+        }
+        store.counts[u] = n;
+      }
+      progress(end);
+    }
+  } finally {
+    await kernel.release();
+  }
+  return 'onnx-exact-topk';
+}
+
+/** Rows divided by max(‖row‖, 1e-12) then multiplied by `scale`, in float64, as float32. */
+function normalizeRows(m: Matrix, scale: number): Float32Array {
+  const { rows, cols, data } = m;
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let ss = 0;
+    for (let c = 0; c < cols; c++) ss += data[o + c] * data[o + c];
+    const f = scale / Math.max(Math.sqrt(ss), 1e-12);
+    for (let c = 0; c < cols; c++) out[o + c] = data[o + c] * f;
+  }
+  return out;
+}
