@@ -7,5 +7,5 @@ describe('custom pipeline example', () => {
     expect(out.components).toMatchObject({ s2dr: true });
     expect(out.test['recall@20']).toBeGreaterThan(0.005); // one epoch already beats random (≈ 0.002)
     expect(out.test['recall@20']).toBeLessThan(0.2);
-  });
+  }, 240_000);
 });

@@ -256,7 +256,7 @@ describe('promax embed', () => {
     const t0 = performance.now();
     const resumed = await run(argv(out, ['--timeout', '0.2']), { OPENAI_API_KEY: KEY });
     expect(resumed.code, resumed.err).toBe(0);
-    expect(performance.now() - t0).toBeLessThan(1_800);
+    expect(performance.now() - t0).toBeLessThan(10_000); // far below the 120 s default timeout
     // only the items are sent (the users came from the cache): 429, stall, then the answer
     expect(server.requests.map((q) => q.input.length)).toEqual([30, 30, 30]);
     expect(resumed.out).toMatch(/3 HTTP calls \(2 retries: 1 rate-limited \(429\), 1 timed out\)/);

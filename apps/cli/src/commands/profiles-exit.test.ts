@@ -115,7 +115,7 @@ describe('promax profiles for scripts and long runs', () => {
     process.off('warning', onWarning);
     expect(first.code, first.err).toBe(EXIT.PARTIAL);
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
-    expect(server.maxInFlight).toBeGreaterThan(10);
+    expect(server.maxInFlight).toBeGreaterThan(4); // calls overlap (how many depends on the load)
     expect(first.err).toMatch(
       /warning: 2 item profile\(s\) failed .*the same command retries only them \(exit code 3\)/,
     );

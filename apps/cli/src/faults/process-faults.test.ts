@@ -36,7 +36,6 @@ describe.skipIf(noCliReason)('issue 16: faults in a running `promax train` (chil
     const rng = new Rng(16);
     const tally = { tried: 0, held: 0, killedBeforeCommit: 0, killedAfterCommit: 0 };
     // Fresh runs (nothing there before), then overwrites of a finished run.
-    const fresh = join(freshDir('kill'), 'run');
     const overwrite = join(freshDir('kill-ow'), 'run');
     const long = ['--max-epochs', '150', '--set', 'trainer.patience=1000', '--quiet'];
     const t0 = performance.now();
@@ -48,7 +47,9 @@ describe.skipIf(noCliReason)('issue 16: faults in a running `promax train` (chil
     expect(original.state).toBe('run');
 
     for (let k = 0; k < 6; k++) {
-      const target = k < 3 ? fresh : overwrite;
+      // A fresh folder each time: a run left by the previous rerun would make a start without
+      // --overwrite refuse at once (exit 2), which is not the fault under test.
+      const target = k < 3 ? join(freshDir(`kill-${k}`), 'run') : overwrite;
       const extra = k < 3 ? [] : ['--overwrite'];
       const before = observe(target);
       const child = startCli(trainArgs(data, target, [...long, ...extra]));
