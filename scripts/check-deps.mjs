@@ -12,6 +12,7 @@ const LAYERS = {
   '@promax/embed': 2,
   '@promax/profiles': 2,
   '@promax/loss': 2,
+  '@promax/llm-local': 2.2, // implements the profiles package's chat-client interface
   '@promax/retrieval': 2.5, // may use eval's metrics
   '@promax/retrieval-faiss': 2.6,
   '@promax/model-testkit': 3,

@@ -33,6 +33,7 @@ import {
 import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
 import { defaultDomain, loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
 import { type EmbeddingPair, loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
+import * as localLlm from '../profile-pipeline/llm-client.js';
 import { type RerankTexts, recordingReranker, runLlmRerank } from '../profile-pipeline/llm-reranker.js';
 import {
   loadProfileMap,
@@ -72,6 +73,7 @@ items, validation hit rate vs random); prints a summary.
                            augment.sparsity.percentileMethod (linear);
                            llm.<job setting> for the re-ranking job, e.g. llm.concurrency=8,
                            llm.requestsPerMinute=500, llm.temperature=0, llm.maxOutputTokens=600
+${localLlm.LOCAL_LLM_USAGE}
   --quiet                no progress output`;
 
 const sparsitySchema = z.strictObject({
@@ -271,15 +273,17 @@ export const augmentCommand: Command = {
         domain: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
         quiet: { type: 'boolean', default: false },
+        ...localLlm.LOCAL_LLM_OPTIONS,
       },
       strict: true,
     });
     const datasetArg = requireFlag(values.dataset, '--dataset', usage);
     const embDir = pathIn(io, requireFlag(values.embeddings, '--embeddings', usage));
     const outDir = pathIn(io, requireFlag(values.out, '--out', usage));
+    const gguf = localLlm.parseLocalLlmFlags(io, values);
     const baseURL = values['llm-base-url'];
-    const model = values['llm-model'];
-    if ((baseURL === undefined) !== (model === undefined)) {
+    const model = gguf ? await localLlm.localModelName(gguf) : values['llm-model'];
+    if (!gguf && (baseURL === undefined) !== (model === undefined)) {
       const missing = baseURL === undefined ? '--llm-base-url' : '--llm-model';
       throw new PromaxError({
         code: 'INVALID_ARGUMENT',
@@ -320,12 +324,14 @@ export const augmentCommand: Command = {
       }
       const recorder = recordingReranker();
       await buildAugmentedGraph({ ...base, rerank: recorder.rerank, onProgress: undefined });
-      const settings = { ...(cfg.llm ?? {}), model };
+      const settings = { ...(cfg.llm ?? {}), model, concurrency: cfg.llm?.concurrency ?? gguf?.parallel };
       const store = await ResultStore.open(join(outDir, RERANK_STORE), { onProgress });
       let rerank: Reranker;
+      let local: Awaited<ReturnType<typeof localLlm.openLocalLlm>> | undefined;
       try {
+        local = gguf ? await localLlm.openLocalLlm(gguf, 'rerank', onProgress) : undefined;
         const res = await runLlmRerank(recorder.requests, texts, {
-          client: createChatClient({ baseURL }, io.env),
+          client: local ?? createChatClient({ baseURL }, io.env),
           settings,
           store,
           prompt: { domain },
@@ -333,6 +339,7 @@ export const augmentCommand: Command = {
           manifestPath: join(outDir, RERANK_RUN),
         });
         rerank = res.rerank;
+        if (local) localLlm.recordLocalRun(join(outDir, RERANK_RUN), local, res.summary);
         llm = {
           summary: res.summary,
           model,
@@ -359,6 +366,7 @@ export const augmentCommand: Command = {
         }
       } finally {
         await store.close();
+        await local?.dispose();
       }
       graph = await buildAugmentedGraph({
         ...base,

@@ -41,6 +41,7 @@ import {
   loadItemTexts,
   rawIds,
 } from '../profile-pipeline/dataset-texts.js';
+import * as localLlm from '../profile-pipeline/llm-client.js';
 import {
   findProfileFile,
   type LoadedProfiles,
@@ -88,6 +89,7 @@ usage, cost) and profiles_manifest.json. Answers of "None" (input too thin) are 
                         Llama3-ChatQA user profiles; no item profiles exist) — no LLM, no key;
                         ids outside the dataset's id space and profiles the authors flagged as
                         broken are left out and counted
+${localLlm.LOCAL_LLM_USAGE}
   --quiet               no progress output`;
 
 const STORE = 'profiles.store.jsonl';
@@ -376,6 +378,7 @@ export const profilesCommand: Command = {
         'batch-import': { type: 'string' },
         'from-existing': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        ...localLlm.LOCAL_LLM_OPTIONS,
       },
       strict: true,
     });
@@ -416,15 +419,18 @@ export const profilesCommand: Command = {
         fix: 'run --dry-run alone first',
       });
     }
-    const model = requireFlag(values['llm-model'], '--llm-model', usage);
-    const offline = dryRun || batchExport !== undefined || batchImport !== undefined;
+    const gguf = localLlm.parseLocalLlmFlags(io, values);
+    const model = gguf
+      ? await localLlm.localModelName(gguf)
+      : requireFlag(values['llm-model'], '--llm-model', usage);
+    const offline = dryRun || batchExport !== undefined || batchImport !== undefined || gguf !== undefined;
     const baseURL = offline
       ? values['llm-base-url']
       : requireFlag(values['llm-base-url'], '--llm-base-url', usage);
     const domain: Domain | undefined =
       values.domain === undefined ? undefined : choiceFlag(values.domain, '--domain', domainSchema.options);
     const settings: JobSettingsInput = { model };
-    const concurrency = positiveIntFlag(values.concurrency, '--concurrency');
+    const concurrency = positiveIntFlag(values.concurrency, '--concurrency') ?? gguf?.parallel;
     const rpm = positiveNumberFlag(values.rpm, '--rpm');
     const tpm = positiveNumberFlag(values.tpm, '--tpm');
     if (concurrency !== undefined) settings.concurrency = concurrency;
@@ -461,6 +467,7 @@ export const profilesCommand: Command = {
       store: storePath,
     };
     const prompt = { domain: dom };
+    let closeLocal: { dispose(): Promise<void> } | undefined;
 
     try {
       const build = async (k: ProfileKind, freshItems?: ProfileEntry[]) => {
@@ -530,7 +537,10 @@ export const profilesCommand: Command = {
       let freshItems: ProfileEntry[] | undefined;
       let usage = { promptTokens: 0, completionTokens: 0 };
       let cost: number | undefined = 0;
-      const client = batchImport ? undefined : createChatClient({ baseURL }, io.env);
+      const local =
+        gguf && !batchImport ? await localLlm.openLocalLlm(gguf, 'profile', onProgress) : undefined;
+      closeLocal = local;
+      const client = batchImport ? undefined : (local ?? createChatClient({ baseURL }, io.env));
       for (const k of kinds) {
         const { requests, skipped, itemSource } = await build(k, freshItems);
         const file = join(outDir, PROFILE_OUTPUT[k]);
@@ -585,6 +595,7 @@ export const profilesCommand: Command = {
           onProgress,
           manifestPath: join(outDir, `${k}_profiles.run.json`),
         });
+        if (local) localLlm.recordLocalRun(join(outDir, `${k}_profiles.run.json`), local, result.summary);
         const entries: ProfileEntry[] = [];
         let none = 0;
         for (const p of result.profiles) {
@@ -632,6 +643,7 @@ export const profilesCommand: Command = {
       return 0;
     } finally {
       await store?.close();
+      await closeLocal?.dispose();
     }
   },
 };
