@@ -43,6 +43,8 @@ function convert(node: Json): Json {
       return out;
     }
     case 'object': {
+      if (typeof node.additionalProperties === 'object' || node.propertyNames !== undefined)
+        return unsupported('a record (an object with free keys)');
       const props = (node.properties ?? {}) as Record<string, Json>;
       const properties: Json = {};
       for (const [k, v] of Object.entries(props)) properties[k] = convert(v);

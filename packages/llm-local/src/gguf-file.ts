@@ -40,8 +40,11 @@ export async function fileSha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Throws FILE_NOT_FOUND / INVALID_FILE with the fix when `path` is not a readable GGUF file. */
-export async function checkGgufHeader(path: string): Promise<void> {
+/**
+ * Throws FILE_NOT_FOUND / INVALID_FILE with the fix when `path` is not a readable GGUF file;
+ * returns the number of metadata entries the header declares.
+ */
+export async function checkGgufHeader(path: string): Promise<number> {
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new PromaxError({
       code: 'FILE_NOT_FOUND',
@@ -53,9 +56,9 @@ export async function checkGgufHeader(path: string): Promise<void> {
   }
   const fh = await open(path, 'r');
   try {
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await fh.read(head, 0, 8, 0);
-    if (bytesRead < 8 || head.readUInt32LE(0) !== GGUF_MAGIC) {
+    const head = Buffer.alloc(24);
+    const { bytesRead } = await fh.read(head, 0, 24, 0);
+    if (bytesRead < 24 || head.readUInt32LE(0) !== GGUF_MAGIC) {
       throw new PromaxError({
         code: 'INVALID_FILE',
         file: path,
@@ -64,9 +67,18 @@ export async function checkGgufHeader(path: string): Promise<void> {
         fix: 'pass a llama.cpp GGUF file; convert other formats with llama.cpp convert_hf_to_gguf.py',
       });
     }
+    return Number(head.readBigUInt64LE(16));
   } finally {
     await fh.close();
   }
+}
+
+/** Metadata entries of a parsed (nested) GGUF metadata object: its leaves, arrays counted once. */
+export function countMetadataEntries(metadata: unknown): number {
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return 1;
+  let n = 0;
+  for (const v of Object.values(metadata)) n += countMetadataEntries(v);
+  return n;
 }
 
 /**

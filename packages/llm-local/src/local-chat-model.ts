@@ -22,7 +22,13 @@ import { BadRequestError } from 'openai';
 import type { z } from 'zod';
 import { grammarSchemaOf } from './answer-schema.js';
 import { fitPromptToBudget } from './context-fit.js';
-import { checkGgufHeader, fileSha256, type GgufSummary, summarizeGguf } from './gguf-file.js';
+import {
+  checkGgufHeader,
+  countMetadataEntries,
+  fileSha256,
+  type GgufSummary,
+  summarizeGguf,
+} from './gguf-file.js';
 import {
   type LocalModelSettings,
   type LocalModelSettingsInput,
@@ -116,6 +122,11 @@ function contentText(content: unknown): string {
   return '';
 }
 
+function hasBrokenKey(node: unknown): boolean {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return false;
+  return Object.entries(node).some(([k, v]) => k === '' || k.includes('\u0000') || hasBrokenKey(v));
+}
+
 /** A plain text rendering of a conversation for models without a chat template. */
 export function completionPrompt(messages: readonly ChatMessage[]): string {
   const parts = messages.map((m) =>
@@ -193,13 +204,19 @@ export class LocalChatModel implements ChatClient {
     const settings = parseLocalModelSettings(options.settings);
     const path = settings.modelPath;
     const started = Date.now();
-    await checkGgufHeader(path);
+    const declared = await checkGgufHeader(path);
     let metadata: Record<string, unknown>;
     try {
-      metadata = (await readGgufFileInfo(path, { readTensorInfo: false })).metadata as unknown as Record<
-        string,
-        unknown
-      >;
+      const info = await readGgufFileInfo(path, { readTensorInfo: true });
+      metadata = info.metadata as unknown as Record<string, unknown>;
+      // The reader reads past the end of a cut file as zeros, so check the layout against the size.
+      const size = statSync(path).size;
+      const found = countMetadataEntries(metadata);
+      if (found < declared || hasBrokenKey(metadata))
+        throw new Error(`the metadata is unreadable (${declared} entries declared)`);
+      const lastTensor = Math.max(0, ...(info.tensorInfo ?? []).map((t) => Number(t.offset)));
+      if (Number(info.infoEndOffset) > size || Number(info.infoEndOffset) + lastTensor > size)
+        throw new Error(`the file has ${size} bytes, fewer than its header describes`);
     } catch (cause) {
       throw new PromaxError({
         code: 'INVALID_FILE',
