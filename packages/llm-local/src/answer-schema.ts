@@ -65,3 +65,14 @@ export function grammarSchemaOf(schema: z.ZodType): GbnfJsonSchema {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }) as Json;
   return convert(json) as GbnfJsonSchema;
 }
+
+/**
+ * The grammar schema of profile answers for local models: the profile schema with a
+ * non-trivial summarization, so a small model cannot answer with the placeholder of the prompt's
+ * example ("..."), and lengths capped near the prompt's word budgets so a looping model stops.
+ * Every answer it admits also passes `profileOutputSchema`.
+ */
+export const localProfileAnswerSchema = z.object({
+  summarization: z.string().min(12).max(700),
+  reasoning: z.string().max(500),
+});

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type ProgressHandler, PromaxError } from '@promax/core';
-import { fileSha256, type LocalChatModel, loadLocalChatModel } from '@promax/llm-local';
+import {
+  fileSha256,
+  type LocalChatModel,
+  loadLocalChatModel,
+  localProfileAnswerSchema,
+} from '@promax/llm-local';
 import { type ChatJobSummary, type JobSettingsInput, rerankOutputSchema } from '@promax/profiles';
-import { z } from 'zod';
 import type { Io } from '../io.js';
 import { pathIn, positiveIntFlag, writeJson } from './cli-args.js';
 
@@ -100,16 +104,6 @@ export async function localModelName(flags: LocalLlmFlags): Promise<string> {
   return `${basename(flags.path)}@sha256:${await fileSha256(flags.path)}`;
 }
 
-/**
- * The grammar of profile answers: the profile schema, with a non-trivial summarization so a
- * small model cannot answer with the placeholder of the prompt's example ("..."), and lengths
- * capped near the prompt's word budgets so a looping model stops.
- */
-const localProfileAnswer = z.object({
-  summarization: z.string().min(12).max(700),
-  reasoning: z.string().max(500),
-});
-
 /** Loads the GGUF with answers constrained to profile or re-ranking JSON. */
 export function openLocalLlm(
   flags: LocalLlmFlags,
@@ -119,7 +113,7 @@ export function openLocalLlm(
   const { path, ...rest } = flags;
   return loadLocalChatModel({
     settings: { modelPath: path, ...rest },
-    responseSchema: answer === 'profile' ? localProfileAnswer : rerankOutputSchema,
+    responseSchema: answer === 'profile' ? localProfileAnswerSchema : rerankOutputSchema,
     onProgress,
   });
 }
