@@ -26,9 +26,7 @@ describe('fitPromptToBudget', () => {
     expect(fit).toBeDefined();
     const f = fit as NonNullable<typeof fit>;
     expect(f.tokens).toBeLessThanOrEqual(budget);
-    const list = JSON.parse((f.messages[1]?.content as string).replace('HISTORY:\n', '')) as {
-      title: string;
-    }[];
+    const list = JSON.parse((f.messages[1]?.content ?? '').replace('HISTORY:\n', '')) as { title: string }[];
     // The newest entries are kept: the first one left is `book <truncated>`.
     expect(list[0]?.title).toBe(`book ${f.truncated}`);
     expect(list.at(-1)?.title).toBe('book 39');

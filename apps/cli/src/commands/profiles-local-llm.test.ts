@@ -91,7 +91,7 @@ describe.skipIf(skip !== '')('promax profiles --llm-gguf (Gemma-3-270M, MovieLen
     expect(ids).toEqual(['1', '2']);
     expect(lines.every((l) => l.type === 'success')).toBe(true);
     // The store key names the model file and its SHA-256.
-    expect((lines[0]?.key as { model: string }).model).toBe(MODEL_ID);
+    expect((lines[0]?.key as { model?: string } | undefined)?.model).toBe(MODEL_ID);
     const profiles = readJsonl(join(out, 'item_profiles.jsonl'));
     expect(new Set(profiles.map((p) => p.profile)).size).toBe(profiles.length);
     const manifest = JSON.parse(readFileSync(join(out, 'item_profiles.run.json'), 'utf8'));
@@ -132,7 +132,7 @@ describe.skipIf(skip !== '')('promax profiles --llm-gguf (Gemma-3-270M, MovieLen
     });
     const rec = storeLines(out).find((l) => (l.key as { id: string }).id === uid);
     expect(rec?.type).toBe('success');
-    expect((rec?.key as { promptHash: string }).promptHash).toBe(task?.promptHash);
+    expect((rec?.key as { promptHash?: string } | undefined)?.promptHash).toBe(task?.promptHash);
     const prompt = task?.messages[1]?.content ?? '';
     const trainTitles = new Set(train.map(titleOf));
     for (const j of heldOut) {
