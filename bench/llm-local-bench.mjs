@@ -97,6 +97,8 @@ try {
       };
     }
     results.push(row);
+    // One line per finished setting on stderr, so a cut-short run still shows what it measured.
+    console.error(JSON.stringify(row));
     await model.dispose();
   }
 } finally {

@@ -136,7 +136,7 @@ describe.skipIf(skip !== '')('promax profiles --llm-gguf (Gemma-3-270M, MovieLen
     const prompt = task?.messages[1]?.content ?? '';
     const trainTitles = new Set(train.map(titleOf));
     for (const j of heldOut) {
-      if (!trainTitles.has(titleOf(j))) expect(prompt).not.toContain(JSON.stringify(titleOf(j)));
+      if (!trainTitles.has(titleOf(j))) expect(prompt).not.toContain(`"title":${JSON.stringify(titleOf(j))}`);
     }
   }, 240_000);
 });
