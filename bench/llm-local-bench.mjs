@@ -1,8 +1,8 @@
 // In-process LLM throughput: profiles/min for MovieLens-100K items and users with a GGUF model
 // (default Gemma-3-270M Q4_K_M from tools/fetch-gguf.sh) at 1, 2, 4 and 8 parallel sequences,
 // through the same profile job and answer grammar as `promax profiles --llm-gguf`.
-// Usage: pnpm build && node bench/llm-local-bench.mjs [profilesPerSetting] [threads]
-// Env: PROMAX_GGUF (model file), PROMAX_DATA_DIR. Prints one JSON object; also
+// Usage: pnpm build && node bench/llm-local-bench.mjs [profilesPerSetting] [threads] [model.gguf]
+// Env: PROMAX_MODELS_DIR, PROMAX_DATA_DIR. Prints one JSON object; also
 // bench/results/llm-local.json. Each setting writes max(profilesPerSetting, parallel) profiles.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +15,13 @@ import { benchDir, report, round } from './common.mjs';
 const perSetting = Number(process.argv[2] ?? 4);
 const threads = Number(process.argv[3] ?? 1);
 const settingsList = [1, 2, 4, 8];
+// The model: a path as the third argument, else Gemma-3-270M in $PROMAX_MODELS_DIR or .cache/models.
 const gguf = resolve(
-  process.env.PROMAX_GGUF ?? join(benchDir, '..', '.cache', 'models', 'gemma-3-270m-q4_k_m.gguf'),
+  process.argv[4] ??
+    join(
+      process.env.PROMAX_MODELS_DIR ?? join(benchDir, '..', '.cache', 'models'),
+      'gemma-3-270m-q4_k_m.gguf',
+    ),
 );
 const dataDir = resolve(process.env.PROMAX_DATA_DIR ?? join(benchDir, '..', '..', 'shared', 'data'));
 const ml = join(dataDir, 'ml100k');
