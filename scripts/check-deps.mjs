@@ -18,6 +18,7 @@ const LAYERS = {
   '@promax/profiles': 2,
   '@promax/loss': 2,
   '@promax/queue': 2,
+  '@promax/llm-local': 2.2, // implements the profiles package's chat-client interface
   '@promax/retrieval': 2.5, // may use eval's metrics
   '@promax/retrieval-faiss': 2.6,
   '@promax/retrieval-lancedb': 2.6, // a heavy native binary, kept out of @promax/retrieval

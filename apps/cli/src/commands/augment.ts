@@ -38,6 +38,7 @@ import * as ann from '../profile-pipeline/index-flag.js';
 import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
 import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
 import { formatJobSummary } from '../profile-pipeline/job-summary.js';
+import * as localLlm from '../profile-pipeline/llm-client.js';
 import { LLM_JOB_OPTIONS, llmJobFlagSettings, llmJobHelp } from '../profile-pipeline/llm-job-flags.js';
 import { type RerankTexts, recordingReranker, runLlmRerank } from '../profile-pipeline/llm-reranker.js';
 import {
@@ -88,6 +89,7 @@ ${JOB_HELP.flags}
                            llm.requestsPerMinute=500, llm.temperature=0, llm.maxOutputTokens=600,
                            llm.requestTimeoutMs, llm.maxRetries, llm.repairAttempts (flags win)
   ${ann.INDEX_FLAG_HELP}
+${localLlm.LOCAL_LLM_USAGE}
   --quiet                no progress output
 
 A user whose re-ranking still fails keeps the retrieval order in A′ (counted in the report).
@@ -292,15 +294,17 @@ export const augmentCommand: Command = {
         ...LLM_JOB_OPTIONS,
         quiet: { type: 'boolean', default: false },
         index: { type: 'string' },
+        ...localLlm.LOCAL_LLM_OPTIONS,
       },
       strict: true,
     });
     const datasetArg = requireFlag(values.dataset, '--dataset', usage);
     const embDir = pathIn(io, requireFlag(values.embeddings, '--embeddings', usage));
     const outDir = pathIn(io, requireFlag(values.out, '--out', usage));
+    const gguf = localLlm.parseLocalLlmFlags(io, values);
     const baseURL = values['llm-base-url'];
-    const model = values['llm-model'];
-    if ((baseURL === undefined) !== (model === undefined)) {
+    const model = gguf ? await localLlm.localModelName(gguf) : values['llm-model'];
+    if (!gguf && (baseURL === undefined) !== (model === undefined)) {
       const missing = baseURL === undefined ? '--llm-base-url' : '--llm-model';
       throw new PromaxError({
         code: 'INVALID_ARGUMENT',
@@ -361,13 +365,20 @@ export const augmentCommand: Command = {
       }
       const recorder = recordingReranker();
       await buildAugmentedGraph({ ...base, rerank: recorder.rerank, onProgress: undefined });
-      const settings = { ...(cfg.llm ?? {}), ...jobFlags, model };
+      const settings = {
+        ...(cfg.llm ?? {}),
+        ...jobFlags,
+        model,
+        concurrency: cfg.llm?.concurrency ?? gguf?.parallel,
+      };
       const store = await ResultStore.open(join(outDir, RERANK_STORE), { onProgress });
       const interrupt = watchInterrupts(io);
       let rerank: Reranker;
+      let local: Awaited<ReturnType<typeof localLlm.openLocalLlm>> | undefined;
       try {
+        local = gguf ? await localLlm.openLocalLlm(gguf, 'rerank', onProgress) : undefined;
         const res = await runLlmRerank(recorder.requests, texts, {
-          client: createChatClient({ baseURL }, io.env),
+          client: local ?? createChatClient({ baseURL }, io.env),
           settings,
           store,
           prompt: { domain },
@@ -378,6 +389,7 @@ export const augmentCommand: Command = {
           manifestPath: join(outDir, RERANK_RUN),
         });
         rerank = res.rerank;
+        if (local) localLlm.recordLocalRun(join(outDir, RERANK_RUN), local, res.summary);
         llm = {
           summary: res.summary,
           model,
@@ -407,6 +419,7 @@ export const augmentCommand: Command = {
       } finally {
         interrupt.dispose();
         await store.close();
+        await local?.dispose();
       }
       graph = await buildAugmentedGraph({
         ...base,

@@ -47,6 +47,7 @@ import {
 import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
 import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
 import { formatJobSummary } from '../profile-pipeline/job-summary.js';
+import * as localLlm from '../profile-pipeline/llm-client.js';
 import { LLM_JOB_OPTIONS, llmJobFlagSettings, llmJobHelp } from '../profile-pipeline/llm-job-flags.js';
 import {
   findProfileFile,
@@ -101,6 +102,7 @@ ${JOB_HELP.flags}
                         Llama3-ChatQA user profiles; no item profiles exist) — no LLM, no key;
                         ids outside the dataset's id space and profiles the authors flagged as
                         broken are left out and counted
+${localLlm.LOCAL_LLM_USAGE}
   --quiet               no progress output
 
 Progress counts profiles (entities), with the HTTP calls in flight; the summary gives per kind the
@@ -404,6 +406,7 @@ export const profilesCommand: Command = {
         ...LLM_JOB_OPTIONS,
         set: { type: 'string', multiple: true, default: [] },
         quiet: { type: 'boolean', default: false },
+        ...localLlm.LOCAL_LLM_OPTIONS,
       },
       strict: true,
     });
@@ -456,8 +459,11 @@ export const profilesCommand: Command = {
         fix: 'run --dry-run alone first',
       });
     }
-    const model = requireFlag(values['llm-model'], '--llm-model', usage);
-    const offline = dryRun || batchExport !== undefined || batchImport !== undefined;
+    const gguf = localLlm.parseLocalLlmFlags(io, values);
+    const model = gguf
+      ? await localLlm.localModelName(gguf)
+      : requireFlag(values['llm-model'], '--llm-model', usage);
+    const offline = dryRun || batchExport !== undefined || batchImport !== undefined || gguf !== undefined;
     const baseURL = offline
       ? values['llm-base-url']
       : requireFlag(values['llm-base-url'], '--llm-base-url', usage);
@@ -465,7 +471,7 @@ export const profilesCommand: Command = {
       values.domain === undefined ? undefined : choiceFlag(values.domain, '--domain', domainSchema.options);
     const cfg = parseSettings(profilesCliSchema, applyOverrides({}, values.set), { source: '--set' });
     const settings: JobSettingsInput = { ...(cfg.llm ?? {}), ...llmJobFlagSettings(values), model };
-    const concurrency = positiveIntFlag(values.concurrency, '--concurrency');
+    const concurrency = positiveIntFlag(values.concurrency, '--concurrency') ?? gguf?.parallel;
     const rpm = positiveNumberFlag(values.rpm, '--rpm');
     const tpm = positiveNumberFlag(values.tpm, '--tpm');
     if (concurrency !== undefined) settings.concurrency = concurrency;
@@ -505,6 +511,7 @@ export const profilesCommand: Command = {
       store: storePath,
     };
     const prompt = { domain: dom };
+    let closeLocal: { dispose(): Promise<void> } | undefined;
 
     const interrupt = watchInterrupts(io);
     const abortSignal = interrupt.signal;
@@ -577,7 +584,10 @@ export const profilesCommand: Command = {
       let usage = { promptTokens: 0, completionTokens: 0 };
       let cost: number | undefined = 0;
       let failed = 0;
-      const client = batchImport ? undefined : createChatClient({ baseURL }, io.env);
+      const local =
+        gguf && !batchImport ? await localLlm.openLocalLlm(gguf, 'profile', onProgress) : undefined;
+      closeLocal = local;
+      const client = batchImport ? undefined : (local ?? createChatClient({ baseURL }, io.env));
       for (const k of kinds) {
         const { requests, skipped, itemSource } = await build(k, freshItems);
         const file = join(outDir, PROFILE_OUTPUT[k]);
@@ -641,6 +651,7 @@ export const profilesCommand: Command = {
           abortSignal,
           manifestPath: join(outDir, `${k}_profiles.run.json`),
         });
+        if (local) localLlm.recordLocalRun(join(outDir, `${k}_profiles.run.json`), local, result.summary);
         const entries: ProfileEntry[] = [];
         let none = 0;
         for (const p of result.profiles) {
@@ -692,6 +703,7 @@ export const profilesCommand: Command = {
     } finally {
       interrupt.dispose();
       await store?.close();
+      await closeLocal?.dispose();
     }
   },
 };

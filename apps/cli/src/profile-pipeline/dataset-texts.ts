@@ -58,6 +58,44 @@ export function itemTextFile(ds: Dataset): string | undefined {
   return ITEM_TABLES.map((f) => join(ds.sourceDir, f)).find((p) => existsSync(p));
 }
 
+// MovieLens-100K's genre flags in u.item order, for when u.genre is missing.
+const ML100K_GENRES = [
+  'unknown',
+  'Action',
+  'Adventure',
+  'Animation',
+  "Children's",
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Fantasy',
+  'Film-Noir',
+  'Horror',
+  'Musical',
+  'Mystery',
+  'Romance',
+  'Sci-Fi',
+  'Thriller',
+  'War',
+  'Western',
+];
+
+/** Genre names of a MovieLens u.item file: its sibling u.genre(.gz), else the published list. */
+function movieLensGenres(itemFile: string): string[] {
+  const dir = itemFile.slice(0, itemFile.length - basename(itemFile).length);
+  const file = ['u.genre', 'u.genre.gz'].map((f) => join(dir, f)).find((p) => existsSync(p));
+  if (!file) return ML100K_GENRES;
+  let bytes = readFileSync(file);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+  const names: string[] = [];
+  for (const line of bytes.toString('latin1').split('\n')) {
+    const [name, index] = line.trim().split('|');
+    if (name && index !== undefined && /^\d+$/.test(index)) names[Number(index)] = name;
+  }
+  return names.length ? Array.from(names, (n, k) => n ?? `genre ${k}`) : ML100K_GENRES;
+}
+
 /**
  * Reads item titles (and other columns as facts): a table with a header whose id column is
  * `item`/`item_id`/`id` (else the first) and title column `title`/`name` (else the second), or
@@ -70,11 +108,18 @@ export function loadItemTexts(ds: Dataset): ItemTexts | undefined {
   if (basename(file).startsWith('u.item')) {
     let bytes = readFileSync(file);
     if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+    const genres = movieLensGenres(file);
     for (const line of bytes.toString('latin1').split('\n')) {
       const f = line.split('|');
       if (f.length < 2 || !f[0]?.trim()) continue;
       const title = (f[1] ?? '').trim();
-      byId.set(f[0].trim(), { title, facts: { title, release_date: (f[2] ?? '').trim() } });
+      const facts: Record<string, string> = { title, release_date: (f[2] ?? '').trim() };
+      const year = /(\d{4})\s*$/.exec(facts.release_date as string)?.[1];
+      if (year) facts.year = year;
+      // Fields 6.. are one 0/1 flag per genre, in u.genre's order.
+      const flagged = genres.filter((_, g) => f[5 + g]?.trim() === '1');
+      if (flagged.length) facts.genres = flagged.join(', ');
+      byId.set(f[0].trim(), { title, facts });
     }
     return { file, titleColumn: 'title (field 2 of u.item)', byId };
   }
