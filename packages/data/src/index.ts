@@ -2,6 +2,7 @@ export { crc32 } from './crc32.js';
 export { bundledDataDir, findRepoRoot, locateData, resolveDataDir } from './data-dir.js';
 export type { Dataset, DatasetLayout, DatasetReport, LoadDatasetOptions, SplitReport } from './dataset.js';
 export { detectLayout, loadDatasetDir } from './dataset.js';
+export { idsSha256, indexOf, rawIds } from './dataset-ids.js';
 export type { Delimiter } from './delimited.js';
 export { sniffDelimiter } from './delimited.js';
 export type { ByteOrder, NpyArray, NpyStringArray } from './dtype.js';

@@ -13,6 +13,8 @@ export type {
   EmbedWithCacheResult,
 } from './embedding-cache.js';
 export { clearEmbeddingCache, embedWithCache, hashTextList } from './embedding-cache.js';
+export type { EmbeddingPair, EmbedManifestView } from './embedding-files.js';
+export { countZeroRows, EMBEDDING_FILES, loadEmbeddingPair } from './embedding-files.js';
 export type { NpyFloat32 } from './npy.js';
 export { decodeNpyFloat32, encodeNpyFloat32 } from './npy.js';
 export type { OnnxEmbedderSettings } from './onnx-embedder.js';

@@ -2,21 +2,16 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type ProgressHandler, PromaxError } from '@promax/core';
 import type { ChatClient, ChatMessage } from '@promax/profiles';
-import {
-  type ChatHistoryItem,
-  type ChatWrapper,
-  GeneralChatWrapper,
-  getLlama,
-  type Llama,
+import type {
+  ChatHistoryItem,
+  ChatWrapper,
+  Llama,
   LlamaChat,
   LlamaCompletion,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaGrammar,
-  LlamaLogLevel,
-  type LlamaModel,
-  readGgufFileInfo,
-  resolveChatWrapper,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaModel,
 } from 'node-llama-cpp';
 import { BadRequestError } from 'openai';
 import type { z } from 'zod';
@@ -34,6 +29,17 @@ import {
   type LocalModelSettingsInput,
   parseLocalModelSettings,
 } from './settings.js';
+
+type LlamaCpp = typeof import('node-llama-cpp');
+let llamaCpp: Promise<LlamaCpp> | undefined;
+/**
+ * node-llama-cpp is loaded on first use, not on import: the native module installs process signal
+ * handlers, so importing this package (as the CLI does for its flags) must not load it.
+ */
+const loadLlamaCpp = (): Promise<LlamaCpp> => {
+  llamaCpp ??= import('node-llama-cpp');
+  return llamaCpp;
+};
 
 /** What the loaded model is; recorded in run manifests. */
 export interface LocalModelInfo extends GgufSummary {
@@ -175,6 +181,7 @@ export class LocalChatModel implements ChatClient {
   private counter = 0;
 
   private constructor(
+    cpp: LlamaCpp,
     private readonly llama: Llama,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
@@ -188,8 +195,8 @@ export class LocalChatModel implements ChatClient {
     this.free = Array.from({ length: settings.parallel }, () => {
       const sequence = context.getSequence();
       return wrapper
-        ? { sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper: wrapper }) }
-        : { sequence, completion: new LlamaCompletion({ contextSequence: sequence }) };
+        ? { sequence, chat: new cpp.LlamaChat({ contextSequence: sequence, chatWrapper: wrapper }) }
+        : { sequence, completion: new cpp.LlamaCompletion({ contextSequence: sequence }) };
     });
     const create = (body: unknown, options?: { signal?: AbortSignal | null }) =>
       this.complete(body as RequestBody, options?.signal ?? undefined);
@@ -205,9 +212,10 @@ export class LocalChatModel implements ChatClient {
     const path = settings.modelPath;
     const started = Date.now();
     const declared = await checkGgufHeader(path);
+    const cpp = await loadLlamaCpp();
     let metadata: Record<string, unknown>;
     try {
-      const info = await readGgufFileInfo(path, { readTensorInfo: true });
+      const info = await cpp.readGgufFileInfo(path, { readTensorInfo: true });
       metadata = info.metadata as unknown as Record<string, unknown>;
       // The reader reads past the end of a cut file as zeros, so check the layout against the size.
       const size = statSync(path).size;
@@ -230,12 +238,12 @@ export class LocalChatModel implements ChatClient {
     const summary = summarizeGguf(path, statSync(path).size, metadata);
     options.onProgress?.({ type: 'info', message: `hashing ${basename(path)}` });
     const sha256 = await fileSha256(path);
-    const llama = await getLlama({
+    const llama = await cpp.getLlama({
       build: 'never',
       gpu: settings.gpuLayers === 0 ? false : 'auto',
-      logLevel: LlamaLogLevel.error,
+      logLevel: cpp.LlamaLogLevel.error,
       logger: (level, message) => {
-        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
+        if (level === cpp.LlamaLogLevel.error || level === cpp.LlamaLogLevel.fatal)
           options.onProgress?.({ type: 'warning', code: 'LLAMA_CPP', message: message.trim() });
       },
       progressLogs: false,
@@ -249,7 +257,7 @@ export class LocalChatModel implements ChatClient {
         threads: settings.threads,
         batchSize: settings.batchSize,
       });
-      const wrapper = LocalChatModel.chooseWrapper(model, summary, settings.promptFormat);
+      const wrapper = LocalChatModel.chooseWrapper(cpp, model, summary, settings.promptFormat);
       const info: LocalModelInfo = {
         ...summary,
         sha256,
@@ -269,6 +277,7 @@ export class LocalChatModel implements ChatClient {
         data: { ...info },
       });
       return new LocalChatModel(
+        cpp,
         llama,
         model,
         context,
@@ -294,15 +303,16 @@ export class LocalChatModel implements ChatClient {
   }
 
   private static chooseWrapper(
+    cpp: LlamaCpp,
     model: LlamaModel,
     summary: GgufSummary,
     format: LocalModelSettings['promptFormat'],
   ): ChatWrapper | undefined {
     if (format === 'completion') return undefined;
-    const wrapper = resolveChatWrapper(model, { warningLogs: false });
+    const wrapper = cpp.resolveChatWrapper(model, { warningLogs: false });
     // GeneralChatWrapper is node-llama-cpp's guess for a model it does not recognise: a base
     // model without a template reads a plain prompt better than an invented chat format.
-    if (format === 'auto' && !summary.hasChatTemplate && wrapper instanceof GeneralChatWrapper)
+    if (format === 'auto' && !summary.hasChatTemplate && wrapper instanceof cpp.GeneralChatWrapper)
       return undefined;
     return wrapper;
   }

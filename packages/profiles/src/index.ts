@@ -14,6 +14,9 @@ export type { ChatClient } from './client.js';
 export { createChatClient } from './client.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
+// Texts and profile files of a dataset (what the profile pipeline reads and writes).
+export type { ItemTexts } from './dataset-texts.js';
+export { defaultDomain, itemTextFile, loadItemTexts } from './dataset-texts.js';
 export type { ProfileEntry } from './loaders.js';
 export { loadProfilesJsonl, loadRlmrecProfiles, profilesFromStore } from './loaders.js';
 export type { ParseResult, ProfileOutput, RerankParse } from './output.js';
@@ -26,6 +29,17 @@ export {
 } from './output.js';
 export type { TokenUsage } from './pricing.js';
 export { costUsd, DEFAULT_PRICES, estimateMessageTokens, estimateTokens, priceOf } from './pricing.js';
+export type { IdSpace, LoadedProfiles, ProfileFile, ProfileKind } from './profile-files.js';
+export {
+  findProfileFile,
+  kindOfFile,
+  loadProfileMap,
+  locateProfiles,
+  PROFILE_OUTPUT,
+  PROFILES_MANIFEST,
+  readProfileFile,
+  writeProfilesJsonl,
+} from './profile-files.js';
 export type {
   GeneratedProfile,
   ProfileFailure,

@@ -15,6 +15,8 @@ export type { ExactRetrieverSettings } from './exact-retriever.js';
 export { createExactRetriever, ExactRetriever } from './exact-retriever.js';
 export type { FaissFlatIndex, FaissModule, FaissRetrieverSettings } from './faiss-adapter.js';
 export { createFaissRetriever, FaissRetriever } from './faiss-adapter.js';
+export type { LlmRerankResult, RerankTexts } from './llm-reranker.js';
+export { recordingReranker, rerankInputs, runLlmRerank } from './llm-reranker.js';
 export { l2NormalizeRows } from './normalize.js';
 export type { ProfileRetrievalInput, ProfileRetrievalReport } from './profile-retrieval.js';
 export { evaluateProfileRetrieval } from './profile-retrieval.js';

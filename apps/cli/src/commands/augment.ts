@@ -2,15 +2,22 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ProgressHandler, PromaxError, parseSettings } from '@promax/core';
-import { type Dataset, saveSparseMatrix } from '@promax/data';
+import { type Dataset, rawIds, saveSparseMatrix } from '@promax/data';
+import { type EmbeddingPair, loadEmbeddingPair } from '@promax/embed';
 import { applyOverrides } from '@promax/pipeline';
 import {
   type ChatJobSummary,
   createChatClient,
   DEFAULT_RERANK_REPAIRS,
   type Domain,
+  defaultDomain,
   domainSchema,
   jobSettingsSchema,
+  loadItemTexts,
+  loadProfileMap,
+  locateProfiles,
+  type ProfileFile,
+  type ProfileKind,
   RERANK_PROMPT_VERSION,
   ResultStore,
 } from '@promax/profiles';
@@ -19,6 +26,9 @@ import {
   type AugmentedGraph,
   buildAugmentedGraph,
   type Reranker,
+  type RerankTexts,
+  recordingReranker,
+  runLlmRerank,
 } from '@promax/retrieval';
 import { z } from 'zod';
 import { EXIT } from '../exit-codes.js';
@@ -32,21 +42,12 @@ import {
   writeText,
 } from '../profile-pipeline/cli-args.js';
 import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
-import { defaultDomain, loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
-import { type EmbeddingPair, loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
 import * as ann from '../profile-pipeline/index-flag.js';
 import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
 import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
 import { formatJobSummary } from '../profile-pipeline/job-summary.js';
 import * as localLlm from '../profile-pipeline/llm-client.js';
 import { LLM_JOB_OPTIONS, llmJobFlagSettings, llmJobHelp } from '../profile-pipeline/llm-job-flags.js';
-import { type RerankTexts, recordingReranker, runLlmRerank } from '../profile-pipeline/llm-reranker.js';
-import {
-  loadProfileMap,
-  locateProfiles,
-  type ProfileFile,
-  type ProfileKind,
-} from '../profile-pipeline/profile-files.js';
 import { markdownTable } from '../render/table.js';
 import type { Command } from './command.js';
 

@@ -2,10 +2,19 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
-import { type Dataset, detectLayout, findRepoRoot, saveEmbeddings } from '@promax/data';
+import {
+  type Dataset,
+  detectLayout,
+  findRepoRoot,
+  idsSha256,
+  indexOf,
+  rawIds,
+  saveEmbeddings,
+} from '@promax/data';
 import {
   createOnnxEmbedder,
   createOpenAIEmbedder,
+  EMBEDDING_FILES,
   type Embedder,
   type EmbedWithCacheResult,
   embedWithCache,
@@ -13,6 +22,15 @@ import {
   OPENAI_EMBEDDER_DEFAULTS,
   OpenAIEmbedder,
 } from '@promax/embed';
+import {
+  type LoadedProfiles,
+  loadItemTexts,
+  locateProfiles,
+  PROFILES_MANIFEST,
+  type ProfileFile,
+  type ProfileKind,
+  readProfileFile,
+} from '@promax/profiles';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import {
@@ -26,19 +44,9 @@ import {
   writeJson,
 } from '../profile-pipeline/cli-args.js';
 import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
-import { idsSha256, indexOf, loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
-import { EMBEDDING_FILES } from '../profile-pipeline/embedding-files.js';
 import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
 import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
 import { formatRetries } from '../profile-pipeline/job-summary.js';
-import {
-  type LoadedProfiles,
-  locateProfiles,
-  PROFILES_MANIFEST,
-  type ProfileFile,
-  type ProfileKind,
-  readProfileFile,
-} from '../profile-pipeline/profile-files.js';
 import type { Command } from './command.js';
 
 const usage = `promax embed --profiles DIR|FILE --encoder onnx:MODEL_DIR|openai:MODEL --out DIR [options]

@@ -2,12 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { locateDataset, resolveDataset } from '@promax/data';
-import { profileTasks } from '@promax/profiles';
+import { locateDataset, rawIds, resolveDataset } from '@promax/data';
+import { loadItemTexts, profileTasks } from '@promax/profiles';
 import { afterAll, describe, expect, it } from 'vitest';
 import { locateTestGguf } from '../../../../packages/llm-local/src/test-model.fixture.js';
 import { main } from '../main.js';
-import { loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
 import { readJsonl, removeTempDirs, tempDir } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
 

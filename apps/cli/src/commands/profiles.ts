@@ -3,25 +3,38 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ProgressHandler, PromaxError, parseSettings } from '@promax/core';
 import type { Dataset } from '@promax/data';
+import { indexOf, rawIds } from '@promax/data';
 import { applyOverrides } from '@promax/pipeline';
 import {
   type ChatTask,
   createChatClient,
   type Domain,
+  defaultDomain,
   domainSchema,
   estimateProfileJob,
   exportChatBatch,
+  findProfileFile,
   generateProfiles,
+  type ItemTexts,
   importChatBatch,
   type JobEstimate,
   type JobSettingsInput,
   jobSettingsSchema,
+  type LoadedProfiles,
+  loadItemTexts,
+  loadProfileMap,
+  PROFILE_OUTPUT,
   PROFILE_PROMPT_VERSION,
+  PROFILES_MANIFEST,
   type ProfileEntry,
+  type ProfileFile,
+  type ProfileKind,
   type ProfileOutput,
   type ProfileRequest,
   profileTasks,
   ResultStore,
+  readProfileFile,
+  writeProfilesJsonl,
 } from '@promax/profiles';
 import { z } from 'zod';
 import { EXIT } from '../exit-codes.js';
@@ -37,29 +50,11 @@ import {
   writeText,
 } from '../profile-pipeline/cli-args.js';
 import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
-import {
-  defaultDomain,
-  type ItemTexts,
-  indexOf,
-  loadItemTexts,
-  rawIds,
-} from '../profile-pipeline/dataset-texts.js';
 import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
 import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
 import { formatJobSummary } from '../profile-pipeline/job-summary.js';
 import * as localLlm from '../profile-pipeline/llm-client.js';
 import { LLM_JOB_OPTIONS, llmJobFlagSettings, llmJobHelp } from '../profile-pipeline/llm-job-flags.js';
-import {
-  findProfileFile,
-  type LoadedProfiles,
-  loadProfileMap,
-  PROFILE_OUTPUT,
-  PROFILES_MANIFEST,
-  type ProfileFile,
-  type ProfileKind,
-  readProfileFile,
-  writeProfilesJsonl,
-} from '../profile-pipeline/profile-files.js';
 import { markdownTable } from '../render/table.js';
 import type { Command } from './command.js';
 

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
+import { loadEmbeddingPair } from '@promax/embed';
 import { evaluateProfileRetrieval } from '@promax/retrieval';
 import { createProgressRenderer } from '../io.js';
 import { choiceFlag, pathIn, requireFlag } from '../profile-pipeline/cli-args.js';
 import { loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
-import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
 import {
   defaultIndexDir,
   describeRecall,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProgressHandler } from '@promax/core';
 import { PromaxError } from '@promax/core';
 import { type Dataset, loadDataset, loadSparseMatrix } from '@promax/data';
+import { loadEmbeddingPair } from '@promax/embed';
 import {
   type ExperimentResult,
   type ExperimentResults,
@@ -12,7 +13,6 @@ import {
   resolveExperiment,
   runExperiment,
 } from '@promax/pipeline';
-import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
 import { emitDatasetWarnings } from '../render/loader-warnings.js';
 import type { RunConfig } from './run-config.js';
 

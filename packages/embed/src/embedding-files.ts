@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Matrix, PromaxError } from '@promax/core';
-import { type Dataset, loadEmbeddings } from '@promax/data';
-import { idsSha256, rawIds } from './dataset-texts.js';
+import { type Dataset, idsSha256, loadEmbeddings, rawIds } from '@promax/data';
 
 /** Files written by `promax embed`. */
 export const EMBEDDING_FILES = {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type ChatJobSummary,
   type Domain,
@@ -5,8 +6,9 @@ import {
   type RerankOptions,
   rerankCandidates,
 } from '@promax/profiles';
-import type { Reranker, RerankRequest } from '@promax/retrieval';
-import { sha256 } from './cli-args.js';
+import type { Reranker, RerankRequest } from './rerank.js';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
  * The adapter between `buildAugmentedGraph`, which calls a `Reranker` once per user, and

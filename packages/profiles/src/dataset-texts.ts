@@ -3,27 +3,7 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { PromaxError } from '@promax/core';
 import { canonicalDatasetName, type Dataset, readTextTable } from '@promax/data';
-import type { Domain } from '@promax/profiles';
-import { sha256 } from './cli-args.js';
-
-/** Original ids by dense id (the dataset's id map, or the dense ids themselves when it has none). */
-export function rawIds(ds: Dataset, which: 'user' | 'item'): string[] {
-  const ids = which === 'user' ? ds.userIds : ds.itemIds;
-  const n = which === 'user' ? ds.numUsers : ds.numItems;
-  return ids ?? Array.from({ length: n }, (_, k) => String(k));
-}
-
-/** original id → dense id. */
-export function indexOf(ids: readonly string[]): Map<string, number> {
-  const m = new Map<string, number>();
-  ids.forEach((id, k) => {
-    m.set(id, k);
-  });
-  return m;
-}
-
-/** sha256 of the ordered id list: identifies the dense-id order embeddings must follow. */
-export const idsSha256 = (ids: readonly string[]): string => sha256(ids.join('\n'));
+import type { Domain } from './prompts.js';
 
 /** The catalogue domain implied by a registered dataset name (prompt wording only). */
 export function defaultDomain(ds: Dataset): Domain {

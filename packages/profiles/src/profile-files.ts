@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { PromaxError } from '@promax/core';
-import { loadProfilesJsonl, loadRlmrecProfiles, type ProfileEntry } from '@promax/profiles';
-import { writeText } from './cli-args.js';
+import { writeFileAtomic } from '@promax/data';
+import { loadProfilesJsonl, loadRlmrecProfiles, type ProfileEntry } from './loaders.js';
 
 export type ProfileKind = 'user' | 'item';
 
@@ -140,7 +140,7 @@ export function writeProfilesJsonl(path: string, kind: ProfileKind, entries: rea
     if (e.reasoning !== undefined) rec.reasoning = e.reasoning;
     return JSON.stringify(rec);
   });
-  writeText(path, lines.length ? `${lines.join('\n')}\n` : '');
+  writeTextAtomic(path, lines.length ? `${lines.join('\n')}\n` : '');
 }
 
 /**
@@ -164,4 +164,9 @@ export async function loadProfileMap(
     if (e.profile.trim() && !/^\s*none\.?\s*$/i.test(e.profile)) map.set(id, e.profile);
   }
   return { map, notInDataset };
+}
+
+function writeTextAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, text);
 }
