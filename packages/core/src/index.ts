@@ -20,6 +20,7 @@ export type {
   MethodInputKind,
   MethodInputSpec,
   MethodInputs,
+  MethodInputType,
   MethodLossContext,
   MethodModelInfo,
   MethodPrepareOptions,

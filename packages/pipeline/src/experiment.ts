@@ -168,6 +168,7 @@ function instantiate(options: ExperimentOptions): Instances {
     modelId: model.modelId,
     capabilities: model.capabilities,
     embeddingSize: model.embeddingSize,
+    ...(model.outputSize !== undefined ? { outputSize: model.outputSize } : {}),
     encodesViews: model.capabilities.usesGraph || typeof model.doEncodeView === 'function',
   };
   const inputs = options.inputs ?? datasetInputs(dataset);
@@ -255,6 +256,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     modelId: model.modelId,
     capabilities: model.capabilities,
     embeddingSize: model.embeddingSize,
+    ...(model.outputSize !== undefined ? { outputSize: model.outputSize } : {}),
     encodesViews: model.capabilities.usesGraph || typeof model.doEncodeView === 'function',
   };
   const prepared: TrainableMethod[] = [];
