@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@promax/source'] } },
   test: {
-    projects: ['packages/*', 'models/*', 'methods/*', 'apps/*', 'examples/*'],
+    projects: ['packages/*', 'models/*', 'methods/[!.]*', 'apps/*', 'examples/*'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

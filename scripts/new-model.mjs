@@ -3,73 +3,20 @@
 // Writes models/NAME (package.json, tsconfig, vitest config, README, src/) with a working
 // graph model (E + Â·E per layer, averaged) that passes the conformance suite, then tells you
 // what to run. NAME: lowercase letters, digits and dashes (the package is @promax/model-NAME).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { relative } from 'node:path';
+import { packageFiles, scaffoldTarget, writePackage } from './scaffold.mjs';
 import { root } from './workspace.mjs';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { dir: { type: 'string', default: 'models' }, help: { type: 'boolean', short: 'h' } },
-});
-const name = positionals[0];
-if (values.help || !name) {
-  console.log('usage: node scripts/new-model.mjs NAME [--dir models]');
-  process.exit(name ? 0 : 1);
-}
-if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) {
-  console.error(
-    `model name "${name}" must be kebab-case: lowercase letters and digits, dash-separated (e.g. "ngcf", "light-gcl")`,
-  );
-  process.exit(1);
-}
-const dir = join(root, values.dir, name);
-if (existsSync(dir)) {
-  console.error(`${relative(root, dir)} already exists; pick another name or remove it`);
-  process.exit(1);
-}
-
-const words = name.split('-');
-const Pascal = words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
-const camel = Pascal[0].toLowerCase() + Pascal.slice(1);
-const pkg = `@promax/model-${name}`;
-const up = relative(dir, root).split('\\').join('/');
+const { name, dir, Pascal, camel, pkg, up } = scaffoldTarget('model', 'models');
 
 const files = {
-  'package.json': `${JSON.stringify(
-    {
-      name: pkg,
-      version: '0.1.0',
-      description: `Base model '${name}' for ProMax.`,
-      license: 'Apache-2.0',
-      type: 'module',
-      sideEffects: false,
-      engines: { node: '>=20.11' },
-      exports: {
-        '.': { '@promax/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
-      },
-      main: './dist/index.js',
-      types: './dist/index.d.ts',
-      files: ['dist', 'src', '!src/**/*.test.ts'],
-      scripts: { build: 'tsc -b' },
-      dependencies: { '@promax/core': 'workspace:*', '@promax/tensor': 'workspace:*', zod: '^4.1.0' },
-      devDependencies: { '@promax/model-testkit': 'workspace:*' },
-    },
-    null,
-    2,
-  )}\n`,
-  'tsconfig.json': `${JSON.stringify(
-    {
-      extends: `${up}/tsconfig.base.json`,
-      compilerOptions: { rootDir: 'src', outDir: 'dist' },
-      include: ['src'],
-      exclude: ['src/**/*.test.ts', 'src/**/*.bench.ts'],
-      references: [{ path: `${up}/packages/core` }, { path: `${up}/packages/tensor` }],
-    },
-    null,
-    2,
-  )}\n`,
-  'vitest.config.ts': `import { projectConfig } from '${up}/scripts/vitest.shared.mjs';\n\nexport default projectConfig('${pkg}');\n`,
+  ...packageFiles({
+    pkg,
+    up,
+    description: `Base model '${name}' for ProMax.`,
+    deps: ['@promax/core', '@promax/tensor'],
+    devDeps: ['@promax/testkit'],
+  }),
   'src/settings.ts': `import * as z from 'zod';
 
 /** ${Pascal} settings. Every field has a default and a comment; unknown keys are errors. */
@@ -114,7 +61,11 @@ export class ${Pascal}Model implements RecommenderModel {
   readonly capabilities = { usesGraph: true, hasAuxiliaryLoss: false, hasStochasticInputs: false } as const;
   readonly graphNormalization = { selfLoops: false } as const;
 
-  constructor(readonly settings: ${Pascal}Settings) {}
+  readonly embeddingSize: number;
+
+  constructor(readonly settings: ${Pascal}Settings) {
+    this.embeddingSize = settings.embeddingSize;
+  }
 
   doDeclareParameters(dims: ModelDims): ParameterSpec[] {
     const d = this.settings.embeddingSize;
@@ -147,11 +98,13 @@ export function create${Pascal}(settings: ${Pascal}SettingsInput = {}): ${Pascal
   return new ${Pascal}Model(parseModelSettings('${name}', ${camel}SettingsSchema, settings));
 }
 
-/** Registry entry of the ${Pascal} plugin. */
+/** The plugin definition of ${Pascal}: \`promax models\` and \`--model ${name}\` find it by the package name. */
 export const ${camel}Definition: RecommenderModelDefinition<${Pascal}Model, ${Pascal}Settings, ${Pascal}SettingsInput> = {
+  kind: 'model',
+  specificationVersion: 'v1',
   id: '${name}',
   packageName: '${pkg}',
-  description: 'TODO: one line for \`promax models\`',
+  description: '${Pascal}: TODO one line for \`promax models\` (template: mean of LightGCN layers 0..L)',
   settingsSchema: ${camel}SettingsSchema,
   defaults: ${camel}SettingsSchema.parse({}),
   create: create${Pascal},
@@ -161,7 +114,7 @@ export const ${camel}Definition: RecommenderModelDefinition<${Pascal}Model, ${Pa
 export type { ${Pascal}Settings, ${Pascal}SettingsInput } from './settings.js';
 export { ${camel}SettingsSchema } from './settings.js';
 `,
-  [`src/${name}.test.ts`]: `import { describeRecommenderModel } from '@promax/model-testkit';
+  [`src/${name}.test.ts`]: `import { describeRecommenderModel } from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { create${Pascal}, ${camel}Definition } from './index.js';
 
@@ -172,7 +125,7 @@ describe('${name}', () => {
   it('has documented defaults', () => {
     expect(create${Pascal}().settings).toEqual(${camel}Definition.defaults);
   });
-  // TODO: compare doEncode with a float64 reference (see propagateReference in @promax/model-testkit).
+  // TODO: compare doEncode with a float64 reference (see propagateReference in @promax/testkit).
 });
 `,
   'README.md': `# ${pkg}
@@ -188,19 +141,24 @@ every setting with its default.
 ## Example
 
 \`\`\`ts
-import { create${Pascal} } from '${pkg}';
-import { createModelTrainable, train } from '@promax/pipeline';
+import { loadDataset } from '@promax/data';
+import { runExperiment } from '@promax/pipeline';
+import { ${camel}Definition } from '${pkg}';
 
-const trainable = await createModelTrainable({ model: create${Pascal}(), data, seed: 2025 });
-const result = await train({ trainable, data, model: '${name}' });
+const { results } = await runExperiment({ dataset: loadDataset('amazon-book'), model: { definition: ${camel}Definition } });
 \`\`\`
+
+or \`pnpm promax train --dataset amazon-book --model ${name} --out runs/${name}\` (add \`--method promax\`
+for ProMax on it).
 `,
 };
 
-mkdirSync(join(dir, 'src'), { recursive: true });
-for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-console.log(`created ${relative(root, dir)} (${pkg}). Next:
-  node scripts/sync-tsconfig.mjs && pnpm install --offline   # link the workspace package
-  npx vitest run ${relative(root, dir)}                      # the conformance suite
-  npx tsc -b ${relative(root, dir)}
-Then edit src/${name}-model.ts, the settings, the README, and register it where models are listed (see CONTRIBUTING.md).`);
+writePackage(
+  dir,
+  files,
+  `  pnpm install && pnpm build                  # link and build the new package
+  npx vitest run ${relative(root, dir)}        # the conformance suite
+  pnpm promax models                           # lists ${name}
+  pnpm promax train --dataset amazon-book --model ${name} --max-epochs 1 --out runs/${name}
+Then edit src/${name}-model.ts, the settings and the README (see CONTRIBUTING.md).`,
+);

@@ -1,4 +1,5 @@
-// Regenerates tsconfig project references from package.json workspace dependencies.
+// Regenerates each package's tsconfig project references from its package.json workspace
+// dependencies (the build derives the package list itself: scripts/build.mjs).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { listPackages, root, workspaceDeps } from './workspace.mjs';
@@ -14,8 +15,4 @@ for (const p of pkgs) {
   ts.references = refs;
   writeFileSync(file, `${JSON.stringify(ts, null, 2)}\n`);
 }
-writeFileSync(
-  join(root, 'tsconfig.json'),
-  `${JSON.stringify({ files: [], references: pkgs.map((p) => ({ path: p.dir })) }, null, 2)}\n`,
-);
 console.log(`synced ${pkgs.length} tsconfig files`);

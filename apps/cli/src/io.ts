@@ -57,15 +57,22 @@ export function createProgressRenderer(io: Io, opts: RenderOptions = {}): (e: Pr
         if (!started.has(e.task)) started.set(e.task, t0);
         const elapsed = (performance.now() - t0) / 1000;
         const rate = e.done / Math.max(elapsed, 1e-9);
-        const eta = e.total ? (e.total - e.done) / Math.max(rate, 1e-9) : Number.NaN;
+        // A producer that knows what is in flight (LLM jobs) sends its own ETA.
+        const eta =
+          e.etaMs !== undefined
+            ? e.etaMs / 1000
+            : e.total
+              ? (e.total - e.done) / Math.max(rate, 1e-9)
+              : Number.NaN;
         const unit = e.unit ?? 'it';
+        const pending = e.inFlight ? `, ${e.inFlight} in flight` : '';
         if (io.isTTY) {
           const width = 24;
           const frac = e.total ? Math.min(1, e.done / e.total) : 0;
           const fill = Math.round(frac * width);
           const bar = `${'█'.repeat(fill)}${'░'.repeat(width - fill)}`;
           io.err(
-            `\r${e.task.padEnd(12)} ${bar} ${e.done}/${e.total ?? '?'} ${unit} ${rate.toFixed(1)} ${unit}/s ETA ${fmtTime(eta)}   `,
+            `\r${e.task.padEnd(12)} ${bar} ${e.done}/${e.total ?? '?'} ${unit} ${rate.toFixed(1)} ${unit}/s${pending} ETA ${fmtTime(eta)}   `,
           );
           barOpen = true;
         } else {
@@ -73,7 +80,7 @@ export function createProgressRenderer(io: Io, opts: RenderOptions = {}): (e: Pr
           if (now - (lastLine.get(e.task) ?? 0) > 5000 || e.done === e.total) {
             lastLine.set(e.task, now);
             io.err(
-              `${e.task}: ${e.done}/${e.total ?? '?'} ${unit} (${rate.toFixed(1)} ${unit}/s, ETA ${fmtTime(eta)})\n`,
+              `${e.task}: ${e.done}/${e.total ?? '?'} ${unit} (${rate.toFixed(1)} ${unit}/s${pending}, ETA ${fmtTime(eta)})\n`,
             );
           }
         }

@@ -1,11 +1,11 @@
 import { csrFromCoo, csrToCoo, type Matrix, type MethodInputs, PromaxError, Rng } from '@promax/core';
+import { createModelTrainable, resolvePluginSettings } from '@promax/pipeline';
 import {
   createMockRecommenderModel,
   describeRecommenderMethod,
   type RecommenderModel,
   tinyDataset,
-} from '@promax/model-testkit';
-import { createModelTrainable, resolvePluginSettings } from '@promax/pipeline';
+} from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createPromax, promaxMethodDefinition } from './index.js';
 

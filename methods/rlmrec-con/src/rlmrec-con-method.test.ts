@@ -8,8 +8,8 @@ import {
   sampledFiniteDifferences,
   toFloat64,
 } from '@promax/loss/test';
-import { createMockRecommenderModel, describeRecommenderMethod, tinyDataset } from '@promax/model-testkit';
 import { createModelTrainable, resolvePluginSettings } from '@promax/pipeline';
+import { createMockRecommenderModel, describeRecommenderMethod, tinyDataset } from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createRlmrecCon, rlmrecConMethodDefinition } from './index.js';
 

@@ -1,9 +1,4 @@
-import {
-  describeRecommenderModel,
-  ModelHarness,
-  propagateReference,
-  tinyDataset,
-} from '@promax/model-testkit';
+import { describeRecommenderModel, ModelHarness, propagateReference, tinyDataset } from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createGccf, gccfDefinition } from './index.js';
 

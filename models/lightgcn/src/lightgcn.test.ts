@@ -1,10 +1,5 @@
 import { PromaxError } from '@promax/core';
-import {
-  describeRecommenderModel,
-  ModelHarness,
-  propagateReference,
-  tinyDataset,
-} from '@promax/model-testkit';
+import { describeRecommenderModel, ModelHarness, propagateReference, tinyDataset } from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createLightGcn, lightGcnDefinition } from './index.js';
 

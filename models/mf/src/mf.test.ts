@@ -1,5 +1,5 @@
 import { PromaxError } from '@promax/core';
-import { describeRecommenderModel, ModelHarness, tinyDataset } from '@promax/model-testkit';
+import { describeRecommenderModel, ModelHarness, tinyDataset } from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createMf, mfDefinition } from './index.js';
 

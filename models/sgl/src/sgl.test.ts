@@ -1,5 +1,5 @@
 import { csrHas, Rng } from '@promax/core';
-import { describeRecommenderModel, ModelHarness, tinyDataset } from '@promax/model-testkit';
+import { describeRecommenderModel, ModelHarness, tinyDataset } from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createSgl, dropEdges, SGL_VIEWS, sglDefinition } from './index.js';
 

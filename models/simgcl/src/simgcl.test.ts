@@ -5,7 +5,7 @@ import {
   normalizedAdjacencyF64,
   storeOf,
   tinyDataset,
-} from '@promax/model-testkit';
+} from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createSimGcl, fillUniform, simGclDefinition, simGclNoiseName } from './index.js';
 

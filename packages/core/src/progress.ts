@@ -4,7 +4,17 @@
  */
 export type ProgressEvent =
   | { type: 'task-start'; task: string; total?: number; unit?: string }
-  | { type: 'task-progress'; task: string; done: number; total?: number; unit?: string }
+  | {
+      type: 'task-progress';
+      task: string;
+      done: number;
+      total?: number;
+      unit?: string;
+      /** Work started but not finished (e.g. HTTP calls in flight or waiting to be retried). */
+      inFlight?: number;
+      /** Time left in ms when the producer knows better than done/total over elapsed time. */
+      etaMs?: number;
+    }
   | { type: 'task-end'; task: string; done: number; elapsedMs: number }
   | { type: 'epoch-start'; epoch: number }
   | {

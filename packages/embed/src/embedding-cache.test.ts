@@ -141,6 +141,42 @@ describe('embedWithCache', () => {
     expect(res.reused).toBe(6);
   });
 
+  it('keeps the batches already paid for when the embedder gives up or the run is aborted between checkpoints', async () => {
+    const dir = tmp();
+    const ac = new AbortController();
+    class GivingUp extends RecordingEmbedder {
+      override async doEmbed(o: EmbedCallOptions): Promise<EmbedCallResult> {
+        if (this.calls.length === 2) throw new Error('HTTP 503 after 6 retries');
+        return super.doEmbed(o);
+      }
+    }
+    const texts = ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'];
+    await expect(
+      embedWithCache({ embedder: new GivingUp(), texts, cacheDir: dir, name: 'g' }),
+    ).rejects.toThrow(/503/);
+    class Interrupted extends RecordingEmbedder {
+      override async doEmbed(o: EmbedCallOptions): Promise<EmbedCallResult> {
+        const out = await super.doEmbed(o);
+        if (this.calls.length === 1) ac.abort();
+        return out;
+      }
+    }
+    // the 4 texts from before are reused; 2 more are embedded before the abort lands
+    await expect(
+      embedWithCache({
+        embedder: new Interrupted(),
+        texts,
+        cacheDir: dir,
+        name: 'g',
+        abortSignal: ac.signal,
+      }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    const resume = new RecordingEmbedder();
+    const res = await embedWithCache({ embedder: resume, texts, cacheDir: dir, name: 'g' });
+    expect(resume.embeddedTexts).toEqual(['t7', 't8']);
+    expect(res.reused).toBe(6);
+  });
+
   it('works end to end with the ONNX embedder', async () => {
     const model = tmp();
     writeTinyTokenizerJson(model);

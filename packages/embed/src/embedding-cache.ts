@@ -207,38 +207,48 @@ export async function embedWithCache(options: EmbedWithCacheOptions): Promise<Em
       hs.map((h) => known.get(h) as Float32Array),
     );
   };
-  for (let start = 0; start < missing.length; start += step) {
-    throwIfAborted(abortSignal, 'embedding');
-    const idx = missing.slice(start, start + step);
-    const out = await embedder.doEmbed({ texts: idx.map((i) => texts[i] as string), abortSignal });
-    if (out.embeddings.length !== idx.length) {
-      throw new PromaxError({
-        code: 'INVALID_RESPONSE',
-        message: `embedder ${embedder.modelId} returned ${out.embeddings.length} vectors for ${idx.length} texts`,
-      });
-    }
-    idx.forEach((i, k) => {
-      const v = out.embeddings[k] as Float32Array;
-      if (dims === undefined) dims = v.length;
-      if (v.length !== dims) {
+  let sinceSnapshot = 0;
+  try {
+    for (let start = 0; start < missing.length; start += step) {
+      throwIfAborted(abortSignal, 'embedding');
+      const idx = missing.slice(start, start + step);
+      const out = await embedder.doEmbed({ texts: idx.map((i) => texts[i] as string), abortSignal });
+      if (out.embeddings.length !== idx.length) {
         throw new PromaxError({
           code: 'INVALID_RESPONSE',
-          message: `embedder returned a ${v.length}-d vector, expected ${dims}`,
+          message: `embedder ${embedder.modelId} returned ${out.embeddings.length} vectors for ${idx.length} texts`,
         });
       }
-      known.set(hashes[i] as string, v);
-    });
-    tokens += out.usage.tokens;
-    calls++;
-    onProgress?.({
-      type: 'task-progress',
-      task,
-      done: start + idx.length,
-      total: missing.length,
-      unit: 'texts',
-    });
-    if (checkpointEvery > 0 && calls % checkpointEvery === 0 && start + step < missing.length)
-      await snapshot();
+      idx.forEach((i, k) => {
+        const v = out.embeddings[k] as Float32Array;
+        if (dims === undefined) dims = v.length;
+        if (v.length !== dims) {
+          throw new PromaxError({
+            code: 'INVALID_RESPONSE',
+            message: `embedder returned a ${v.length}-d vector, expected ${dims}`,
+          });
+        }
+        known.set(hashes[i] as string, v);
+      });
+      tokens += out.usage.tokens;
+      calls++;
+      sinceSnapshot++;
+      onProgress?.({
+        type: 'task-progress',
+        task,
+        done: start + idx.length,
+        total: missing.length,
+        unit: 'texts',
+      });
+      if (checkpointEvery > 0 && calls % checkpointEvery === 0 && start + step < missing.length) {
+        await snapshot();
+        sinceSnapshot = 0;
+      }
+    }
+  } catch (e) {
+    // An endpoint that gave up, or Ctrl-C: keep what was paid for, so the rerun sends only the rest.
+    if (sinceSnapshot > 0) await snapshot().catch(() => undefined);
+    throw e;
   }
   onProgress?.({ type: 'task-end', task, done: missing.length, elapsedMs: Date.now() - started });
   const width = dims ?? 0;

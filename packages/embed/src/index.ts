@@ -18,6 +18,8 @@ export { decodeNpyFloat32, encodeNpyFloat32 } from './npy.js';
 export type { OnnxEmbedderSettings } from './onnx-embedder.js';
 export { createOnnxEmbedder, OnnxEmbedder } from './onnx-embedder.js';
 export type {
+  EmbeddingRequestStats,
+  EmbeddingRetryCause,
   EmbeddingsClientLike,
   EmbeddingsRequestBody,
   EmbeddingsResponseLike,
@@ -27,6 +29,7 @@ export {
   createFetchEmbeddingsClient,
   createOpenAIEmbedder,
   decodeBase64Float32,
+  OPENAI_EMBEDDER_DEFAULTS,
   OpenAIEmbedder,
   resolveEmbeddingApiKey,
 } from './openai-embedder.js';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { PromaxError } from '@promax/core';
-import { type EngineOptions, int64Tensor, ort } from '@promax/tensor';
+import { type EngineOptions, int64Tensor } from '@promax/tensor';
+import * as ort from 'onnxruntime-node';
 import { type EmbedCallOptions, type EmbedCallResult, type Embedder, throwIfAborted } from './embedder.js';
 import { l2NormalizeRowsImpl, meanPoolImpl } from './pooling.js';
 import { checkPositiveInt, checkSettings } from './settings-check.js';

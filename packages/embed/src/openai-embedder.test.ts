@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PromaxError } from '@promax/core';
+import { type ProgressEvent, PromaxError } from '@promax/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { embedMany } from './embedder.js';
 import {
@@ -27,7 +27,7 @@ interface Seen {
 let server: Server;
 let baseURL: string;
 const seen: Seen[] = [];
-let failNext: { status: number; headers?: Record<string, string> }[] = [];
+let failNext: { status: number; headers?: Record<string, string>; raw?: string; delayMs?: number }[] = [];
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -41,6 +41,15 @@ beforeAll(async () => {
       const body = JSON.parse(raw) as Seen['body'];
       seen.push({ auth: req.headers.authorization, body });
       const fault = failNext.shift();
+      if (fault?.raw !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(fault.raw);
+        return;
+      }
+      if (fault?.delayMs !== undefined) {
+        const t = setTimeout(() => res.writeHead(200).end('{}'), fault.delayMs);
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
       if (fault) {
         res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
         res.end(JSON.stringify({ error: { message: 'injected fault' } }));
@@ -125,6 +134,42 @@ describe('createOpenAIEmbedder against a local HTTP server', () => {
     seen.length = 0;
     await expect(e.doEmbed({ texts: ['ok'] })).rejects.toThrow(/HTTP 401/);
     expect(seen).toHaveLength(1); // not retried
+  });
+
+  it('reports each retry by cause and counts calls; retries unreadable bodies and timeouts', async () => {
+    const events: ProgressEvent[] = [];
+    const e = createOpenAIEmbedder(
+      {
+        baseURL,
+        model: 'm',
+        apiKey: 'k',
+        retryBaseMs: 5,
+        maxRetries: 4,
+        timeoutMs: 150,
+        onProgress: (x) => events.push(x),
+      },
+      {},
+    );
+    failNext = [
+      { status: 429, headers: { 'retry-after-ms': '5' } },
+      { status: 502 },
+      { status: 200, raw: '{"data": [' },
+      { status: 200, delayMs: 600 },
+    ];
+    const out = await e.doEmbed({ texts: ['ok'] });
+    expect(out.embeddings[0]).toEqual(Float32Array.from(vectorOf('ok')));
+    expect(seen).toHaveLength(5);
+    expect(e.requestStats).toEqual({
+      httpRequests: 5,
+      retries: 4,
+      retriesByCause: { 'rate-limited': 1, 'server-error': 1, timeout: 1, network: 0, unreadable: 1 },
+    });
+    expect(events.map((x) => x.type === 'warning' && x.code)).toEqual([
+      'RETRY_RATE_LIMITED',
+      'RETRY_SERVER_ERROR',
+      'RETRY_UNREADABLE',
+      'RETRY_TIMEOUT',
+    ]);
   });
 
   it('never puts the API key in an error message', async () => {

@@ -1,4 +1,4 @@
-import { PromaxError } from '@promax/core';
+import { type ProgressHandler, PromaxError } from '@promax/core';
 import type { EmbedCallOptions, EmbedCallResult, Embedder } from './embedder.js';
 import { checkPositiveInt, checkSettings } from './settings-check.js';
 
@@ -50,7 +50,25 @@ export interface OpenAIEmbedderSettings {
   maxRetries?: number;
   /** Built-in client only: first retry delay in ms, doubled each time (default 500). */
   retryBaseMs?: number;
+  /** Built-in client only: each retry is a `warning` with code `RETRY_<CAUSE>` (as in @promax/profiles jobs). */
+  onProgress?: ProgressHandler;
 }
+
+/**
+ * Why a call was retried (the same causes and warning codes as the chat jobs of
+ * @promax/profiles, so one CLI renderer summarises both).
+ */
+export type EmbeddingRetryCause = 'rate-limited' | 'server-error' | 'timeout' | 'network' | 'unreadable';
+
+/** What the built-in client has sent so far. */
+export interface EmbeddingRequestStats {
+  /** HTTP calls, retries included. */
+  httpRequests: number;
+  retries: number;
+  retriesByCause: Record<EmbeddingRetryCause, number>;
+}
+
+const retryCode = (cause: EmbeddingRetryCause): string => `RETRY_${cause.toUpperCase().replace('-', '_')}`;
 
 const SETTING_TYPES = {
   model: 'string',
@@ -62,6 +80,7 @@ const SETTING_TYPES = {
   timeoutMs: 'number',
   maxRetries: 'number',
   retryBaseMs: 'number',
+  onProgress: 'function',
 } as const;
 
 const KNOWN_DIMENSIONS: Record<string, number> = {
@@ -71,6 +90,14 @@ const KNOWN_DIMENSIONS: Record<string, number> = {
 };
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+/** Defaults of the OpenAI-compatible embedder and its built-in client (the CLI's help reads them). */
+export const OPENAI_EMBEDDER_DEFAULTS = {
+  maxBatchSize: 2048,
+  timeoutMs: 60_000,
+  maxRetries: 3,
+  retryBaseMs: 500,
+} as const;
 
 /**
  * The one place the embeddings API key falls back to the environment. Local endpoints that
@@ -125,7 +152,8 @@ const sleep = (ms: number, signal?: AbortSignal | null): Promise<void> =>
 
 /**
  * A minimal fetch-based embeddings client (POST `{baseURL}/embeddings`) with retries on
- * 429/5xx/network errors honouring `Retry-After`. Errors never include the API key.
+ * 429/5xx, timeouts, network errors and unreadable bodies, honouring `Retry-After`; each retry
+ * is reported through `onProgress` and counted in `stats`. Errors never include the API key.
  */
 export function createFetchEmbeddingsClient(options: {
   baseURL: string;
@@ -134,19 +162,28 @@ export function createFetchEmbeddingsClient(options: {
   maxRetries?: number;
   retryBaseMs?: number;
   fetch?: typeof fetch;
-}): EmbeddingsClientLike {
+  onProgress?: ProgressHandler;
+}): EmbeddingsClientLike & { readonly stats: EmbeddingRequestStats } {
   const url = `${options.baseURL.replace(/\/+$/, '')}/embeddings`;
   const doFetch = options.fetch ?? fetch;
-  const maxRetries = options.maxRetries ?? 3;
-  const baseMs = options.retryBaseMs ?? 500;
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const maxRetries = options.maxRetries ?? OPENAI_EMBEDDER_DEFAULTS.maxRetries;
+  const baseMs = options.retryBaseMs ?? OPENAI_EMBEDDER_DEFAULTS.retryBaseMs;
+  const timeoutMs = options.timeoutMs ?? OPENAI_EMBEDDER_DEFAULTS.timeoutMs;
+  const stats: EmbeddingRequestStats = {
+    httpRequests: 0,
+    retries: 0,
+    retriesByCause: { 'rate-limited': 0, 'server-error': 0, timeout: 0, network: 0, unreadable: 0 },
+  };
   return {
+    stats,
     embeddings: {
       async create(body, requestOptions) {
         const signal = requestOptions?.signal ?? undefined;
         for (let attempt = 0; ; attempt++) {
           let retryAfterMs: number | undefined;
           let failure: PromaxError;
+          let cause: EmbeddingRetryCause = 'network';
+          stats.httpRequests++;
           try {
             const res = await doFetch(url, {
               method: 'POST',
@@ -161,9 +198,12 @@ export function createFetchEmbeddingsClient(options: {
               try {
                 return JSON.parse(text) as EmbeddingsResponseLike;
               } catch {
+                // A cut-off or garbled body (e.g. a proxy's page) is transient, as in the chat jobs.
                 throw new PromaxError({
                   code: 'INVALID_RESPONSE',
                   message: `embeddings endpoint returned non-JSON (${text.slice(0, 200)})`,
+                  isRetryable: true,
+                  details: { retryCause: 'unreadable' },
                 });
               }
             }
@@ -172,25 +212,47 @@ export function createFetchEmbeddingsClient(options: {
             if (ra !== undefined && Number.isFinite(Number(ra))) retryAfterMs = Number(ra);
             else if (rs !== undefined && Number.isFinite(Number(rs))) retryAfterMs = Number(rs) * 1000;
             const retryable = res.status === 429 || res.status === 408 || res.status >= 500;
+            cause = res.status === 429 ? 'rate-limited' : 'server-error';
             failure = new PromaxError({
               code: res.status === 429 ? 'RATE_LIMITED' : 'API_ERROR',
               message: `embeddings endpoint answered HTTP ${res.status}: ${text.slice(0, 300)}`,
               details: { status: res.status },
               isRetryable: retryable,
             });
-          } catch (cause) {
-            if (PromaxError.isInstance(cause)) throw cause;
-            if (signal?.aborted)
-              throw new PromaxError({ code: 'ABORTED', message: 'embedding request was aborted', cause });
-            failure = new PromaxError({
-              code: 'API_ERROR',
-              message: `embeddings request failed: ${(cause as Error).message}`,
-              isRetryable: true,
-              cause,
-            });
+          } catch (error) {
+            if (PromaxError.isInstance(error)) {
+              if (error.details?.retryCause !== 'unreadable') throw error;
+              failure = error;
+              cause = 'unreadable';
+            } else if (signal?.aborted) {
+              throw new PromaxError({
+                code: 'ABORTED',
+                message: 'embedding request was aborted',
+                cause: error,
+              });
+            } else {
+              const timedOut = (error as Error).name === 'TimeoutError';
+              cause = timedOut ? 'timeout' : 'network';
+              failure = new PromaxError({
+                code: 'API_ERROR',
+                message: timedOut
+                  ? `embeddings request timed out after ${timeoutMs} ms`
+                  : `embeddings request failed: ${(error as Error).message}`,
+                isRetryable: true,
+                cause: error,
+              });
+            }
           }
           if (!failure.isRetryable || attempt >= maxRetries) throw failure;
-          await sleep(retryAfterMs ?? baseMs * 2 ** attempt, signal);
+          const delay = retryAfterMs ?? baseMs * 2 ** attempt;
+          stats.retries++;
+          stats.retriesByCause[cause]++;
+          options.onProgress?.({
+            type: 'warning',
+            code: retryCode(cause),
+            message: `embeddings: ${failure.message.slice(0, 200)}; retry ${attempt + 1}/${maxRetries} in ${Math.round(delay)} ms`,
+          });
+          await sleep(delay, signal);
         }
       },
     },
@@ -206,7 +268,7 @@ export class OpenAIEmbedder implements Embedder {
   private dims: number | undefined;
 
   constructor(
-    private readonly client: EmbeddingsClientLike,
+    private readonly client: EmbeddingsClientLike & { readonly stats?: EmbeddingRequestStats },
     private readonly settings: { model: string; dimensions?: number; maxBatchSize: number },
   ) {
     this.modelId = settings.dimensions ? `${settings.model}@${settings.dimensions}` : settings.model;
@@ -216,6 +278,11 @@ export class OpenAIEmbedder implements Embedder {
 
   get dimensions(): number | undefined {
     return this.dims;
+  }
+
+  /** HTTP calls and retries so far (built-in client only; undefined for an injected client). */
+  get requestStats(): EmbeddingRequestStats | undefined {
+    return this.client.stats;
   }
 
   async doEmbed({ texts, abortSignal }: EmbedCallOptions): Promise<EmbedCallResult> {
@@ -285,10 +352,11 @@ export function createOpenAIEmbedder(
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
       retryBaseMs: settings.retryBaseMs,
+      onProgress: settings.onProgress,
     });
   return new OpenAIEmbedder(client, {
     model: settings.model,
     dimensions: settings.dimensions,
-    maxBatchSize: settings.maxBatchSize ?? 2048,
+    maxBatchSize: settings.maxBatchSize ?? OPENAI_EMBEDDER_DEFAULTS.maxBatchSize,
   });
 }

@@ -1,12 +1,20 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { type ProgressHandler, PromaxError, Rng } from '@promax/core';
+import { AbortFanout } from './abort-fanout.js';
 import type { ChatClient } from './client.js';
 import { abortError, type Clock, systemClock } from './clock.js';
+import { type EntityState, estimateRemainingMs, RecentDurations } from './job-eta.js';
 import type { ParseResult } from './output.js';
 import { addUsage, costUsd, estimateMessageTokens, priceOf, type TokenUsage } from './pricing.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { FailureRecord, ResultStore, StoreKey, SuccessRecord } from './result-store.js';
-import { backoffDelayMs, classifyRequestError } from './retry.js';
+import {
+  backoffDelayMs,
+  classifyRequestError,
+  RETRY_CAUSES,
+  type RetryCause,
+  retryWarningCode,
+} from './retry.js';
 import { type JobSettings, type JobSettingsInput, jobSettingsSchema, parseSettings } from './settings.js';
 
 export interface ChatMessage {
@@ -41,7 +49,18 @@ export interface ChatJobOptions {
   settings: JobSettingsInput;
   /** Where answers are appended; answers already there are never requested again. */
   store: ResultStore;
+  /**
+   * Typed progress: `task-progress` counts entities (one per distinct store key), with the calls
+   * in flight and an ETA that accounts for them, repeated every second while calls are pending;
+   * each retry is a `warning` with code `RETRY_<CAUSE>` (see `retryWarningCode`).
+   */
   onProgress?: ProgressHandler;
+  /** Progress task name (default `llm:<model>`). */
+  task?: string;
+  /** Progress unit of one entity (default `entities`; e.g. `items`, `users`). */
+  unit?: string;
+  /** How often progress repeats while calls are pending, in ms (default 1000). */
+  progressEveryMs?: number;
   /** Stops the job: requests in flight are cancelled, nothing more is started, `ABORTED` is thrown. */
   abortSignal?: AbortSignal;
   /** Writes a JSON summary of the run here (settings, templates, counts, usage, cost; never keys). */
@@ -64,11 +83,13 @@ export interface ChatJobSummary {
   succeeded: number;
   /** Keys recorded as failures in this run. */
   failed: number;
-  /** HTTP requests sent (retries and repairs included). */
+  /** HTTP calls sent: one first call per entity requested, plus `retries`, plus `repairs`. */
   httpRequests: number;
-  /** Requests retried after 429/5xx/timeouts. */
+  /** Calls repeated after 429, 5xx, timeouts, network errors or unreadable bodies. */
   retries: number;
-  /** Follow-up requests after unusable answers. */
+  /** `retries` by cause. */
+  retriesByCause: Record<RetryCause, number>;
+  /** Follow-up calls after unusable answers (malformed JSON, wrong ids). */
   repairs: number;
   /** Reported token usage of this run. */
   usage: TokenUsage;
@@ -90,6 +111,9 @@ export interface ChatJobResult<T> {
 export function keyOf(task: { id: string; promptHash: string }, model: string): StoreKey {
   return { id: task.id, promptHash: task.promptHash, model };
 }
+
+/** How often progress repeats while calls are pending, in ms. */
+const PROGRESS_EVERY_MS = 1000;
 
 /** The chat-completions request body of a task (also used for Batch API lines). */
 export function buildRequestBody(
@@ -131,7 +155,8 @@ export async function runChatJob<T>(
   const rng = new Rng(settings.seed);
   const limiter = new RateLimiter(settings.requestsPerMinute, settings.tokensPerMinute, clock);
   const price = priceOf(settings.model, settings.prices);
-  const taskName = `llm:${settings.model}`;
+  const taskName = options.task ?? `llm:${settings.model}`;
+  const unit = options.unit ?? 'entities';
 
   const unique = new Map<string, ChatTask<T>>();
   for (const t of tasks) {
@@ -163,6 +188,7 @@ export async function runChatJob<T>(
     failed: 0,
     httpRequests: 0,
     retries: 0,
+    retriesByCause: Object.fromEntries(RETRY_CAUSES.map((c) => [c, 0])) as Record<RetryCause, number>,
     repairs: 0,
     usage: { promptTokens: 0, completionTokens: 0 },
     costUsd: undefined,
@@ -177,21 +203,49 @@ export async function runChatJob<T>(
   }
   onProgress?.({
     type: 'info',
-    message: `${todo.length} of ${unique.size} requests to make (${alreadyStored} already stored)`,
+    message:
+      `${todo.length} of ${unique.size} ${unit} to request (${alreadyStored} already stored` +
+      `${previouslyFailed ? `, ${previouslyFailed} failed before and not retried` : ''})`,
     data: { toRequest: todo.length, unique: unique.size, alreadyStored, previouslyFailed },
   });
-  onProgress?.({ type: 'task-start', task: taskName, total: unique.size, unit: 'requests' });
-  const progress = (): void =>
-    onProgress?.({
+  onProgress?.({ type: 'task-start', task: taskName, total: unique.size, unit });
+
+  // What each started entity is doing, for the ETA and the in-flight count.
+  const states = new Map<ChatTask<T>, EntityState>();
+  const callDurations = new RecentDurations();
+  let next = 0;
+  const progress = (): void => {
+    if (!onProgress) return;
+    const now = clock.now();
+    const etaMs = estimateRemainingMs({
+      now,
+      notStarted: todo.length - next,
+      finished: summary.succeeded + summary.failed,
+      elapsedMs: now - started,
+      started: [...states.values()],
+      typicalCallMs: callDurations.median(),
+      timeoutMs: settings.requestTimeoutMs,
+    });
+    onProgress({
       type: 'task-progress',
       task: taskName,
       done: alreadyStored + previouslyFailed + summary.succeeded + summary.failed,
       total: unique.size,
-      unit: 'requests',
+      unit,
+      inFlight: states.size,
+      ...(etaMs === undefined ? {} : { etaMs }),
     });
+  };
 
+  // The job's own signal, with one listener on the caller's; every call and wait gets a child
+  // of it (AbortFanout), so no signal collects a listener per request.
   const stop = new AbortController();
-  const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, stop.signal]) : stop.signal;
+  const external = options.abortSignal;
+  const forwardAbort = (): void => stop.abort(external?.reason);
+  if (external?.aborted) forwardAbort();
+  else external?.addEventListener('abort', forwardAbort, { once: true });
+  const signal = stop.signal;
+  const fanout = new AbortFanout(signal);
 
   const record = async (
     t: ChatTask<T>,
@@ -224,6 +278,7 @@ export async function runChatJob<T>(
         message: `${t.kind} ${t.id} failed: ${fields.error.message}`,
       });
     }
+    states.delete(t);
     progress();
   };
 
@@ -238,23 +293,26 @@ export async function runChatJob<T>(
     for (;;) {
       if (signal.aborted) throw abortError(signal);
       const estimate = estimateMessageTokens(messages) + settings.maxOutputTokens;
-      await limiter.acquire(estimate, signal);
+      states.set(t, { phase: 'queued' });
+      await fanout.run((s) => limiter.acquire(estimate, s));
       attempts++;
       summary.httpRequests++;
       let completion: Awaited<ReturnType<ChatClient['chat']['completions']['create']>>;
-      // A child signal per request: the SDK never removes the listener it adds to the signal it
-      // is given, so passing the long-lived job signal would leak one listener per request.
-      const requestAbort = new AbortController();
-      const forward = (): void => requestAbort.abort(signal.reason);
-      signal.addEventListener('abort', forward, { once: true });
+      // A child signal per call: the SDK never removes the listener it adds to the signal it is
+      // given, so that listener must die with the call.
+      const call = fanout.child();
+      const callStarted = clock.now();
+      states.set(t, { phase: 'calling', startedAt: callStarted });
       try {
         completion = await client.chat.completions.create(buildRequestBody(messages, settings) as never, {
-          signal: requestAbort.signal,
+          signal: call.signal,
           timeout: settings.requestTimeoutMs,
           maxRetries: 0,
         });
+        callDurations.push(clock.now() - callStarted);
       } catch (error) {
         const c = classifyRequestError(error, signal, clock.now());
+        if (c.kind !== 'abort' && c.kind !== 'retry') callDurations.push(clock.now() - callStarted);
         if (c.kind === 'abort') throw abortError(signal);
         if (c.kind === 'fatal') {
           throw new PromaxError({
@@ -272,12 +330,14 @@ export async function runChatJob<T>(
               : backoffDelayMs(transportRetries, settings.backoff, rng);
           transportRetries++;
           summary.retries++;
+          summary.retriesByCause[c.cause]++;
           onProgress?.({
             type: 'warning',
-            code: c.code === 'RATE_LIMITED' ? 'RETRY_RATE_LIMITED' : 'RETRY',
+            code: retryWarningCode(c.cause),
             message: `${t.kind} ${t.id}: ${c.message}; retry ${transportRetries}/${settings.maxRetries} in ${Math.round(delay)} ms`,
           });
-          await clock.sleep(delay, signal);
+          states.set(t, { phase: 'backoff', until: clock.now() + delay });
+          await fanout.run((s) => clock.sleep(delay, s));
           continue;
         }
         const err: FailureRecord['error'] = {
@@ -289,7 +349,7 @@ export async function runChatJob<T>(
         await record(t, { type: 'failure', attempts, usage, error: err, raw: lastRaw });
         return;
       } finally {
-        signal.removeEventListener('abort', forward);
+        call.release();
       }
       const reported = completion.usage;
       const u = {
@@ -326,8 +386,8 @@ export async function runChatJob<T>(
     }
   };
 
-  let next = 0;
   let fatal: unknown;
+  let inFlightAtAbort = 0;
   const worker = async (): Promise<void> => {
     while (!signal.aborted && next < todo.length) {
       const t = todo[next++] as ChatTask<T>;
@@ -339,10 +399,28 @@ export async function runChatJob<T>(
           stop.abort();
         }
         return;
+      } finally {
+        if (signal.aborted && states.get(t)?.phase === 'calling') inFlightAtAbort++;
+        states.delete(t);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(settings.concurrency, Math.max(todo.length, 1)) }, worker));
+  // While calls are pending the ETA changes without any entity finishing (a stalled call, a
+  // Retry-After wait), so progress is repeated every second.
+  const heartbeat =
+    onProgress && todo.length > 0
+      ? setInterval(progress, options.progressEveryMs ?? PROGRESS_EVERY_MS)
+      : undefined;
+  heartbeat?.unref();
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(settings.concurrency, Math.max(todo.length, 1)) }, worker),
+    );
+  } finally {
+    clearInterval(heartbeat);
+    fanout.dispose();
+    external?.removeEventListener('abort', forwardAbort);
+  }
 
   summary.elapsedMs = clock.now() - started;
   summary.costUsd = costUsd(summary.usage, price);
@@ -371,8 +449,10 @@ export async function runChatJob<T>(
   if (aborted) {
     throw new PromaxError({
       code: 'ABORTED',
-      message: `the job was aborted after ${summary.succeeded} answers and ${summary.failed} failures; rerun to resume`,
-      details: { ...summary },
+      message:
+        `the job was aborted after ${summary.succeeded} answers and ${summary.failed} failures were stored; ` +
+        `rerun to resume (${inFlightAtAbort} ${inFlightAtAbort === 1 ? 'call' : 'calls'} in flight at the abort will be asked again)`,
+      details: { ...summary, inFlightAtAbort },
       cause: options.abortSignal?.reason,
     });
   }

@@ -1,5 +1,6 @@
 // Test fixture (excluded from the build): a real HTTP server on 127.0.0.1 speaking the
-// OpenAI chat-completions protocol, with injectable faults and a request log.
+// OpenAI chat-completions protocol, with injectable faults (429 with Retry-After, 5xx, stalls,
+// malformed bodies, malformed answers) and a request log to check a client's counts against.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,15 +22,28 @@ export interface LoggedRequest {
   authorization: string | undefined;
   /** What the server answered: an HTTP status, or 'dropped' when the client went away first. */
   status: number | 'dropped';
+  /** True when the body sent was not valid JSON (a `rawBody` fault). */
+  malformedBody?: boolean;
   /** The assistant content sent with a 200. */
   content?: string;
 }
 
 /** What to do with one request; undefined = the default good answer. */
 export type Fault =
+  /** An error status (e.g. 429 with `retry-after` / `retry-after-ms`, 500, 400). */
   | { status: number; headers?: Record<string, string>; body?: unknown }
+  /** Wait before answering; a delay beyond the client's timeout is a stall (logged as 'dropped'). */
   | { delayMs: number; then?: Fault | { content: string } }
+  /** A 200 whose body is this text, sent as application/json (e.g. a proxy's half page). */
+  | { rawBody: string }
+  /** A well-formed completion whose assistant content is this (e.g. malformed JSON). */
   | { content: string };
+
+/** A 429 with Retry-After in ms (the header the OpenAI API sends besides `retry-after`). */
+export const rateLimited = (retryAfterMs: number): Fault => ({
+  status: 429,
+  headers: { 'retry-after-ms': String(retryAfterMs) },
+});
 
 export interface FakeServerOptions {
   /** Decides the answer per request (after delays). */
@@ -104,6 +118,16 @@ export class FakeOpenAIServer {
     return m;
   }
 
+  /** Requests per answer: HTTP status, 'dropped', and 'malformed-body' for `rawBody` faults. */
+  statusCounts(): Map<number | 'dropped' | 'malformed-body', number> {
+    const m = new Map<number | 'dropped' | 'malformed-body', number>();
+    for (const r of this.log) {
+      const k = r.malformedBody ? 'malformed-body' : r.status;
+      m.set(k, (m.get(k) ?? 0) + 1);
+    }
+    return m;
+  }
+
   reset(): void {
     this.log.length = 0;
     this.attempts.clear();
@@ -143,6 +167,12 @@ export class FakeOpenAIServer {
         if (gone) return;
         if (f && 'delayMs' in f) {
           setTimeout(() => answer(f.then), f.delayMs);
+          return;
+        }
+        if (f && 'rawBody' in f) {
+          entry.status = 200;
+          entry.malformedBody = true;
+          res.writeHead(200, { 'content-type': 'application/json' }).end(f.rawBody);
           return;
         }
         if (f && 'status' in f) {

@@ -63,11 +63,17 @@ export {
 } from './prompts.js';
 export { RateLimiter } from './rate-limiter.js';
 export type { RerankAnswer, RerankOptions, RerankOutcome } from './rerank.js';
-export { rerankCandidates, rerankTasks } from './rerank.js';
+export { DEFAULT_RERANK_REPAIRS, rerankCandidates, rerankTasks } from './rerank.js';
 export type { FailureRecord, StoredUsage, StoreKey, StoreRecord, SuccessRecord } from './result-store.js';
 export { ResultStore, storeKeyString } from './result-store.js';
-export type { ErrorClass } from './retry.js';
-export { backoffDelayMs, classifyRequestError, retryAfterMs } from './retry.js';
+export type { ErrorClass, RetryCause } from './retry.js';
+export {
+  backoffDelayMs,
+  classifyRequestError,
+  RETRY_CAUSES,
+  retryAfterMs,
+  retryWarningCode,
+} from './retry.js';
 export type {
   BackoffSettings,
   EndpointSettings,

@@ -25,9 +25,16 @@ export interface RerankOutcome {
   fromStore: boolean;
 }
 
+/** Follow-up requests after an invalid re-ranking answer when neither option nor setting says. */
+export const DEFAULT_RERANK_REPAIRS = 2;
+
 export interface RerankOptions extends ChatJobOptions {
   prompt?: RerankPromptSettingsInput;
-  /** Follow-up requests after an invalid answer (unknown ids, too few ids, bad JSON) before a failure is recorded (default 2). */
+  /**
+   * Follow-up requests after an invalid answer (unknown ids, too few ids, bad JSON) before a
+   * failure is recorded; default `settings.repairAttempts` when given, else
+   * `DEFAULT_RERANK_REPAIRS` (lists of ids go wrong more often than profiles).
+   */
   invalidAnswerRetries?: number;
 }
 
@@ -83,7 +90,7 @@ export function rerankTasks(
       },
       repairMessage: (reason: string) =>
         `Your previous reply could not be used: ${reason}. Reply again with only {"ids": [...]} holding exactly ${n} different ids copied from the CANDIDATES list.`,
-      repairAttempts: options.invalidAnswerRetries ?? 2,
+      repairAttempts: options.invalidAnswerRetries ?? DEFAULT_RERANK_REPAIRS,
     };
   });
 }
@@ -100,7 +107,11 @@ export async function rerankCandidates(
 ): Promise<{ results: RerankOutcome[]; summary: ChatJobSummary }> {
   const { prompt, invalidAnswerRetries, ...job } = options;
   const model = parseSettings(jobSettingsSchema, options.settings, 'job').model;
-  const tasks = rerankTasks(inputs, { model, prompt, invalidAnswerRetries });
+  const tasks = rerankTasks(inputs, {
+    model,
+    prompt,
+    invalidAnswerRetries: invalidAnswerRetries ?? options.settings.repairAttempts,
+  });
   const { entries, summary } = await runChatJob(tasks, job);
   const results = entries.map((e): RerankOutcome => {
     if (e.status === 'ok') {

@@ -1,7 +1,13 @@
 import { Rng } from '@promax/core';
-import { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, classifyRequestError, retryAfterMs } from './retry.js';
+import {
+  backoffDelayMs,
+  classifyRequestError,
+  RETRY_CAUSES,
+  retryAfterMs,
+  retryWarningCode,
+} from './retry.js';
 import { backoffSettingsSchema } from './settings.js';
 
 describe('retryAfterMs', () => {
@@ -20,18 +26,29 @@ describe('classifyRequestError', () => {
   it('retries 429 (with Retry-After), 5xx and timeouts; fails 400; stops on 401', () => {
     expect(classifyRequestError(err(429, { 'retry-after': '1' }), undefined, 0)).toMatchObject({
       kind: 'retry',
+      cause: 'rate-limited',
       code: 'RATE_LIMITED',
       retryAfterMs: 1000,
     });
-    expect(classifyRequestError(err(503), undefined, 0)).toMatchObject({ kind: 'retry', status: 503 });
+    expect(classifyRequestError(err(503), undefined, 0)).toMatchObject({
+      kind: 'retry',
+      cause: 'server-error',
+      status: 503,
+    });
     expect(classifyRequestError(new APIConnectionTimeoutError(), undefined, 0)).toMatchObject({
       kind: 'retry',
+      cause: 'timeout',
+    });
+    expect(classifyRequestError(new APIConnectionError({ message: 'refused' }), undefined, 0)).toMatchObject({
+      kind: 'retry',
+      cause: 'network',
     });
     expect(classifyRequestError(err(400), undefined, 0)).toMatchObject({ kind: 'fail', status: 400 });
     expect(classifyRequestError(err(401), undefined, 0)).toMatchObject({ kind: 'fatal' });
     expect(classifyRequestError(new APIUserAbortError(), undefined, 0)).toEqual({ kind: 'abort' });
     expect(classifyRequestError(new SyntaxError('Unexpected token <'), undefined, 0)).toMatchObject({
       kind: 'retry',
+      cause: 'unreadable',
     });
     expect(classifyRequestError(new TypeError('bug'), undefined, 0)).toMatchObject({ kind: 'fatal' });
   });
@@ -48,5 +65,17 @@ describe('backoffDelayMs', () => {
       expect(d).toBeGreaterThanOrEqual((full[k] as number) * 0.5);
       expect(d).toBeLessThanOrEqual(full[k] as number);
     });
+  });
+});
+
+describe('retryWarningCode', () => {
+  it('names one progress-warning code per cause', () => {
+    expect(RETRY_CAUSES.map(retryWarningCode)).toEqual([
+      'RETRY_RATE_LIMITED',
+      'RETRY_SERVER_ERROR',
+      'RETRY_TIMEOUT',
+      'RETRY_NETWORK',
+      'RETRY_UNREADABLE',
+    ]);
   });
 });

@@ -8,11 +8,32 @@ import {
 } from 'openai';
 import type { BackoffSettings } from './settings.js';
 
+/**
+ * Why a request is retried: 429 (`rate-limited`), 5xx/408/409 (`server-error`), the client-side
+ * timeout (`timeout`), a connection failure (`network`) or a body that is not the JSON the
+ * protocol promises (`unreadable`).
+ */
+export type RetryCause = 'rate-limited' | 'server-error' | 'timeout' | 'network' | 'unreadable';
+
+/** Every retry cause, in the order summaries list them. */
+export const RETRY_CAUSES: readonly RetryCause[] = [
+  'rate-limited',
+  'server-error',
+  'timeout',
+  'network',
+  'unreadable',
+];
+
+/** The progress-warning code of a retry of each cause (`RETRY_RATE_LIMITED`, ...). */
+export const retryWarningCode = (cause: RetryCause): string =>
+  `RETRY_${cause.toUpperCase().replace('-', '_')}`;
+
 /** How the job reacts to one failed request. */
 export type ErrorClass =
   | { kind: 'abort' }
   | {
       kind: 'retry';
+      cause: RetryCause;
       code: 'RATE_LIMITED' | 'API_ERROR';
       message: string;
       status?: number;
@@ -45,15 +66,21 @@ export function classifyRequestError(
 ): ErrorClass {
   if (signal?.aborted || error instanceof APIUserAbortError) return { kind: 'abort' };
   if (error instanceof APIConnectionTimeoutError)
-    return { kind: 'retry', code: 'API_ERROR', message: 'request timed out' };
+    return { kind: 'retry', cause: 'timeout', code: 'API_ERROR', message: 'request timed out' };
   if (error instanceof APIConnectionError)
-    return { kind: 'retry', code: 'API_ERROR', message: `connection error: ${error.message}` };
+    return {
+      kind: 'retry',
+      cause: 'network',
+      code: 'API_ERROR',
+      message: `connection error: ${error.message}`,
+    };
   if (error instanceof APIError) {
     const status = error.status;
     const message = `HTTP ${status ?? '?'}: ${error.message}`;
     if (status === 429)
       return {
         kind: 'retry',
+        cause: 'rate-limited',
         code: 'RATE_LIMITED',
         message,
         status,
@@ -62,6 +89,7 @@ export function classifyRequestError(
     if (status === 408 || status === 409 || (status !== undefined && status >= 500)) {
       return {
         kind: 'retry',
+        cause: 'server-error',
         code: 'API_ERROR',
         message,
         status,
@@ -73,11 +101,16 @@ export function classifyRequestError(
     return { kind: 'fail', code: 'API_ERROR', message, status };
   }
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
-    return { kind: 'retry', code: 'API_ERROR', message: error.message };
+    return { kind: 'retry', cause: 'timeout', code: 'API_ERROR', message: error.message };
   }
   // A garbled body (e.g. a proxy's HTML page with status 200) is treated as transient.
   if (error instanceof OpenAIError || error instanceof SyntaxError) {
-    return { kind: 'retry', code: 'API_ERROR', message: `unreadable response: ${error.message}` };
+    return {
+      kind: 'retry',
+      cause: 'unreadable',
+      code: 'API_ERROR',
+      message: `unreadable response: ${error.message}`,
+    };
   }
   return {
     kind: 'fatal',

@@ -44,7 +44,6 @@ export type {
   ValueInfo,
 } from './onnx/model-proto.js';
 export { encodeModel, OnnxDataType } from './onnx/model-proto.js';
-export { ProtoWriter } from './onnx/protobuf.js';
 export type { EngineOptions, Feeds, OrtTensor } from './session.js';
 export {
   CompiledGraph,
@@ -54,7 +53,6 @@ export {
   GraphCache,
   int32Tensor,
   int64Tensor,
-  ort,
 } from './session.js';
 export type { Initializer } from './train/init.js';
 export { constantInit, fans, normalInit, uniformInit, xavierNormal, xavierUniform } from './train/init.js';

@@ -4,6 +4,7 @@ import { csrHas, csrNnz } from '@promax/core';
 import { loadDatasetDir, loadSparseMatrix, locateData, saveEmbeddings } from '@promax/data';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '../../../../packages/profiles/src/fake-openai-server.fixture.js';
+import { EXIT } from '../exit-codes.js';
 import { main } from '../main.js';
 import {
   filesUnder,
@@ -166,7 +167,7 @@ describe('promax augment', () => {
       quality: { rerank: { mode: 'reranker', usersWithIssues: 0 } },
     });
     expect(readFileSync(join(out, 'augment_report.md'), 'utf8')).toMatch(
-      /LLM gpt-4o-mini: \d+ prompts, 0 answered by the store/,
+      /LLM gpt-4o-mini: \d+ users: 0 from the store, \d+ answered now, 0 failed; \d+ HTTP calls/,
     );
 
     const firstMatrix = readFileSync(join(out, 'aug_trn_mat.npz'));
@@ -174,7 +175,9 @@ describe('promax augment', () => {
     const again = await run(argv);
     expect(again.code, again.err).toBe(0);
     expect(server.log.length).toBe(0);
-    expect(again.out).toMatch(/LLM: 0 HTTP requests/);
+    expect(again.out).toMatch(
+      /LLM re-ranking: (\d+) users: \1 from the store, 0 answered now, 0 failed; 0 HTTP calls/,
+    );
     expect(readFileSync(join(out, 'aug_trn_mat.npz')).equals(firstMatrix)).toBe(true);
     for (const f of filesUnder(out)) expect(f.text.includes(KEY), f.path).toBe(false);
   });
@@ -208,13 +211,77 @@ describe('promax augment', () => {
       'llm.concurrency=2',
       '--quiet',
     ]);
-    expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/warning: 1 re-ranking request\(s\) failed/);
+    expect(r.code, r.err).toBe(EXIT.PARTIAL);
+    expect(r.err).toMatch(/warning: 1 re-ranking request\(s\) failed.*exit code 3/);
     const m = readJson(join(out, 'augment_manifest.json'));
     expect(m.llm).toMatchObject({ failures: 1, settings: { maxRetries: 0, concurrency: 2 } });
     expect(m.quality.rerank).toMatchObject({ failures: 1, usersWithIssues: 1 });
     expect(m.quality.rerank.issues[0].error).toMatch(/LLM re-ranking failed: .*400/);
     checkSuperset(ds, out);
+  });
+
+  it('re-ranking: --retries, --repairs and --timeout change what they name; counts match the request log', async () => {
+    const ds = writeSyntheticDataset();
+    const emb = writeTopicEmbeddings(ds);
+    // every user's first answer is malformed; the second a 500; then good answers
+    server.options = {
+      fault: ({ attempt }) =>
+        attempt === 1 ? { content: '{"ids": [' } : attempt === 2 ? { status: 500 } : undefined,
+    };
+    const argv = (out: string, extra: string[]) => [
+      '--dataset',
+      ds.dir,
+      '--embeddings',
+      emb,
+      '--out',
+      out,
+      '--llm-base-url',
+      server.baseURL,
+      '--llm-model',
+      'gpt-4o-mini',
+      '--set',
+      'llm.backoff.initialMs=5',
+      '--quiet',
+      ...extra,
+    ];
+    const ok = await run(argv(tempDir(), ['--retries', '1', '--repairs', '1']));
+    expect(ok.code, ok.err).toBe(EXIT.OK);
+    const first = server.log.filter((q) => q.attempt === 1).length;
+    expect(server.log.length).toBe(3 * first);
+    expect(ok.out).toMatch(
+      new RegExp(
+        `LLM re-ranking: ${first} users: 0 from the store, ${first} answered now, 0 failed; ${3 * first} HTTP calls \\(${first} first, ${first} retries: ${first} server error \\(5xx\\); ${first} repairs\\)`,
+      ),
+    );
+
+    server.reset();
+    const noRepair = await run(argv(tempDir(), ['--repairs', '0']));
+    expect(noRepair.code).toBe(EXIT.PARTIAL);
+    expect(server.log.length).toBe(first);
+    expect(noRepair.out).toMatch(
+      new RegExp(`${first} users: 0 from the store, 0 answered now, ${first} failed`),
+    );
+
+    server.reset();
+    const noRetry = await run(argv(tempDir(), ['--retries', '0']));
+    expect(noRetry.code).toBe(EXIT.PARTIAL);
+    expect(server.log.length).toBe(2 * first);
+
+    server.reset();
+    server.options = { fault: ({ attempt }) => (attempt === 1 ? { delayMs: 1_000 } : undefined) };
+    const t0 = performance.now();
+    const timeout = await run(argv(tempDir(), ['--timeout', '0.2', '--set', 'llm.concurrency=8']));
+    expect(timeout.code, timeout.err).toBe(EXIT.OK);
+    expect(timeout.out).toMatch(new RegExp(`${first} retries: ${first} timed out`));
+    expect(performance.now() - t0).toBeLessThan(900 * Math.ceil(first / 8));
+  });
+
+  it('documents exit codes and the re-ranking flags in --help', async () => {
+    const io = captureIo();
+    expect(await main(['augment', '--help'], io)).toBe(0);
+    expect(io.stdout()).toMatch(/\n {2}3 {4}some re-ranking calls failed/);
+    expect(io.stdout()).toMatch(/--repairs N .*\(default 2/);
+    expect(io.stdout()).toMatch(/What a crash\s+costs/);
   });
 
   const dbbook = locateData('dbbook');
@@ -258,6 +325,10 @@ describe('promax augment', () => {
       [
         [...base, '--llm-model', 'gpt-4o-mini'],
         /needs both --llm-base-url and --llm-model; --llm-base-url is missing/,
+      ],
+      [
+        [...base, '--retries', '2'],
+        /--retries applies to LLM re-ranking, and no --llm-model is given.*Fix: drop --retries/,
       ],
       [
         [...base, '--set', 'augment.itemPol=5'],

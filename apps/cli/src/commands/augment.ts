@@ -7,6 +7,7 @@ import { applyOverrides } from '@promax/pipeline';
 import {
   type ChatJobSummary,
   createChatClient,
+  DEFAULT_RERANK_REPAIRS,
   type Domain,
   domainSchema,
   jobSettingsSchema,
@@ -20,10 +21,10 @@ import {
   type Reranker,
 } from '@promax/retrieval';
 import { z } from 'zod';
-import { createProgressRenderer, type Io } from '../io.js';
+import { EXIT } from '../exit-codes.js';
+import type { Io } from '../io.js';
 import {
   choiceFlag,
-  formatUsd,
   pathIn,
   redactUrl,
   requireFlag,
@@ -33,6 +34,10 @@ import {
 import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
 import { defaultDomain, loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
 import { type EmbeddingPair, loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
+import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
+import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
+import { formatJobSummary } from '../profile-pipeline/job-summary.js';
+import { LLM_JOB_OPTIONS, llmJobFlagSettings, llmJobHelp } from '../profile-pipeline/llm-job-flags.js';
 import { type RerankTexts, recordingReranker, runLlmRerank } from '../profile-pipeline/llm-reranker.js';
 import {
   loadProfileMap,
@@ -42,6 +47,12 @@ import {
 } from '../profile-pipeline/profile-files.js';
 import { markdownTable } from '../render/table.js';
 import type { Command } from './command.js';
+
+const JOB_HELP = llmJobHelp({
+  repairsDefault: DEFAULT_RERANK_REPAIRS,
+  store: '--out/rerank.store.jsonl',
+  entity: 'user',
+});
 
 const usage = `promax augment --dataset NAME|DIR --embeddings DIR --out DIR [--llm-base-url URL --llm-model M] [--set KEY=VALUE ...]
 
@@ -62,6 +73,8 @@ items, validation hit rate vs random); prints a summary.
   --out DIR              output folder
   --llm-base-url URL     OpenAI-compatible endpoint incl. /v1 (with --llm-model: LLM re-ranking)
   --llm-model M          chat model for re-ranking
+LLM re-ranking only (one call per augmented user; each flag is also an llm.* key below):
+${JOB_HELP.flags}
   --profiles DIR|FILE    profile texts for the prompts (default: those embed recorded)
   --domain D             prompt wording (books, businesses, games, movies, generic)
   --set KEY=VALUE        settings, repeatable:
@@ -71,8 +84,15 @@ items, validation hit rate vs random); prints a summary.
                            augment.sparsity.fixedN, augment.sparsity.maxPerUser,
                            augment.sparsity.percentileMethod (linear);
                            llm.<job setting> for the re-ranking job, e.g. llm.concurrency=8,
-                           llm.requestsPerMinute=500, llm.temperature=0, llm.maxOutputTokens=600
-  --quiet                no progress output`;
+                           llm.requestsPerMinute=500, llm.temperature=0, llm.maxOutputTokens=600,
+                           llm.requestTimeoutMs, llm.maxRetries, llm.repairAttempts (flags win)
+  --quiet                no progress output
+
+A user whose re-ranking still fails keeps the retrieval order in A′ (counted in the report).
+
+${JOB_HELP.notes}
+
+${exitCodesHelp('some re-ranking calls failed (those users keep the retrieval order in A′)')}`;
 
 const sparsitySchema = z.strictObject({
   quantiles: z.array(z.number().min(0).max(100)).min(1).optional(),
@@ -240,10 +260,7 @@ function reportMarkdown(
   );
   if (llm) {
     const s = llm.summary;
-    lines.push(
-      '',
-      `LLM ${llm.model}: ${s.unique} prompts, ${s.alreadyStored} answered by the store, ${s.succeeded} answered now, ${s.failed} failed; ${s.httpRequests} HTTP requests, ${s.usage.promptTokens}+${s.usage.completionTokens} tokens, cost ${formatUsd(s.costUsd ?? undefined, llm.model)}.`,
-    );
+    lines.push('', `LLM ${llm.model}: ${formatJobSummary(s, 'users')}.`);
   }
   lines.push(
     '',
@@ -270,6 +287,7 @@ export const augmentCommand: Command = {
         profiles: { type: 'string' },
         domain: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
+        ...LLM_JOB_OPTIONS,
         quiet: { type: 'boolean', default: false },
       },
       strict: true,
@@ -288,6 +306,16 @@ export const augmentCommand: Command = {
         fix: `pass ${missing}, or neither for retrieval-only A′`,
       });
     }
+    const jobFlags = llmJobFlagSettings(values);
+    const jobFlag = (['timeout', 'retries', 'repairs', 'verbose'] as const).find((k) => values[k]);
+    if (model === undefined && jobFlag) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: `--${jobFlag}`,
+        message: `--${jobFlag} applies to LLM re-ranking, and no --llm-model is given`,
+        fix: `drop --${jobFlag}, or pass --llm-base-url and --llm-model`,
+      });
+    }
     const cfg = parseSettings(augmentCliSchema, applyOverrides({}, values.set), { source: '--set' });
     const ds = loadDatasetArg(io, datasetArg);
     const domain: Domain =
@@ -295,7 +323,10 @@ export const augmentCommand: Command = {
         ? defaultDomain(ds)
         : choiceFlag(values.domain, '--domain', domainSchema.options);
     const pair = loadEmbeddingPair(embDir, ds);
-    const onProgress: ProgressHandler = createProgressRenderer(io, { quiet: values.quiet });
+    const onProgress: ProgressHandler = createJobProgressRenderer(io, {
+      quiet: values.quiet,
+      verbose: values.verbose,
+    });
     const config: AugmentConfig = cfg.augment ?? {};
     const base = {
       train: ds.train,
@@ -320,8 +351,9 @@ export const augmentCommand: Command = {
       }
       const recorder = recordingReranker();
       await buildAugmentedGraph({ ...base, rerank: recorder.rerank, onProgress: undefined });
-      const settings = { ...(cfg.llm ?? {}), model };
+      const settings = { ...(cfg.llm ?? {}), ...jobFlags, model };
       const store = await ResultStore.open(join(outDir, RERANK_STORE), { onProgress });
+      const interrupt = watchInterrupts(io);
       let rerank: Reranker;
       try {
         const res = await runLlmRerank(recorder.requests, texts, {
@@ -330,6 +362,9 @@ export const augmentCommand: Command = {
           store,
           prompt: { domain },
           onProgress,
+          task: 're-ranking',
+          unit: 'users',
+          abortSignal: interrupt.signal,
           manifestPath: join(outDir, RERANK_RUN),
         });
         rerank = res.rerank;
@@ -339,7 +374,7 @@ export const augmentCommand: Command = {
           record: {
             baseURL: redactUrl(baseURL),
             model,
-            settings: cfg.llm ?? {},
+            settings: { ...(cfg.llm ?? {}), ...jobFlags },
             template: RERANK_PROMPT_VERSION,
             domain,
             promptsSha256: res.promptsSha256,
@@ -354,10 +389,13 @@ export const augmentCommand: Command = {
         };
         if (res.failures > 0) {
           io.err(
-            `warning: ${res.failures} re-ranking request(s) failed; those users keep the retrieval order (rerun to retry)\n`,
+            `warning: ${res.failures} re-ranking request(s) failed; those users keep the retrieval order (the same command retries only them; exit code ${EXIT.PARTIAL})\n`,
           );
         }
+      } catch (e) {
+        return interrupt.exitCode(e);
       } finally {
+        interrupt.dispose();
         await store.close();
       }
       graph = await buildAugmentedGraph({
@@ -419,11 +457,9 @@ export const augmentCommand: Command = {
           ? `validation hit rate of the added edges: ${f4(v.hitRate)} vs ${f4(v.expectedRandomHitRate)} for random items (${v.lift.toFixed(2)}×)\n`
           : 'no validation split: hit rate not computed\n') +
         `added items' mean train degree ${p.addedItemMeanDegree.toFixed(2)} vs catalogue ${p.catalogueMeanDegree.toFixed(2)} (${p.ratioToCatalogue.toFixed(2)}×)\n` +
-        (llm
-          ? `LLM: ${llm.summary.httpRequests} HTTP requests, ${llm.summary.alreadyStored} answers from the store, cost ${formatUsd(llm.summary.costUsd ?? undefined, llm.model)}\n`
-          : '') +
+        (llm ? `LLM re-ranking: ${formatJobSummary(llm.summary, 'users')}\n` : '') +
         `wrote ${files.matrix}, ${files.manifest}, ${files.report} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     );
-    return 0;
+    return llm && llm.summary.failed + llm.summary.previouslyFailed > 0 ? EXIT.PARTIAL : EXIT.OK;
   },
 };

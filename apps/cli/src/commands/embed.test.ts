@@ -26,6 +26,8 @@ const KEY = 'sk-embed-secret-77aa';
 /** A 127.0.0.1 server speaking the OpenAI embeddings protocol: deterministic vectors from the text's hash. */
 class FakeEmbeddingsServer {
   requests: { model: string; input: string[]; dimensions?: number; authorization?: string }[] = [];
+  /** An injected answer for request number n (1-based): an error status, or a stall in ms. */
+  fault: ((n: number) => { status: number } | { stallMs: number } | undefined) | undefined;
   private server: Server | undefined;
   baseURL = '';
   async start(): Promise<void> {
@@ -40,6 +42,17 @@ class FakeEmbeddingsServer {
           encoding_format: string;
         };
         this.requests.push({ ...body, authorization: req.headers.authorization });
+        const f = this.fault?.(this.requests.length);
+        if (f && 'status' in f) {
+          res.writeHead(f.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: `injected ${f.status}` } }));
+          return;
+        }
+        if (f) {
+          const t = setTimeout(() => res.writeHead(500).end(), f.stallMs);
+          res.on('close', () => clearTimeout(t));
+          return;
+        }
         const dim = body.dimensions ?? 16;
         const data = body.input.map((text, index) => {
           const h = createHash('sha256').update(text).digest();
@@ -199,6 +212,72 @@ describe('promax embed', () => {
     for (const f of filesUnder(out)) expect(f.text.includes(KEY), f.path).toBe(false);
   });
 
+  it('openai: exits 3 when the endpoint keeps failing, keeps what was paid for; --retries/--timeout change what they name; 130 on Ctrl-C', async () => {
+    const ds = writeSyntheticRlmrec();
+    const profiles = tempDir();
+    const prf = (n: number, word: string) =>
+      JSON.stringify(
+        Object.fromEntries(
+          Array.from({ length: n }, (_, k) => [String(k), { profile: `${word} ${k}`, reasoning: 'r' }]),
+        ),
+      );
+    writeFileSync(join(profiles, 'usr_prf.json'), prf(24, 'reader'));
+    writeFileSync(join(profiles, 'itm_prf.json'), prf(30, 'book'));
+    const argv = (out: string, extra: string[]) => [
+      'embed',
+      '--profiles',
+      profiles,
+      '--dataset',
+      ds.dir,
+      '--encoder',
+      'openai:text-embedding-3-small',
+      '--embedding-base-url',
+      server.baseURL,
+      '--dimensions',
+      '8',
+      '--out',
+      out,
+      '--quiet',
+      ...extra,
+    ];
+    const out = tempDir();
+    server.requests.length = 0;
+    // the user call succeeds; the item call fails every time
+    server.fault = (n) => (n >= 2 ? { status: 503 } : undefined);
+    const failed = await run(argv(out, ['--retries', '2']), { OPENAI_API_KEY: KEY });
+    expect(failed.code, failed.err).toBe(3);
+    expect(server.requests.length).toBe(1 + 3);
+    expect(failed.err).toMatch(
+      /HTTP 503.*\n.*cached in .*cache; the same command sends only the rest \(exit code 3\)/,
+    );
+
+    server.requests.length = 0;
+    server.fault = (n) => (n === 1 ? { status: 429 } : n === 2 ? { stallMs: 2_000 } : undefined);
+    const t0 = performance.now();
+    const resumed = await run(argv(out, ['--timeout', '0.2']), { OPENAI_API_KEY: KEY });
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(1_800);
+    // only the items are sent (the users came from the cache): 429, stall, then the answer
+    expect(server.requests.map((q) => q.input.length)).toEqual([30, 30, 30]);
+    expect(resumed.out).toMatch(/3 HTTP calls \(2 retries: 1 rate-limited \(429\), 1 timed out\)/);
+
+    server.requests.length = 0;
+    server.fault = () => {
+      process.emit('SIGINT');
+      return { stallMs: 5_000 };
+    };
+    const stopped = await run(argv(tempDir(), []), { OPENAI_API_KEY: KEY });
+    expect(stopped.code, stopped.err).toBe(130);
+    expect(server.requests.length).toBe(1);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+    server.fault = undefined;
+
+    const help = captureIo();
+    expect(await main(['embed', '--help'], help)).toBe(0);
+    expect(help.stdout()).toMatch(/--retries N .*\(default 3/);
+    expect(help.stdout()).toMatch(/\n {2}3 {4}the endpoint still failed after its retries/);
+  });
+
   const dbbook = locateData('dbbook');
   if (dbbook.reason) console.warn(`skipping the DBbook embed test: ${dbbook.reason}`);
   it.skipIf(!!dbbook.reason)(
@@ -271,6 +350,11 @@ describe('promax embed', () => {
         [...base, '--encoder', `onnx:${tinyModel}`, '--dimensions', '8'],
         /--dimensions applies to openai: encoders only/,
       ],
+      [
+        [...base, '--encoder', `onnx:${tinyModel}`, '--retries', '2'],
+        /--retries applies to openai: encoders only/,
+      ],
+      [[...base, '--encoder', 'openai:m', '--timeout=-1'], /--timeout must be a positive number/],
       [
         [
           'embed',

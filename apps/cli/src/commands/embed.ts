@@ -10,12 +10,17 @@ import {
   type EmbedWithCacheResult,
   embedWithCache,
   hashTextList,
+  OPENAI_EMBEDDER_DEFAULTS,
+  OpenAIEmbedder,
 } from '@promax/embed';
-import { createProgressRenderer, type Io } from '../io.js';
+import { EXIT } from '../exit-codes.js';
+import type { Io } from '../io.js';
 import {
   choiceFlag,
+  nonNegativeIntFlag,
   pathIn,
   positiveIntFlag,
+  positiveNumberFlag,
   redactUrl,
   requireFlag,
   writeJson,
@@ -23,6 +28,9 @@ import {
 import { datasetRecord, loadDatasetArg } from '../profile-pipeline/dataset-arg.js';
 import { idsSha256, indexOf, loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
 import { EMBEDDING_FILES } from '../profile-pipeline/embedding-files.js';
+import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
+import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
+import { formatRetries } from '../profile-pipeline/job-summary.js';
 import {
   type LoadedProfiles,
   locateProfiles,
@@ -59,7 +67,20 @@ embeds only new or changed texts.
   --item-text SOURCE    auto (default): item profiles when there are any, else item titles from
                         the dataset's item table (DBbook has no item profiles); profiles; titles
   --out DIR             output folder
-  --quiet               no progress output`;
+  --timeout SECONDS     openai: limit of one HTTP call (default ${OPENAI_EMBEDDER_DEFAULTS.timeoutMs / 1000}); a timeout is retried
+  --retries N           openai: retries of one call (default ${OPENAI_EMBEDDER_DEFAULTS.maxRetries}; 0 = none)
+  --verbose             one line per retry (default: a counted line every 10 s at most)
+  --quiet               no progress output
+
+Retries (openai:): a call answered 429, 408 or 5xx, timed out, cut off or unreadable is sent
+again up to --retries times, after what Retry-After / retry-after-ms asks for, else
+${OPENAI_EMBEDDER_DEFAULTS.retryBaseMs / 1000} s doubled per retry. Any other 4xx (wrong key, model or URL) stops the run.
+
+Resume: vectors are cached in --out/cache every 20 calls and whenever the run stops on an error
+or Ctrl-C, so a rerun sends only the texts the cache lacks. What a crash (SIGKILL, power) costs:
+the calls since the last checkpoint, at most 20 (of up to ${OPENAI_EMBEDDER_DEFAULTS.maxBatchSize} texts each), sent and paid again.
+
+${exitCodesHelp('the endpoint still failed after its retries')}`;
 
 type ItemTextMode = 'auto' | 'profiles' | 'titles';
 
@@ -178,13 +199,22 @@ async function createEmbedder(
   spec: EncoderSpec,
   baseURL: string | undefined,
   dimensions: number | undefined,
+  http: { timeoutMs?: number; maxRetries?: number; onProgress: ProgressHandler },
 ): Promise<{ embedder: Embedder; release: () => Promise<void>; record: Record<string, unknown> }> {
   if (spec.scheme === 'onnx') {
-    if (baseURL !== undefined || dimensions !== undefined) {
+    const openaiOnly = (
+      [
+        ['--embedding-base-url', baseURL],
+        ['--dimensions', dimensions],
+        ['--timeout', http.timeoutMs],
+        ['--retries', http.maxRetries],
+      ] as const
+    ).find(([, v]) => v !== undefined)?.[0];
+    if (openaiOnly) {
       throw new PromaxError({
         code: 'INVALID_ARGUMENT',
-        field: baseURL !== undefined ? '--embedding-base-url' : '--dimensions',
-        message: `${baseURL !== undefined ? '--embedding-base-url' : '--dimensions'} applies to openai: encoders only`,
+        field: openaiOnly,
+        message: `${openaiOnly} applies to openai: encoders only`,
         fix: 'drop it, or use --encoder openai:MODEL',
       });
     }
@@ -192,7 +222,7 @@ async function createEmbedder(
     const embedder = await createOnnxEmbedder({ modelDir });
     return { embedder, release: () => embedder.release(), record: { modelDir } };
   }
-  const embedder = createOpenAIEmbedder({ model: spec.model, baseURL, dimensions }, io.env);
+  const embedder = createOpenAIEmbedder({ model: spec.model, baseURL, dimensions, ...http }, io.env);
   return {
     embedder,
     release: async () => {},
@@ -226,6 +256,9 @@ export const embedCommand: Command = {
         dataset: { type: 'string' },
         'item-text': { type: 'string', default: 'auto' },
         out: { type: 'string' },
+        timeout: { type: 'string' },
+        retries: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
       },
       strict: true,
@@ -241,7 +274,16 @@ export const embedCommand: Command = {
     ] as const);
     const files = locateProfiles(profilesPath);
     const ds = datasetFor(io, profilesPath, values.dataset);
-    const onProgress: ProgressHandler = createProgressRenderer(io, { quiet: values.quiet });
+    const onProgress: ProgressHandler = createJobProgressRenderer(io, {
+      quiet: values.quiet,
+      verbose: values.verbose,
+    });
+    const timeout = positiveNumberFlag(values.timeout, '--timeout');
+    const http = {
+      timeoutMs: timeout === undefined ? undefined : Math.max(1, Math.round(timeout * 1000)),
+      maxRetries: nonNegativeIntFlag(values.retries, '--retries'),
+      onProgress,
+    };
 
     if (!files.user) {
       throw new PromaxError({
@@ -290,9 +332,11 @@ export const embedCommand: Command = {
       spec,
       values['embedding-base-url'],
       dimensions,
+      http,
     );
     const results: Partial<Record<ProfileKind, EmbedWithCacheResult>> = {};
     const matrices: Partial<Record<ProfileKind, Matrix>> = {};
+    const interrupt = watchInterrupts(io);
     try {
       for (const kind of ['user', 'item'] as const) {
         const present = sides[kind].texts.filter((t): t is string => t !== undefined);
@@ -302,13 +346,25 @@ export const embedCommand: Command = {
           cacheDir: join(outDir, 'cache'),
           name: `${kind}-${sides[kind].source.kind}`,
           onProgress,
+          abortSignal: interrupt.signal,
         });
         results[kind] = r;
         matrices[kind] = scatter(sides[kind].texts, r);
       }
+    } catch (e) {
+      // The endpoint still failing after its retries: what was embedded is in the cache.
+      if (PromaxError.isInstance(e) && e.isRetryable) {
+        io.err(
+          `error [${e.code}]: ${e.message}\nthe vectors received so far are cached in ${join(outDir, 'cache')}; the same command sends only the rest (exit code ${EXIT.PARTIAL})\n`,
+        );
+        return EXIT.PARTIAL;
+      }
+      return interrupt.exitCode(e);
     } finally {
+      interrupt.dispose();
       await release();
     }
+    const stats = embedder instanceof OpenAIEmbedder ? embedder.requestStats : undefined;
     const user = matrices.user as Matrix;
     const item = matrices.item as Matrix;
     mkdirSync(outDir, { recursive: true });
@@ -378,8 +434,11 @@ export const embedCommand: Command = {
     };
     io.out(
       `${embedder.provider}/${embedder.modelId}, ${user.cols}-d, rows in the dense-id order of dataset '${ds.name}'\n${desc('user')}\n${desc('item')}\n` +
+        (stats
+          ? `${stats.httpRequests} HTTP ${stats.httpRequests === 1 ? 'call' : 'calls'} (${formatRetries(stats.retries, stats.retriesByCause)})\n`
+          : '') +
         `wrote ${join(outDir, EMBEDDING_FILES.user)} (${user.rows}×${user.cols}), ${join(outDir, EMBEDDING_FILES.item)} (${item.rows}×${item.cols}), ${EMBEDDING_FILES.manifest} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     );
-    return 0;
+    return EXIT.OK;
   },
 };

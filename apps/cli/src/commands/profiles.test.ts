@@ -73,7 +73,9 @@ describe('promax profiles', () => {
     // user prompts show the item profiles written in the same run
     const userPrompt = server.log.find((r) => r.body.messages[0]?.content.includes("person's taste"));
     expect(userPrompt?.body.messages[1]?.content).toMatch(/"audience":"profile [0-9a-f]{8}"/);
-    expect(first.out).toMatch(/item profiles: 30 requested — 30 written \(0 from the store, 30 new\)/);
+    expect(first.out).toMatch(
+      /item profiles: 30 written, 0 "None" — 30 items: 0 from the store, 30 answered now, 0 failed; 30 HTTP calls \(30 first, 0 retries; 0 repairs\)/,
+    );
     const manifest = JSON.parse(readFileSync(join(out, 'profiles_manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({
       format: 'promax-profiles',
@@ -90,7 +92,9 @@ describe('promax profiles', () => {
     const second = await run(args);
     expect(second.code, second.err).toBe(0);
     expect(server.log.length).toBe(0);
-    expect(second.out).toMatch(/user profiles: 24 requested — 24 written \(24 from the store, 0 new\)/);
+    expect(second.out).toMatch(
+      /user profiles: 24 written, 0 "None" — 24 users: 24 from the store, 0 answered now, 0 failed; 0 HTTP calls/,
+    );
     expect(readJsonl(join(out, 'user_profiles.jsonl'))).toEqual(users);
 
     for (const f of filesUnder(out)) expect(f.text.includes(KEY), f.path).toBe(false);

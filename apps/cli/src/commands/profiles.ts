@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ProgressHandler, PromaxError } from '@promax/core';
+import { type ProgressHandler, PromaxError, parseSettings } from '@promax/core';
 import type { Dataset } from '@promax/data';
+import { applyOverrides } from '@promax/pipeline';
 import {
   type ChatTask,
   createChatClient,
@@ -14,6 +15,7 @@ import {
   importChatBatch,
   type JobEstimate,
   type JobSettingsInput,
+  jobSettingsSchema,
   PROFILE_PROMPT_VERSION,
   type ProfileEntry,
   type ProfileOutput,
@@ -21,10 +23,11 @@ import {
   profileTasks,
   ResultStore,
 } from '@promax/profiles';
-import { createProgressRenderer, type Io } from '../io.js';
+import { z } from 'zod';
+import { EXIT } from '../exit-codes.js';
+import type { Io } from '../io.js';
 import {
   choiceFlag,
-  formatUsd,
   pathIn,
   positiveIntFlag,
   positiveNumberFlag,
@@ -41,6 +44,10 @@ import {
   loadItemTexts,
   rawIds,
 } from '../profile-pipeline/dataset-texts.js';
+import { exitCodesHelp, watchInterrupts } from '../profile-pipeline/job-exit.js';
+import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
+import { formatJobSummary } from '../profile-pipeline/job-summary.js';
+import { LLM_JOB_OPTIONS, llmJobFlagSettings, llmJobHelp } from '../profile-pipeline/llm-job-flags.js';
 import {
   findProfileFile,
   type LoadedProfiles,
@@ -55,6 +62,8 @@ import {
 import { markdownTable } from '../render/table.js';
 import type { Command } from './command.js';
 
+const JOB_HELP = llmJobHelp({ store: '--out/profiles.store.jsonl', entity: 'profile' });
+
 const usage = `promax profiles --dataset NAME|DIR --llm-base-url URL --llm-model M --out DIR [options]
 promax profiles --dataset NAME|DIR --from-existing --out DIR [--limit N]
 
@@ -64,7 +73,7 @@ dataset has: item facts from its item table (items.tsv: title and the other colu
 histories from the train split (titles, plus item profiles when they exist: this run's, an
 earlier run's in --out, or the dataset's). Items come first with --kind both, so user prompts
 see the new item profiles. Every answer is appended to --out/profiles.store.jsonl before it
-counts: a rerun (or a run after a crash) pays nothing twice.
+counts: a rerun sends only what the store lacks (see Resume below for what a crash costs).
 
 Outputs in --out: user_profiles.jsonl / item_profiles.jsonl ({"user"|"item": original id,
 "profile": text, "reasoning": text}), profiles.store.jsonl, <kind>_profiles.run.json (settings,
@@ -80,6 +89,10 @@ usage, cost) and profiles_manifest.json. Answers of "None" (input too thin) are 
   --limit N             only the first N users and the first N items with a title (dense-id order)
   --concurrency N       requests in flight (default 4)
   --rpm N / --tpm N     requests / tokens per minute at most (default 500 / 200000)
+${JOB_HELP.flags}
+  --set llm.KEY=VALUE   any job setting, repeatable (flags win): llm.requestTimeoutMs (--timeout in
+                        ms), llm.maxRetries (--retries), llm.repairAttempts (--repairs),
+                        llm.backoff.initialMs, llm.maxRetryAfterMs, llm.temperature, ...
   --dry-run             print the estimated tokens and cost; send nothing
   --batch-export FILE   write an OpenAI Batch API input file for what the store lacks; send nothing
                         (with --kind both: items first; import them, then export again for users)
@@ -88,9 +101,22 @@ usage, cost) and profiles_manifest.json. Answers of "None" (input too thin) are 
                         Llama3-ChatQA user profiles; no item profiles exist) — no LLM, no key;
                         ids outside the dataset's id space and profiles the authors flagged as
                         broken are left out and counted
-  --quiet               no progress output`;
+  --quiet               no progress output
+
+Progress counts profiles (entities), with the HTTP calls in flight; the summary gives per kind the
+profiles from the store, answered now and failed, the HTTP calls (first calls, retries by cause,
+repairs), tokens and cost.
+
+${JOB_HELP.notes}
+
+${exitCodesHelp('some profiles failed (retries and repairs used up)')}`;
 
 const STORE = 'profiles.store.jsonl';
+
+/** `--set` settings: `llm.*` for the profile job (the model comes from --llm-model). */
+const profilesCliSchema = z.strictObject({
+  llm: jobSettingsSchema.omit({ model: true }).partial().optional(),
+});
 const KINDS = ['user', 'item', 'both'] as const;
 
 interface KindReport {
@@ -375,6 +401,8 @@ export const profilesCommand: Command = {
         'batch-export': { type: 'string' },
         'batch-import': { type: 'string' },
         'from-existing': { type: 'boolean', default: false },
+        ...LLM_JOB_OPTIONS,
+        set: { type: 'string', multiple: true, default: [] },
         quiet: { type: 'boolean', default: false },
       },
       strict: true,
@@ -387,9 +415,21 @@ export const profilesCommand: Command = {
     const batchExport = values['batch-export'];
     const batchImport = values['batch-import'];
     if (values['from-existing']) {
-      const clash = (
-        ['llm-base-url', 'llm-model', 'batch-export', 'batch-import', 'concurrency', 'rpm', 'tpm'] as const
-      ).find((k) => values[k] !== undefined);
+      const clash =
+        (
+          [
+            'llm-base-url',
+            'llm-model',
+            'batch-export',
+            'batch-import',
+            'concurrency',
+            'rpm',
+            'tpm',
+            'timeout',
+            'retries',
+            'repairs',
+          ] as const
+        ).find((k) => values[k] !== undefined) ?? (values.set.length > 0 ? 'set' : undefined);
       if (clash || dryRun) {
         throw new PromaxError({
           code: 'INVALID_ARGUMENT',
@@ -423,7 +463,8 @@ export const profilesCommand: Command = {
       : requireFlag(values['llm-base-url'], '--llm-base-url', usage);
     const domain: Domain | undefined =
       values.domain === undefined ? undefined : choiceFlag(values.domain, '--domain', domainSchema.options);
-    const settings: JobSettingsInput = { model };
+    const cfg = parseSettings(profilesCliSchema, applyOverrides({}, values.set), { source: '--set' });
+    const settings: JobSettingsInput = { ...(cfg.llm ?? {}), ...llmJobFlagSettings(values), model };
     const concurrency = positiveIntFlag(values.concurrency, '--concurrency');
     const rpm = positiveNumberFlag(values.rpm, '--rpm');
     const tpm = positiveNumberFlag(values.tpm, '--tpm');
@@ -444,7 +485,10 @@ export const profilesCommand: Command = {
         fix: 'add items.tsv with a header "item<TAB>title[<TAB>more columns]" to the dataset folder (or itemTexts to its dataset.json)',
       });
     }
-    const onProgress: ProgressHandler = createProgressRenderer(io, { quiet: values.quiet });
+    const onProgress: ProgressHandler = createJobProgressRenderer(io, {
+      quiet: values.quiet,
+      verbose: values.verbose,
+    });
     const storePath = join(outDir, STORE);
     const storeExists = existsSync(storePath);
     const store = dryRun && !storeExists ? undefined : await ResultStore.open(storePath, { onProgress });
@@ -462,6 +506,8 @@ export const profilesCommand: Command = {
     };
     const prompt = { domain: dom };
 
+    const interrupt = watchInterrupts(io);
+    const abortSignal = interrupt.signal;
     try {
       const build = async (k: ProfileKind, freshItems?: ProfileEntry[]) => {
         const built =
@@ -497,7 +543,7 @@ export const profilesCommand: Command = {
             `${kind === 'both' ? '(user prompts are estimated with the item profiles that exist now; new item profiles make them longer)\n' : ''}` +
             'prompt tokens: chars/4; completion at the expected and at the maximum answer length; no retries or repairs counted\n',
         );
-        return 0;
+        return EXIT.OK;
       }
       const st = store as ResultStore;
 
@@ -522,7 +568,7 @@ export const profilesCommand: Command = {
               ? 'after importing the item answers, export again for the user profiles (their prompts include the item profiles)\n'
               : ''),
         );
-        return 0;
+        return EXIT.OK;
       }
 
       const reports: Partial<Record<ProfileKind, KindReport>> = {};
@@ -530,6 +576,7 @@ export const profilesCommand: Command = {
       let freshItems: ProfileEntry[] | undefined;
       let usage = { promptTokens: 0, completionTokens: 0 };
       let cost: number | undefined = 0;
+      let failed = 0;
       const client = batchImport ? undefined : createChatClient({ baseURL }, io.env);
       for (const k of kinds) {
         const { requests, skipped, itemSource } = await build(k, freshItems);
@@ -572,6 +619,12 @@ export const profilesCommand: Command = {
             skipped: skippedList,
             itemProfilesForPrompts: k === 'user' ? itemSource : undefined,
           };
+          failed += c.failed.length + c.missing;
+          if (c.failed.length + c.missing > 0) {
+            io.err(
+              `warning: ${c.failed.length} ${k} profile(s) failed and ${c.missing} are not in the batch output; --batch-export writes a new batch of only those (exit code ${EXIT.PARTIAL})\n`,
+            );
+          }
           lines.push(
             `${k} profiles: ${requests.length} requested — ${c.entries.length} written (${s.imported} imported now), ${c.failed.length} failed, ${c.missing} not answered yet, ${c.none} "None"`,
           );
@@ -583,6 +636,9 @@ export const profilesCommand: Command = {
           store: st,
           prompt,
           onProgress,
+          task: `${k} profiles`,
+          unit: `${k}s`,
+          abortSignal,
           manifestPath: join(outDir, `${k}_profiles.run.json`),
         });
         const entries: ProfileEntry[] = [];
@@ -614,14 +670,15 @@ export const profilesCommand: Command = {
           itemProfilesForPrompts: k === 'user' ? itemSource : undefined,
           runManifest: join(outDir, `${k}_profiles.run.json`),
         };
+        failed += result.failures.length;
         lines.push(
-          `${k} profiles: ${requests.length} requested — ${entries.length} written (${fromStore} from the store, ${result.profiles.length - fromStore} new), ` +
-            `${result.failures.length} failed, ${none} "None"; ${s.httpRequests} HTTP requests, ${s.usage.promptTokens}+${s.usage.completionTokens} tokens, ${formatUsd(s.costUsd, model)}` +
-            (skipped ? `; ${skipped} skipped (${skippedList[0]?.reason})` : ''),
+          `${k} profiles: ${entries.length} written, ${none} "None"` +
+            (skipped ? `, ${skipped} skipped (${skippedList[0]?.reason})` : '') +
+            ` — ${formatJobSummary(s, `${k}s`)}`,
         );
         if (result.failures.length) {
           io.err(
-            `warning: ${result.failures.length} ${k} profile(s) failed (e.g. ${result.failures[0]?.id}: ${result.failures[0]?.error.message}); rerun to retry them\n`,
+            `warning: ${result.failures.length} ${k} profile(s) failed (e.g. ${result.failures[0]?.id}: ${result.failures[0]?.error.message}); the same command retries only them (exit code ${EXIT.PARTIAL})\n`,
           );
         }
       }
@@ -629,8 +686,11 @@ export const profilesCommand: Command = {
       io.out(
         `${lines.join('\n')}\nwrote ${kinds.map((k) => join(outDir, PROFILE_OUTPUT[k])).join(', ')} and ${PROFILES_MANIFEST} (store: ${storePath})\n`,
       );
-      return 0;
+      return failed > 0 ? EXIT.PARTIAL : EXIT.OK;
+    } catch (e) {
+      return interrupt.exitCode(e);
     } finally {
+      interrupt.dispose();
       await store?.close();
     }
   },

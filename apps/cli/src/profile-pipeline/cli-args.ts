@@ -32,6 +32,21 @@ export function positiveIntFlag(value: string | undefined, flag: string): number
   return n;
 }
 
+/** Parses a non-negative integer flag (or undefined when absent). */
+export function nonNegativeIntFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: flag,
+      message: `${flag} must be a whole number ≥ 0, got '${value}'`,
+      fix: `pass e.g. ${flag} 3 (0 turns it off)`,
+    });
+  }
+  return n;
+}
+
 /** Parses a positive number flag (or undefined when absent). */
 export function positiveNumberFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

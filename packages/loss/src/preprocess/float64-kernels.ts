@@ -1,4 +1,5 @@
-import { type CompiledGraph, compileModel, type EngineOptions, ort } from '@promax/tensor';
+import { type CompiledGraph, compileModel, type EngineOptions } from '@promax/tensor';
+import * as ort from 'onnxruntime-node';
 
 /**
  * The two dense float64 products of PCA whitening, on onnxruntime (multi-threaded BLAS instead

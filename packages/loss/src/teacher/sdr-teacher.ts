@@ -1,5 +1,6 @@
 import { type CsrMatrix, type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
-import { type EngineOptions, ort } from '@promax/tensor';
+import type { EngineOptions } from '@promax/tensor';
+import * as ort from 'onnxruntime-node';
 import {
   checkFiniteRows,
   checkIds,

@@ -1,4 +1,5 @@
-import { type CompiledGraph, compileModel, type EngineOptions, type NodeDef, ort } from '@promax/tensor';
+import { type CompiledGraph, compileModel, type EngineOptions, type NodeDef } from '@promax/tensor';
+import * as ort from 'onnxruntime-node';
 import { ENTROPY_CLAMP } from './entropy-weight.js';
 
 /** One block of teacher rows as onnxruntime returns it. */

@@ -70,7 +70,7 @@ function allFinite(a: ArrayLike<number>): boolean {
  * test file; a model is done when every check passes:
  *
  * ```ts
- * import { describeRecommenderModel } from '@promax/model-testkit';
+ * import { describeRecommenderModel } from '@promax/testkit';
  * import { createLightGcn } from './index.js';
  * describeRecommenderModel('lightgcn', () => createLightGcn({ embeddingSize: 8 }));
  * ```

@@ -91,7 +91,7 @@ function without(inputs: MethodInputs, kind: MethodInputKind): MethodInputs {
  * a method package's test file; a method is done when every check passes:
  *
  * ```ts
- * import { describeRecommenderMethod } from '@promax/model-testkit';
+ * import { describeRecommenderMethod } from '@promax/testkit';
  * import { promaxMethodDefinition } from './index.js';
  * describeRecommenderMethod('promax', promaxMethodDefinition);
  * ```

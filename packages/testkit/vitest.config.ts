@@ -1,3 +1,3 @@
 import { projectConfig } from '../../scripts/vitest.shared.mjs';
 
-export default projectConfig('@promax/model-testkit');
+export default projectConfig('@promax/testkit');
