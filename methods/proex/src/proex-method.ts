@@ -74,26 +74,21 @@ export class ProexMethod
     const users: Matrix[] = [inputs.userProfiles, ...extra.users];
     const items: Matrix[] = [inputs.itemProfiles, ...extra.items];
     const D = users[0].cols;
-    users.forEach((m, k) =>
-      checkProfileMatrix({
-        method: ID,
-        what: k === 0 ? 'user profile embeddings' : `extra user profile embeddings ${k}`,
-        matrix: m,
-        rows: dataset.numUsers,
-        width: D,
-        file: k === 0 ? inputs.sources?.profileEmbeddings : inputs.sources?.extraProfileEmbeddings,
-      }),
-    );
-    items.forEach((m, k) =>
-      checkProfileMatrix({
-        method: ID,
-        what: k === 0 ? 'item profile embeddings' : `extra item profile embeddings ${k}`,
-        matrix: m,
-        rows: dataset.numItems,
-        width: D,
-        file: k === 0 ? inputs.sources?.profileEmbeddings : inputs.sources?.extraProfileEmbeddings,
-      }),
-    );
+    for (const [side, list, rows] of [
+      ['user', users, dataset.numUsers],
+      ['item', items, dataset.numItems],
+    ] as const) {
+      list.forEach((m, k) => {
+        checkProfileMatrix({
+          method: ID,
+          what: k === 0 ? `${side} profile embeddings` : `extra ${side} profile embeddings ${k}`,
+          matrix: m,
+          rows,
+          width: D,
+          file: k === 0 ? inputs.sources?.profileEmbeddings : inputs.sources?.extraProfileEmbeddings,
+        });
+      });
+    }
     const K = users.length;
     const E = s.numEnvs;
     const out = model.outputSize ?? model.embeddingSize;
