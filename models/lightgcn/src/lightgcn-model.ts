@@ -53,7 +53,7 @@ export class LightGcnModel implements RecommenderModel {
     }
     const { layers, layerCombination } = this.settings;
     let x = g.concat([params.user_emb, params.item_emb], 0);
-    const outs = layerCombination === 'mean' ? [x] : [];
+    const outs = layerCombination === 'sum' ? [] : [x];
     for (let l = 0; l < layers; l++) {
       x = g.propagate(x, graph);
       outs.push(x);

@@ -48,6 +48,8 @@ export {
   pluginNameInfo,
   pluginPackageNames,
 } from './plugins.js';
+export type { ExperimentProtocol, ProtocolDefaults } from './protocol.js';
+export { EXPERIMENT_PROTOCOLS, protocolDefaults } from './protocol.js';
 export type { CreateRunDirectoryOptions } from './run-directory.js';
 export { RUN_FILES, RunDirectory } from './run-directory.js';
 export type { MeanStd } from './stats.js';
