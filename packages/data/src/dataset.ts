@@ -354,7 +354,10 @@ function loadRlmrecDir(dir: string, name: string, options: LoadDatasetOptions): 
     (options.embeddings ?? true)
       ? loadExtraProfiles(dir, { numUsers: train.rows, numItems: train.cols, width: userEmb?.cols })
       : undefined;
-  if (extraProfiles && extraProfiles.files.length > 0) files.extraProfiles = extraProfiles.files.join(' + ');
+  // One entry per file (records hash each file): extraUserEmb1, extraItemEmb1, … in variant order.
+  extraProfiles?.files.forEach((f, k) => {
+    files[`extra${k % 2 === 0 ? 'User' : 'Item'}Emb${(k >> 1) + 1}`] = f;
+  });
   if (extraProfiles && extraProfiles.missing.length > 0)
     notes.push(`incomplete extra profile set: missing ${extraProfiles.missing.join(', ')}`);
   let userIds: string[] | undefined;

@@ -107,7 +107,12 @@ export function withOverrides(ds: Dataset, config: Pick<RunConfig, 'embeddings' 
       numItems: ds.numItems,
       width: pair.userEmb.cols,
     });
-    if (extra) out.extraProfiles = extra;
+    if (extra) {
+      out.extraProfiles = extra;
+      extra.files.forEach((f, k) => {
+        out.files[`extra${k % 2 === 0 ? 'User' : 'Item'}Emb${(k >> 1) + 1}`] = f;
+      });
+    }
   }
   if (config.aug) {
     const aug = loadSparseMatrix(config.aug);
