@@ -112,6 +112,23 @@ describe('rlmrec-con', () => {
     await t.release();
   });
 
+  it("sizes f to GCCF's concatenated layers (1536 → 816 → 96 for d 32, L 2)", async () => {
+    const p = await createRlmrecCon({}).doPrepare({
+      dataset: { name: 'tiny', numUsers: NU, numItems: NI, train: data.train },
+      model: {
+        modelId: 'gccf',
+        capabilities: { usesGraph: true, hasAuxiliaryLoss: false, hasStochasticInputs: false },
+        embeddingSize: 32,
+        outputSize: 96,
+        encodesViews: true,
+      },
+      inputs: { userProfiles: gauss(NU, 1536), itemProfiles: gauss(NI, 1536) },
+      seed: 1,
+    });
+    expect(p.report.details?.mlp).toEqual([1536, 816, 96]);
+    expect(p.parameters?.map((s) => s.shape)).toEqual([[1536, 816], [816], [816, 96], [96]]);
+  });
+
   it('presets follow the released *_plus.yml per dataset and base model', () => {
     const on = (dataset: string, model: string) => {
       const s = resolvePluginSettings(rlmrecConMethodDefinition, { dataset }).settings as never;
