@@ -61,7 +61,7 @@ export function loadExtraProfiles(
           code: 'SHAPE_MISMATCH',
           file,
           message: `${file} has ${m.rows} rows but the dataset has ${rows} ${side}s`,
-          fix: 'write the extra profiles for this dataset (promax profiles --variants 3, then promax embed)',
+          fix: 'write the extra profiles for this dataset (three profile variants per entity, embedded with the same encoder)',
         });
       }
       if (dims.width !== undefined && m.cols !== dims.width) {
