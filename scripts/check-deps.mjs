@@ -19,8 +19,8 @@ const LAYERS = {
   '@promax/loss': 2,
   '@promax/retrieval': 2.5, // may use eval's metrics
   '@promax/retrieval-faiss': 2.6,
-  '@promax/report': 2.7,
   '@promax/pipeline': 5,
+  '@promax/report': 5.2, // reads run directories; uses the pipeline's statistics
   '@promax/testkit': 5.5, // drives the real trainer; plugins use it in tests only
 };
 const PLUGIN_GROUPS = new Set(['models', 'methods']);

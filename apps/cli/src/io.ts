@@ -1,4 +1,5 @@
 import type { ProgressEvent } from '@promax/core';
+import { EXIT } from './exit-codes.js';
 
 /** Where the CLI writes: results to `out` (stdout), progress and messages to `err` (stderr). */
 export interface Io {
@@ -20,7 +21,23 @@ export function processIo(): Io {
   };
 }
 
+/**
+ * A reader that went away (`promax recommend --list-users | head -1`) is not an error: the
+ * process ends quietly with EXIT.OK instead of an unhandled EPIPE stack trace.
+ */
+export function endQuietlyOnClosedPipe(
+  stream: NodeJS.WriteStream,
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') exit(EXIT.OK);
+    else throw e;
+  });
+}
+
 export interface RenderOptions {
+  /** Print a warning every time it occurs (e.g. `--verbose` retries), not once with a count. */
+  repeatWarnings?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -35,35 +52,86 @@ const fmtTime = (s: number): string => {
 };
 
 /**
- * Renders typed progress events: a bar with rate and ETA on a TTY, plain periodic lines
- * otherwise (CI logs). Everything goes to stderr so stdout stays machine-readable.
+ * Rate of one task from a moving window of recent samples (the last 20, at most 30 s old), so
+ * that it follows the current pace:
+ * a task that restarts its count (each epoch's batches) starts a new pass but keeps the window's
+ * rate, and the ETA counts down within the pass instead of averaging from the first epoch.
  */
-export function createProgressRenderer(io: Io, opts: RenderOptions = {}): (e: ProgressEvent) => void {
-  const started = new Map<string, number>();
+export class RateWindow {
+  private samples: { t: number; done: number }[] = [];
+  private offset = 0;
+  private lastDone = 0;
+
+  constructor(
+    private readonly maxSamples = 20,
+    private readonly windowMs = 30_000,
+  ) {}
+
+  /** Records `done` at time `t` (ms) and returns units per second (NaN before two samples). */
+  add(t: number, done: number): number {
+    if (done < this.lastDone) this.offset += this.lastDone; // a new pass: keep counting upwards
+    this.lastDone = done;
+    const total = this.offset + done;
+    this.samples.push({ t, done: total });
+    while (this.samples.length > this.maxSamples) this.samples.shift();
+    while (this.samples.length > 2 && t - this.samples[0].t > this.windowMs) this.samples.shift();
+    const first = this.samples[0];
+    const dt = (t - first.t) / 1000;
+    return this.samples.length < 2 || dt <= 0 ? Number.NaN : (total - first.done) / dt;
+  }
+}
+
+/** What the renderer keeps besides printing: warnings seen, for a summary at the end. */
+export interface ProgressRenderer {
+  (e: ProgressEvent): void;
+  /** Prints each warning that repeated, with its count (every warning was printed once). */
+  flushWarnings(): void;
+}
+
+/**
+ * Renders typed progress events: a bar with rate and ETA on a TTY, plain periodic lines
+ * otherwise (CI logs). Everything goes to stderr so stdout stays machine-readable. Each distinct
+ * warning is printed once; `flushWarnings` tells how often those that repeated occurred.
+ */
+export function createProgressRenderer(
+  io: Io,
+  opts: RenderOptions = {},
+  now: () => number = () => performance.now(),
+): ProgressRenderer {
+  const rates = new Map<string, RateWindow>();
   const lastLine = new Map<string, number>();
+  const warnings = new Map<string, number>();
   let barOpen = false;
   const closeBar = () => {
     if (barOpen) io.err('\n');
     barOpen = false;
   };
-  return (e) => {
+  const render = (e: ProgressEvent): void => {
+    if (e.type === 'warning') {
+      const seen = warnings.get(e.message) ?? 0;
+      warnings.set(e.message, seen + 1);
+      if ((seen > 0 && !opts.repeatWarnings) || opts.quiet) return;
+    }
     if (opts.quiet) return;
     switch (e.type) {
       case 'task-start':
-        started.set(e.task, performance.now());
+        rates.set(e.task, new RateWindow());
         break;
       case 'task-progress': {
-        const t0 = started.get(e.task) ?? performance.now();
-        if (!started.has(e.task)) started.set(e.task, t0);
-        const elapsed = (performance.now() - t0) / 1000;
-        const rate = e.done / Math.max(elapsed, 1e-9);
+        let window = rates.get(e.task);
+        if (!window) {
+          window = new RateWindow();
+          rates.set(e.task, window);
+        }
+        const rate = window.add(now(), e.done);
         // A producer that knows what is in flight (LLM jobs) sends its own ETA.
         const eta =
           e.etaMs !== undefined
             ? e.etaMs / 1000
-            : e.total
-              ? (e.total - e.done) / Math.max(rate, 1e-9)
+            : e.total && Number.isFinite(rate) && rate > 0
+              ? (e.total - e.done) / rate
               : Number.NaN;
+        const rateText = Number.isFinite(rate) ? rate.toFixed(1) : '--';
         const unit = e.unit ?? 'it';
         const pending = e.inFlight ? `, ${e.inFlight} in flight` : '';
         if (io.isTTY) {
@@ -72,15 +140,15 @@ export function createProgressRenderer(io: Io, opts: RenderOptions = {}): (e: Pr
           const fill = Math.round(frac * width);
           const bar = `${'█'.repeat(fill)}${'░'.repeat(width - fill)}`;
           io.err(
-            `\r${e.task.padEnd(12)} ${bar} ${e.done}/${e.total ?? '?'} ${unit} ${rate.toFixed(1)} ${unit}/s${pending} ETA ${fmtTime(eta)}   `,
+            `\r${e.task.padEnd(12)} ${bar} ${e.done}/${e.total ?? '?'} ${unit} ${rateText} ${unit}/s${pending} ETA ${fmtTime(eta)}   `,
           );
           barOpen = true;
         } else {
-          const now = performance.now();
-          if (now - (lastLine.get(e.task) ?? 0) > 5000 || e.done === e.total) {
-            lastLine.set(e.task, now);
+          const t = now();
+          if (t - (lastLine.get(e.task) ?? Number.NEGATIVE_INFINITY) > 5000 || e.done === e.total) {
+            lastLine.set(e.task, t);
             io.err(
-              `${e.task}: ${e.done}/${e.total ?? '?'} ${unit} (${rate.toFixed(1)} ${unit}/s${pending}, ETA ${fmtTime(eta)})\n`,
+              `${e.task}: ${e.done}/${e.total ?? '?'} ${unit} (${rateText} ${unit}/s${pending}, ETA ${fmtTime(eta)})\n`,
             );
           }
         }
@@ -117,4 +185,12 @@ export function createProgressRenderer(io: Io, opts: RenderOptions = {}): (e: Pr
         break;
     }
   };
+  return Object.assign(render, {
+    flushWarnings(): void {
+      if (opts.quiet) return;
+      for (const [message, count] of warnings) {
+        if (count > 1) io.err(`warning (${count}×, shown once): ${message}\n`);
+      }
+    },
+  });
 }

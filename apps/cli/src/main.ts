@@ -1,6 +1,8 @@
-import { closestMatch, PromaxError } from '@promax/core';
+import { closestMatch, fsError, PromaxError } from '@promax/core';
 import { COMMANDS } from './commands/index.js';
+import { EXIT } from './exit-codes.js';
 import { type Io, processIo } from './io.js';
+import { clearInterrupt, interruptedBy } from './training/interrupt.js';
 
 const HELP = `promax — LLM-derived profiles with distribution shaping for recommender models
 
@@ -36,17 +38,28 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return 0;
   }
   try {
-    return (await command.run(rest, io)) ?? 0;
+    clearInterrupt();
+    const code = (await command.run(rest, io)) ?? EXIT.OK;
+    return code === EXIT.OK && interruptedBy() ? EXIT.INTERRUPTED : code;
   } catch (e) {
     if (PromaxError.isInstance(e)) {
-      io.err(`error [${e.code}]: ${e.message}\n`);
-      return 2;
+      // Fix hints in the words of this interface: flags, not library options.
+      io.err(`error [${e.code}]: ${e.describe('cli')}\n`);
+      return EXIT.BAD_INPUT;
+    }
+    // A filesystem fault the command did not name itself (an output path under a file, a full
+    // disk, a read-only folder): still a named error with the path, not a stack trace.
+    const path = (e as { path?: unknown } | null)?.path;
+    const named = typeof path === 'string' ? fsError(e, path, 'access') : e;
+    if (PromaxError.isInstance(named)) {
+      io.err(`error [${named.code}]: ${named.describe('cli')}\n`);
+      return EXIT.BAD_INPUT;
     }
     if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`error: ${e.message}\n\n${command.usage}\n`);
       return 2;
     }
     io.err(`unexpected error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return EXIT.INTERNAL;
   }
 }

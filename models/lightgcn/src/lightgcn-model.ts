@@ -8,7 +8,13 @@ import {
   type RecommenderModelDefinition,
   type RecommenderModelV1,
 } from '@promax/core';
-import { type Adjacency, type GraphBuilder, type SymbolicTensor, xavierUniform } from '@promax/tensor';
+import {
+  type Adjacency,
+  type GraphBuilder,
+  layerPropagation,
+  type SymbolicTensor,
+  xavierUniform,
+} from '@promax/tensor';
 import { type LightGcnSettings, type LightGcnSettingsInput, lightGcnSettingsSchema } from './settings.js';
 
 type RecommenderModel = RecommenderModelV1<GraphBuilder, SymbolicTensor, Adjacency, LightGcnSettings>;
@@ -52,14 +58,8 @@ export class LightGcnModel implements RecommenderModel {
       });
     }
     const { layers, layerCombination } = this.settings;
-    let x = g.concat([params.user_emb, params.item_emb], 0);
-    const outs = layerCombination === 'sum' ? [] : [x];
-    for (let l = 0; l < layers; l++) {
-      x = g.propagate(x, graph);
-      outs.push(x);
-    }
-    let z = g.addN(outs);
-    if (layerCombination === 'mean') z = g.mul(z, 1 / (layers + 1));
+    const x0 = g.concat([params.user_emb, params.item_emb], 0);
+    const z = layerPropagation(g, x0, graph, { layers, combination: layerCombination });
     const [users, items] = g.split(z, [dims.numUsers, dims.numItems], 0);
     return { users, items };
   }

@@ -10,7 +10,13 @@ import {
   type RecommenderModelV1,
   type StochasticInputSpec,
 } from '@promax/core';
-import { type Adjacency, type GraphBuilder, type SymbolicTensor, xavierUniform } from '@promax/tensor';
+import {
+  type Adjacency,
+  type GraphBuilder,
+  layerPropagation,
+  type SymbolicTensor,
+  xavierUniform,
+} from '@promax/tensor';
 import { dropEdges } from './edge-dropout.js';
 import { type SglSettings, type SglSettingsInput, sglPresets, sglSettingsSchema } from './settings.js';
 
@@ -67,14 +73,8 @@ export class SglModel implements RecommenderModel {
       });
     }
     const { layers, layerCombination } = this.settings;
-    let x = g.concat([params.user_emb, params.item_emb], 0);
-    const outs = layerCombination === 'mean' ? [x] : [];
-    for (let l = 0; l < layers; l++) {
-      x = g.propagate(x, graph);
-      outs.push(x);
-    }
-    let z = g.addN(outs);
-    if (layerCombination === 'mean') z = g.mul(z, 1 / (layers + 1));
+    const x0 = g.concat([params.user_emb, params.item_emb], 0);
+    const z = layerPropagation(g, x0, graph, { layers, combination: layerCombination });
     const [users, items] = g.split(z, [dims.numUsers, dims.numItems], 0);
     return { users, items };
   }

@@ -24,13 +24,24 @@ export type PromaxErrorCode =
   | 'MISSING_INPUT'
   | 'PLUGIN_NOT_FOUND'
   | 'INVALID_PLUGIN'
-  | 'UNSUPPORTED_COMBINATION';
+  | 'UNSUPPORTED_COMBINATION'
+  | 'DIVERGED'
+  | 'IO_ERROR'
+  | 'INCONSISTENT_RUN';
+
+/** Who reads a fix hint: a CLI user types flags, a library caller passes options. */
+export type FixAudience = 'cli' | 'library';
 
 export interface PromaxErrorOptions {
   code: PromaxErrorCode;
   message: string;
   /** What the caller should do about it ("pass --k as comma-separated integers"). */
   fix?: string;
+  /**
+   * The fix in the words of each interface, when they differ ("pass --overwrite" in the CLI,
+   * "pass overwrite: true" to the library). `fix` (or `fixFor.library`) is what `message` holds.
+   */
+  fixFor?: { cli?: string; library?: string };
   /** The offending file, if any. */
   file?: string;
   /** The offending field / key / argument, if any. */
@@ -51,6 +62,9 @@ export class PromaxError extends Error {
   private readonly [MARKER] = true;
   readonly code: PromaxErrorCode;
   readonly fix?: string;
+  readonly fixFor?: { cli?: string; library?: string };
+  /** The message without the fix hint. */
+  readonly summary: string;
   readonly file?: string;
   readonly field?: string;
   readonly details?: Record<string, unknown>;
@@ -60,11 +74,17 @@ export class PromaxError extends Error {
     const where = [opts.file ? `file ${opts.file}` : '', opts.field ? `field ${opts.field}` : '']
       .filter(Boolean)
       .join(', ');
-    const text = `${opts.message}${where ? ` (${where})` : ''}${opts.fix ? `. Fix: ${opts.fix}` : ''}`;
-    super(text, opts.cause === undefined ? undefined : { cause: opts.cause });
+    const summary = `${opts.message}${where ? ` (${where})` : ''}`;
+    const fix = opts.fix ?? opts.fixFor?.library;
+    super(
+      `${summary}${fix ? `. Fix: ${fix}` : ''}`,
+      opts.cause === undefined ? undefined : { cause: opts.cause },
+    );
     this.name = 'PromaxError';
     this.code = opts.code;
-    this.fix = opts.fix;
+    this.summary = summary;
+    this.fix = fix;
+    this.fixFor = opts.fixFor;
     this.file = opts.file;
     this.field = opts.field;
     this.details = opts.details;
@@ -73,6 +93,17 @@ export class PromaxError extends Error {
 
   static isInstance(error: unknown): error is PromaxError {
     return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
+  }
+
+  /** The fix hint in the words of `audience`'s interface (falls back to the generic `fix`). */
+  fixIn(audience: FixAudience): string | undefined {
+    return this.fixFor?.[audience] ?? this.fix;
+  }
+
+  /** The message with the fix hint in the words of `audience`'s interface. */
+  describe(audience: FixAudience): string {
+    const fix = this.fixIn(audience);
+    return `${this.summary}${fix ? `. Fix: ${fix}` : ''}`;
   }
 
   toJSON(): Record<string, unknown> {

@@ -1,3 +1,4 @@
+export { resolveApiKey } from './api-key.js';
 export type { CooInput, CsrBuildReport, CsrFromCooOptions, CsrMatrix } from './csr.js';
 export {
   assertCsr,
@@ -10,8 +11,10 @@ export {
   csrToCoo,
   csrTranspose,
 } from './csr.js';
-export type { PromaxErrorCode, PromaxErrorOptions } from './errors.js';
+export type { FixAudience, PromaxErrorCode, PromaxErrorOptions } from './errors.js';
 export { ensure, PromaxError } from './errors.js';
+export type { FsAction } from './fs-errors.js';
+export { errnoCode, fsError, withFsErrors } from './fs-errors.js';
 export type {
   MethodBatch,
   MethodDataset,

@@ -244,7 +244,9 @@ function finish(parts: Parts, options: LoadDatasetOptions): Dataset {
     const miss = missingEntries(train, parts.aug);
     augMissingTrain = miss.count;
     augNewEdges = nnzOf(parts.aug) - (nnzOf(train) - miss.count);
-    if (miss.count > 0) {
+    if (nnzOf(parts.aug) === 0) {
+      warnings.push('the augmented matrix A′ has no edges: S2DR has nothing to learn from and is skipped');
+    } else if (miss.count > 0) {
       warnings.push(
         `the augmented matrix lacks ${miss.count} train edge${miss.count === 1 ? '' : 's'} (e.g. user ${miss.example?.[0]}, item ${miss.example?.[1]}); it is expected to contain all of train`,
       );

@@ -51,7 +51,10 @@ export function sniffDelimiter(lines: readonly string[], file: string): Delimite
     code: 'INVALID_FILE',
     message: `cannot tell the field delimiter from line 1 (${JSON.stringify(sample[0].slice(0, 80))})`,
     file,
-    fix: "separate fields with tabs or commas, or pass { delimiter: '…' }",
+    fixFor: {
+      cli: 'separate the fields with tabs or commas',
+      library: "separate fields with tabs or commas, or pass { delimiter: '…' }",
+    },
   });
 }
 

@@ -5,6 +5,7 @@ import { PromaxError } from '@promax/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadExtraProfiles } from './extra-profiles.js';
 import { saveEmbeddings } from './loaders.js';
+import { encodeNpy } from './npy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'promax-extra-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -63,11 +64,9 @@ describe('loadExtraProfiles', () => {
     );
     const files = full('.npy');
     const dir = folder('nan', files);
-    saveEmbeddings(join(dir, 'usr_emb_np_2.npy'), {
-      rows: 4,
-      cols: 3,
-      data: Float32Array.of(1, 1, 1, 1, Number.NaN, 1, 1, 1, 1, 1, 1, 1),
-    });
+    // Written raw: saveEmbeddings itself refuses non-finite values.
+    const nan = Float32Array.of(1, 1, 1, 1, Number.NaN, 1, 1, 1, 1, 1, 1, 1);
+    writeFileSync(join(dir, 'usr_emb_np_2.npy'), encodeNpy({ dtype: 'float32', shape: [4, 3], data: nan }));
     try {
       loadExtraProfiles(dir, { numUsers: 4, numItems: 5 });
       expect.unreachable();

@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { PromaxError } from '@promax/core';
+import { fsError, PromaxError } from '@promax/core';
 
 /** Reads a whole file, turning a missing path into a PromaxError 'FILE_NOT_FOUND' that names it. */
 export function readFileBytes(path: string): Uint8Array {
@@ -71,4 +71,23 @@ export function invalidFile(
     fix: fix ?? 'the file is truncated or not in the expected format; re-create it',
     details,
   });
+}
+
+let atomicCounter = 0;
+
+/**
+ * Writes a file so that no reader ever sees it half-written: the bytes go to a temporary sibling
+ * that is renamed over `path` once complete. Filesystem faults (missing or read-only folder, full
+ * disk, a file where a folder should be) become named PromaxErrors with the path and a fix; the
+ * temporary file is removed and an earlier `path` is left as it was.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}-${atomicCounter++}`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw fsError(e, path, 'write');
+  }
 }

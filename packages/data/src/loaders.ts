@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { type CsrMatrix, type Matrix, type NdArray, PromaxError } from '@promax/core';
 import { isStringArray, type NpyArray } from './dtype.js';
-import { invalidFile, readFileBytes } from './files.js';
+import { invalidFile, readFileBytes, writeFileAtomic } from './files.js';
 import { encodeNpy, parseNpy } from './npy.js';
 import { parseNpz } from './npz.js';
 import { parsePickle } from './pickle.js';
@@ -111,7 +110,10 @@ export function loadEmbeddings(path: string, options: EmbeddingReadOptions = {})
         message: `${options.key ? `no array '${options.key}'` : `${keys.length} arrays`} in the npz (keys: ${keys.join(', ') || 'none'})`,
         file: path,
         field: 'key',
-        fix: 'pass { key } naming the embedding array',
+        fixFor: {
+          cli: `pass a .npy file, or an .npz holding exactly one array (this one has: ${keys.join(', ') || 'none'})`,
+          library: 'pass { key } naming the embedding array',
+        },
       });
     }
     arr = found;
@@ -169,7 +171,12 @@ export function assertFinite(m: Matrix, file?: string, what = 'embedding matrix'
   });
 }
 
-/** Writes a float32 matrix as .npy. */
+/**
+ * Writes a float32 matrix as .npy, atomically (a reader never sees half a file). Refuses NaN/±Inf
+ * with 'NON_FINITE' rather than store embeddings nothing can rank with; filesystem faults become
+ * named errors with the path (see `writeFileAtomic`).
+ */
 export function saveEmbeddings(path: string, m: Matrix): void {
-  writeFileSync(path, encodeNpy({ dtype: 'float32', shape: [m.rows, m.cols], data: m.data }));
+  assertFinite(m, path);
+  writeFileAtomic(path, encodeNpy({ dtype: 'float32', shape: [m.rows, m.cols], data: m.data }));
 }

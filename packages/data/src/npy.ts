@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { type NdArray, PromaxError, shapeSize } from '@promax/core';
 import {
   decodeRaw,
@@ -9,7 +8,7 @@ import {
   type NpyArray,
   parseDescr,
 } from './dtype.js';
-import { invalidFile, readFileBytes } from './files.js';
+import { invalidFile, readFileBytes, writeFileAtomic } from './files.js';
 import { parsePyLiteral } from './py-literal.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -155,5 +154,5 @@ export function encodeNpy(arr: NpyArray, options: EncodeNpyOptions = {}): Uint8A
 
 /** Writes an .npy file. */
 export function writeNpy(path: string, arr: NpyArray, options: EncodeNpyOptions = {}): void {
-  writeFileSync(path, encodeNpy(arr, options));
+  writeFileAtomic(path, encodeNpy(arr, options));
 }

@@ -1,6 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import type { NpyArray } from './dtype.js';
-import { readFileBytes } from './files.js';
+import { readFileBytes, writeFileAtomic } from './files.js';
 import { encodeNpy, parseNpy } from './npy.js';
 import { readZip, writeZip } from './zip.js';
 
@@ -52,5 +51,5 @@ export function writeNpz(
   arrays: ReadonlyMap<string, NpyArray> | Readonly<Record<string, NpyArray>>,
   options: EncodeNpzOptions = {},
 ): void {
-  writeFileSync(path, encodeNpz(arrays, options));
+  writeFileAtomic(path, encodeNpz(arrays, options));
 }

@@ -1,7 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import { type CsrMatrix, csrNnz, csrTranspose, type NdArray, PromaxError } from '@promax/core';
 import { isStringArray, type NpyArray, toFloat64, toInt32 } from './dtype.js';
-import { invalidFile } from './files.js';
+import { invalidFile, writeFileAtomic } from './files.js';
 import { encodeNpz, type NpzArrays } from './npz.js';
 import type { PickledSparse } from './pickle.js';
 import { cooToCsr, csrPartsToCsr, type SparseBuildReport, type Values } from './sparse-build.js';
@@ -212,5 +211,5 @@ export function encodeScipyCsrNpz(m: CsrMatrix, options: { compress?: boolean } 
 
 /** Writes a CSR matrix as a `scipy.sparse.load_npz`-readable .npz (compressed by default). */
 export function saveSparseMatrix(path: string, m: CsrMatrix, options: { compress?: boolean } = {}): void {
-  writeFileSync(path, encodeScipyCsrNpz(m, options));
+  writeFileAtomic(path, encodeScipyCsrNpz(m, options));
 }

@@ -31,7 +31,6 @@ export {
   decodeBase64Float32,
   OPENAI_EMBEDDER_DEFAULTS,
   OpenAIEmbedder,
-  resolveEmbeddingApiKey,
 } from './openai-embedder.js';
 export { l2NormalizeRowsImpl, meanPoolImpl } from './pooling.js';
 export type {

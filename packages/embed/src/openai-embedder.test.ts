@@ -3,12 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type ProgressEvent, PromaxError } from '@promax/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { embedMany } from './embedder.js';
-import {
-  createOpenAIEmbedder,
-  decodeBase64Float32,
-  type EmbeddingsClientLike,
-  resolveEmbeddingApiKey,
-} from './openai-embedder.js';
+import { createOpenAIEmbedder, decodeBase64Float32, type EmbeddingsClientLike } from './openai-embedder.js';
 
 /** The vector the fake server returns for a text: [len, first char code, index-independent 0.5, -len/10]. */
 const vectorOf = (text: string): number[] => [text.length, text.charCodeAt(0) || 0, 0.5, -text.length / 10];
@@ -216,12 +211,5 @@ describe('createOpenAIEmbedder against a local HTTP server', () => {
 describe('helpers', () => {
   it('decodes base64 float32 little-endian', () => {
     expect(Array.from(decodeBase64Float32(toBase64([1.5, -2, 0])))).toEqual([1.5, -2, 0]);
-  });
-
-  it('reads the key from settings, then OPENAI_API_KEY, and needs none for local servers', () => {
-    expect(resolveEmbeddingApiKey({ apiKey: 'a' }, { OPENAI_API_KEY: 'b' })).toBe('a');
-    expect(resolveEmbeddingApiKey({}, { OPENAI_API_KEY: 'b' })).toBe('b');
-    expect(resolveEmbeddingApiKey({ baseURL: 'http://127.0.0.1:8000/v1' }, {})).toBe('no-key');
-    expect(() => resolveEmbeddingApiKey({}, {})).toThrow(PromaxError);
   });
 });

@@ -1,4 +1,4 @@
-import { type ProgressHandler, PromaxError } from '@promax/core';
+import { type ProgressHandler, PromaxError, resolveApiKey } from '@promax/core';
 import type { EmbedCallOptions, EmbedCallResult, Embedder } from './embedder.js';
 import { checkPositiveInt, checkSettings } from './settings-check.js';
 
@@ -36,7 +36,7 @@ export interface OpenAIEmbedderSettings {
   model: string;
   /** Endpoint root including `/v1` (default https://api.openai.com/v1); ignored when `client` is given. */
   baseURL?: string;
-  /** API key; when absent the `OPENAI_API_KEY` environment variable is read (see `resolveEmbeddingApiKey`). */
+  /** API key; when absent the `OPENAI_API_KEY` environment variable is read (see `resolveApiKey` in @promax/core). */
   apiKey?: string;
   /** Requested vector length (models that support shortening, e.g. text-embedding-3-*). */
   dimensions?: number;
@@ -98,25 +98,6 @@ export const OPENAI_EMBEDDER_DEFAULTS = {
   maxRetries: 3,
   retryBaseMs: 500,
 } as const;
-
-/**
- * The one place the embeddings API key falls back to the environment. Local endpoints that
- * need no key get a placeholder; the official endpoint without a key is a config error.
- */
-export function resolveEmbeddingApiKey(
-  settings: { apiKey?: string; baseURL?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): string {
-  const key = settings.apiKey ?? env.OPENAI_API_KEY;
-  if (key) return key;
-  if (settings.baseURL && !settings.baseURL.includes('api.openai.com')) return 'no-key';
-  throw new PromaxError({
-    code: 'INVALID_CONFIG',
-    message: 'no API key for the OpenAI embeddings endpoint',
-    field: 'apiKey',
-    fix: 'set OPENAI_API_KEY or pass apiKey (or a baseURL of a local server that needs none)',
-  });
-}
 
 /** Decodes base64 little-endian float32 (the `encoding_format: 'base64'` wire format). */
 export function decodeBase64Float32(b64: string): Float32Array {
@@ -348,7 +329,7 @@ export function createOpenAIEmbedder(
     settings.client ??
     createFetchEmbeddingsClient({
       baseURL: settings.baseURL ?? DEFAULT_BASE_URL,
-      apiKey: resolveEmbeddingApiKey(settings, env),
+      apiKey: resolveApiKey(settings, env),
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
       retryBaseMs: settings.retryBaseMs,

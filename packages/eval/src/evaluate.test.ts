@@ -135,3 +135,75 @@ describe('evaluateRanking — agrees with the float64 reference on random data w
     }
   });
 });
+
+describe('evaluateRanking — bounds, empty and overlapping evaluations', () => {
+  const items = mat(6, 1, [5, 4, 4, 3, 2, 1]);
+  const users = mat(3, 1, [1, 1, 1]);
+  const train = csr(3, 6, [
+    [0, 0],
+    [1, 4],
+  ]);
+
+  it('bounds a cutoff above the item count: exact metrics, a note, no allocation of K (1e9, 2^40)', async () => {
+    const test = csr(3, 6, [
+      [0, 2],
+      [1, 1],
+    ]);
+    const input = { userEmb: users, itemEmb: items, train, heldOut: test };
+    const at6 = await evaluateRanking(input, { ks: [6] });
+    for (const k of [7, 1_000_000_000, 2 ** 40]) {
+      const warnings: string[] = [];
+      const r = await evaluateRanking(input, {
+        ks: [2, k],
+        onProgress: (e) => e.type === 'warning' && warnings.push(e.message),
+      });
+      for (const m of ['recall', 'ndcg', 'hit', 'mrr'])
+        expect(r.metrics[`${m}@${k}`]).toBe(at6.metrics[`${m}@6`]);
+      expect(r.metrics[`precision@${k}`]).toBeCloseTo((at6.metrics['precision@6'] * 6) / k, 12);
+      expect(r.metrics['recall@2']).toBe((await evaluateRanking(input, { ks: [2] })).metrics['recall@2']);
+      expect(r.warnings).toEqual([
+        `cutoff K=${k} exceeds the 6 items: rankings hold at most 6 items, so metrics at K ≥ 6 see the same list`,
+      ]);
+      expect(warnings).toEqual(r.warnings);
+    }
+  });
+
+  it('clamps recommendTopK to the item count instead of allocating k slots', async () => {
+    const top = await recommendTopK({ userEmb: users, itemEmb: items, users: [2], k: 2 ** 40 });
+    expect(top.get(2)?.items).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('refuses an empty held-out split instead of reporting metrics of 0 over 0 users', async () => {
+    const err = await evaluateRanking({
+      userEmb: users,
+      itemEmb: items,
+      train,
+      heldOut: csr(3, 6, []),
+    }).catch((e: unknown) => e);
+    expect(PromaxError.isInstance(err) && err.code).toBe('INVALID_DATA');
+    expect((err as PromaxError).describe('cli')).toMatch(/no entries.*pass a non-empty --test split/);
+  });
+
+  it('reports train/test overlap, and refuses a test split that is the train split', async () => {
+    const warnings: string[] = [];
+    const partly = csr(3, 6, [
+      [0, 0], // also a train entry
+      [0, 2],
+      [1, 1],
+    ]);
+    const r = await evaluateRanking(
+      { userEmb: users, itemEmb: items, train, heldOut: partly },
+      { ks: [2], onProgress: (e) => e.type === 'warning' && warnings.push(e.message) },
+    );
+    expect(r.overlap).toEqual({ entries: 1, users: 1 });
+    expect(r.warnings).toEqual([
+      '1 of 3 held-out entries (1 users) are also train entries; they are masked and count as misses',
+    ]);
+    expect(warnings).toEqual(r.warnings);
+    const same = await evaluateRanking({ userEmb: users, itemEmb: items, train, heldOut: train }).catch(
+      (e: unknown) => e,
+    );
+    expect(PromaxError.isInstance(same) && same.code).toBe('SPLIT_OVERLAP');
+    expect(String(same)).toMatch(/every one of the 2 held-out entries is also a train entry/);
+  });
+});

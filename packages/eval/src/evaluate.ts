@@ -26,6 +26,10 @@ export interface EvaluateOptions {
 export interface EvaluateResult {
   /** Number of evaluated users (those with at least one held-out item). */
   users: number;
+  /** Held-out entries that are also train entries (masked, so they can never be hit). */
+  overlap: { entries: number; users: number };
+  /** Problems worth telling the user about (also emitted as `warning` events). */
+  warnings: string[];
   /** Means over users: `recall@K`, `ndcg@K`, `precision@K`, `hit@K`, `mrr@K`. */
   metrics: Record<string, number>;
   evalMs: number;
@@ -57,10 +61,45 @@ export class RankingEvaluator {
         fix: 'pass splits of the same dataset',
       });
     }
-    const acc = new MetricAccumulator(this.ks);
     const maxK = this.ks[this.ks.length - 1];
     const users: number[] = [];
     for (let u = 0; u < heldOut.rows; u++) if (heldOut.indptr[u + 1] > heldOut.indptr[u]) users.push(u);
+    if (users.length === 0) {
+      throw new PromaxError({
+        code: 'INVALID_DATA',
+        field: 'heldOut',
+        message: `the held-out matrix has no entries: no user of ${heldOut.rows} can be evaluated, and metrics over none would read as 0`,
+        fixFor: { cli: 'pass a non-empty --test split', library: 'pass a non-empty heldOut matrix' },
+      });
+    }
+    const overlap = countOverlap(train, heldOut);
+    const warnings: string[] = [];
+    if (overlap.entries > 0) {
+      const nnz = heldOut.indptr[heldOut.rows];
+      if (overlap.entries === nnz) {
+        throw new PromaxError({
+          code: 'SPLIT_OVERLAP',
+          field: 'heldOut',
+          message: `every one of the ${nnz} held-out entries is also a train entry: train items are masked from the ranking, so every metric would be 0`,
+          fixFor: {
+            cli: 'pass the held-out split with --test and the train split with --train (not the same file twice)',
+            library: 'pass disjoint train and heldOut matrices',
+          },
+          details: overlap,
+        });
+      }
+      warnings.push(
+        `${overlap.entries} of ${nnz} held-out entries (${overlap.users} users) are also train entries; they are masked and count as misses`,
+      );
+    }
+    if (maxK > itemEmb.rows) {
+      warnings.push(
+        `cutoff K=${maxK} exceeds the ${itemEmb.rows} items: rankings hold at most ${itemEmb.rows} items, so metrics at K ≥ ${itemEmb.rows} see the same list`,
+      );
+    }
+    for (const message of warnings)
+      this.options.onProgress?.({ type: 'warning', code: 'EVALUATION', message });
+    const acc = new MetricAccumulator(this.ks, itemEmb.rows);
     const relevant = new Uint8Array(itemEmb.rows);
     const isRelevant = (i: number): boolean => relevant[i] === 1;
     const task = 'evaluate';
@@ -83,12 +122,31 @@ export class RankingEvaluator {
     });
     const evalMs = performance.now() - t0;
     this.options.onProgress?.({ type: 'task-end', task, done: users.length, elapsedMs: evalMs });
-    return { users: acc.users, metrics: acc.result(), evalMs };
+    return { users: acc.users, overlap, warnings, metrics: acc.result(), evalMs };
   }
 
   async release(): Promise<void> {
     await this.scorer.release();
   }
+}
+
+/** Held-out entries also in train (both canonical CSR: sorted unique columns per row). */
+function countOverlap(train: CsrMatrix, heldOut: CsrMatrix): { entries: number; users: number } {
+  let entries = 0;
+  let users = 0;
+  for (let u = 0; u < heldOut.rows; u++) {
+    let p = train.indptr[u];
+    const pe = train.indptr[u + 1];
+    let found = 0;
+    for (let q = heldOut.indptr[u]; q < heldOut.indptr[u + 1]; q++) {
+      const item = heldOut.indices[q];
+      while (p < pe && train.indices[p] < item) p++;
+      if (p < pe && train.indices[p] === item) found++;
+    }
+    entries += found;
+    if (found > 0) users++;
+  }
+  return { entries, users };
 }
 
 /** One-shot convenience wrapper around `RankingEvaluator`. */

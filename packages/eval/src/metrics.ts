@@ -38,15 +38,20 @@ export function normaliseKs(ks: readonly number[]): number[] {
  */
 export class MetricAccumulator {
   readonly ks: number[];
+  /** Ranks actually walked: max K, bounded by the candidate count (no list is ever longer). */
   private readonly maxK: number;
   private readonly sums: Float64Array; // [metric][k]
   private readonly discounts: Float64Array;
   private readonly idcg: Float64Array;
   users = 0;
 
-  constructor(ks: readonly number[]) {
+  /**
+   * `maxRanked` bounds the ranked lists (the item count): cutoffs beyond it are still reported
+   * exactly (nothing changes past the last rank) without walking or allocating up to K.
+   */
+  constructor(ks: readonly number[], maxRanked = Number.POSITIVE_INFINITY) {
     this.ks = normaliseKs(ks);
-    this.maxK = this.ks[this.ks.length - 1];
+    this.maxK = Math.min(this.ks[this.ks.length - 1], maxRanked);
     this.sums = new Float64Array(METRICS.length * this.ks.length);
     this.discounts = new Float64Array(this.maxK + 1);
     this.idcg = new Float64Array(this.maxK + 1);
@@ -77,10 +82,10 @@ export class MetricAccumulator {
         dcg += this.discounts[r];
         if (firstHit === 0) firstHit = r;
       }
-      while (ki < nk && ks[ki] === r) {
+      while (ki < nk && (ks[ki] === r || (r === this.maxK && ks[ki] > r))) {
         const k = ks[ki];
         s[0 * nk + ki] += hits / numRelevant;
-        s[1 * nk + ki] += dcg / this.idcg[Math.min(k, numRelevant)];
+        s[1 * nk + ki] += dcg / this.idcg[Math.min(k, numRelevant, this.maxK)];
         s[2 * nk + ki] += hits / k;
         s[3 * nk + ki] += hits > 0 ? 1 : 0;
         s[4 * nk + ki] += firstHit > 0 ? 1 / firstHit : 0;

@@ -74,9 +74,19 @@ export class TopKScorer {
     visit: (user: number, items: Int32Array, scores: Float32Array, count: number) => void;
     onChunk?: (done: number, total: number) => void;
   }): Promise<void> {
-    const { userEmb, itemEmb, users, k, exclude, visit } = args;
+    const { userEmb, itemEmb, users, exclude, visit } = args;
     checkShapes(userEmb, itemEmb, exclude);
     const n = itemEmb.rows;
+    if (!Number.isInteger(args.k) || args.k < 1) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: 'k',
+        message: `k must be a positive integer, got ${args.k}`,
+        fix: 'pass e.g. k: 20',
+      });
+    }
+    // More than all items cannot be ranked: the bound keeps buffers at the item count.
+    const k = Math.min(args.k, n);
     const d = itemEmb.cols;
     const session = await this.session();
     const itemsT = transpose(itemEmb);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertRecommenderMethodV1,
@@ -14,7 +14,7 @@ import {
   PromaxError,
   parseSettings,
 } from '@promax/core';
-import { canonicalDatasetName, type Dataset, saveEmbeddings } from '@promax/data';
+import { canonicalDatasetName, type Dataset, saveEmbeddings, writeFileAtomic } from '@promax/data';
 import type { RankingEvaluator } from '@promax/eval';
 import * as z from 'zod';
 import {
@@ -244,6 +244,9 @@ function instantiate(options: ExperimentOptions): Instances {
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
   const { dataset, onProgress } = options;
   const { resolved, model, methods, inputs } = instantiate(options);
+  // Everything is validated before anything is computed or written; an existing run stays until
+  // the new one has finished (it is staged beside `out` and swapped in on commit).
+  if (options.out) await RunDirectory.validate(options.out, { overwrite: options.overwrite });
   const engine = options.threads ? { intraOpNumThreads: options.threads } : undefined;
   for (const p of [resolved.model, ...resolved.methods]) {
     if (p.preset)
@@ -327,34 +330,42 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
               settings: resolved.methods[promaxIndex].settings,
             },
     };
-    const result = (await train({
-      trainable,
-      data: dataset,
-      config: resolved.trainer,
-      onProgress,
-      signal: options.signal,
-      model: resolved.label,
-      dataset: dataset.name,
-      runDir,
-      runConfig: {
-        dataset: resolved.dataset,
-        model: resolved.model.id,
-        seed: resolved.seed,
-        threads: resolved.threads,
-        modelPreset: resolved.model.preset,
-        modelSettings: resolved.model.settings,
-        methods: resolved.methods,
-        label: resolved.label,
-        ...options.record,
-      },
-      evaluator: options.evaluator,
-      resultExtras: () => extras,
-    })) as ExperimentResults;
-    const embeddings = await trainable.embed();
-    if (options.out) {
-      saveEmbeddings(join(options.out, 'user_emb.npy'), embeddings.users);
-      saveEmbeddings(join(options.out, 'item_emb.npy'), embeddings.items);
-      writeFileSync(join(options.out, 'data.json'), `${JSON.stringify(dataChecksums(dataset), null, 2)}\n`);
+    let result: ExperimentResults;
+    let embeddings: { users: Matrix; items: Matrix };
+    try {
+      result = (await train({
+        trainable,
+        data: dataset,
+        config: resolved.trainer,
+        onProgress,
+        signal: options.signal,
+        model: resolved.label,
+        dataset: dataset.name,
+        runDir,
+        runConfig: {
+          dataset: resolved.dataset,
+          model: resolved.model.id,
+          seed: resolved.seed,
+          threads: resolved.threads,
+          modelPreset: resolved.model.preset,
+          modelSettings: resolved.model.settings,
+          methods: resolved.methods,
+          label: resolved.label,
+          ...options.record,
+        },
+        evaluator: options.evaluator,
+        resultExtras: () => extras,
+      })) as ExperimentResults;
+      embeddings = await trainable.embed();
+      if (runDir) {
+        saveEmbeddings(runDir.path('user_emb.npy'), embeddings.users);
+        saveEmbeddings(runDir.path('item_emb.npy'), embeddings.items);
+        writeFileAtomic(runDir.path('data.json'), `${JSON.stringify(dataChecksums(dataset), null, 2)}\n`);
+        await runDir.commit();
+      }
+    } catch (e) {
+      await runDir?.abort();
+      throw e;
     }
     return { results: result, resolved, embeddings, runDir: options.out };
   } finally {

@@ -50,8 +50,8 @@ export {
 } from './plugins.js';
 export type { ExperimentProtocol, ProtocolDefaults } from './protocol.js';
 export { EXPERIMENT_PROTOCOLS, protocolDefaults } from './protocol.js';
-export type { CreateRunDirectoryOptions } from './run-directory.js';
-export { RUN_FILES, RunDirectory } from './run-directory.js';
+export type { CheckedRun, CreateRunDirectoryOptions, RunManifest } from './run-directory.js';
+export { checkRunDirectory, RUN_FILES, RunDirectory } from './run-directory.js';
 export type { MeanStd } from './stats.js';
 export { meanStd, median } from './stats.js';
 export type { EvaluationRecord, StopReason, TrainData, TrainOptions, TrainResult } from './train.js';

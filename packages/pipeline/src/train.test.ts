@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CsrMatrix, csrFromCoo, type Matrix, type ProgressEvent, PromaxError, Rng } from '@promax/core';
@@ -399,16 +399,56 @@ describe('train', () => {
     expect(result.timing.eval_s).toBe(result.timing.test_eval_s);
   });
 
-  it('stops on a non-finite loss and falls back to the best parameters', async () => {
+  it('throws DIVERGED on a non-finite loss, keeps the last finite best state and writes no run', async () => {
     const events: ProgressEvent[] = [];
-    const result = await train({
-      trainable: makeModel({ nanFrom: 8 }),
+    const model = makeModel({ nanFrom: 8 });
+    const dir = join(root, 'diverged-nan');
+    const err = await train({
+      trainable: model,
       data,
       config: base,
+      runDir: dir,
       onProgress: (e) => events.push(e),
-    });
-    expect(result).toMatchObject({ stopped: 'non-finite-loss', epochs: 7, best_epoch: 6 });
-    expect(events.some((e) => e.type === 'warning' && e.code === 'NON_FINITE')).toBe(true);
+    }).catch((e: unknown) => e);
+    expect(PromaxError.isInstance(err) && err.code).toBe('DIVERGED');
+    const e = err as PromaxError;
+    expect(e.details).toMatchObject({ epoch: 8, batch: 1, term: 'loss term "loss"', best_epoch: 6 });
+    expect(e.describe('cli')).toMatch(/--set trainer\.lr=0\.005/);
+    expect(e.describe('library')).toMatch(/lr: 0\.005 in the trainer config/);
+    // The model holds the epoch-6 state: its validation metrics are those recorded at epoch 6.
+    const best = events.find((x) => x.type === 'evaluation' && x.split === 'val' && x.epoch === 6);
+    expect(best?.type === 'evaluation' && best.improved).toBe(true);
+    expect(await evaluateState(cloneState(model.getState()), data.val as CsrMatrix)).toEqual(
+      best?.type === 'evaluation' ? best.metrics : undefined,
+    );
+    // Nothing was committed and no staging folder is left behind.
+    expect((await readdir(root)).filter((f) => f.includes('diverged-nan'))).toEqual([]);
+  });
+
+  it('names the first non-finite term of a real divergence (lr=1e308) and writes no ±Inf', async () => {
+    const dir = join(root, 'diverged-lr');
+    const model = makeModel({}, 1e308);
+    const err = await train({ trainable: model, data, config: { ...base, lr: 1e308 }, runDir: dir }).catch(
+      (e: unknown) => e,
+    );
+    expect(PromaxError.isInstance(err) && err.code).toBe('DIVERGED');
+    const e = err as PromaxError;
+    expect(e.details).toMatchObject({ epoch: 1, best_epoch: null });
+    expect(String(e.details?.term)).toMatch(/^(loss term "bpr"|parameter "(user|item)_emb")$/);
+    expect(e.message).toMatch(/training diverged at epoch 1.*became (NaN|-?Infinity) first/);
+    expect(e.describe('cli')).toMatch(/lower the learning rate, e\.g\. --set trainer\.lr=1e\+307/);
+    expect((await readdir(root)).filter((f) => f.includes('diverged-lr'))).toEqual([]);
+  });
+
+  it('refuses an empty test split before training, instead of testing to metrics of 0', async () => {
+    const model = makeModel();
+    const empty = { ...data.test, indices: new Int32Array(0), indptr: new Int32Array(USERS + 1) };
+    const err = await train({ trainable: model, data: { ...data, test: empty }, config: base }).catch(
+      (e: unknown) => e,
+    );
+    expect(PromaxError.isInstance(err) && err.code).toBe('INVALID_DATA');
+    expect(String(err)).toMatch(/the test split is empty/);
+    expect(model.calls).toBe(0);
   });
 
   it('validates its inputs', async () => {

@@ -24,7 +24,10 @@ export interface TrainData {
   itemIds?: IdMaps['items'];
 }
 
-/** Why training ended. */
+/**
+ * Why training ended. A non-finite loss or parameter no longer ends a run quietly: it throws
+ * 'DIVERGED' (see `train`); `non-finite-loss` stays in the type for results written before.
+ */
 export type StopReason = 'early-stopping' | 'max-epochs' | 'aborted' | 'non-finite-loss';
 
 /** One validation evaluation. */
@@ -77,7 +80,11 @@ export interface TrainOptions {
   model?: string;
   /** Dataset name for results.json (default `data.name`). */
   dataset?: string;
-  /** Write config.json, metrics.jsonl, results.json, environment.json and checkpoint/ here. */
+  /**
+   * Write config.json, metrics.jsonl, results.json, environment.json and checkpoint/ here. A path
+   * is opened with `RunDirectory.begin` and committed when training finished (aborted on error);
+   * a `RunDirectory` is left open for the caller to add files and `commit()`.
+   */
   runDir?: string | RunDirectory;
   /**
    * The rest of the resolved run config (model settings, data paths, …) to record in config.json
@@ -111,6 +118,11 @@ class EventLoopPacer {
  *
  * Without a validation split (or with an empty one) there is no model selection: the loop runs
  * to `maxEpochs` and tests the FINAL parameters (a `warning` event says so).
+ *
+ * Divergence guard: a non-finite loss term (checked every batch), parameter (every epoch) or
+ * embedding (every evaluation) throws 'DIVERGED' naming the first non-finite term and suggesting
+ * a lower learning rate. The trainable is first restored to the last finite best state, and no
+ * non-finite value reaches the run directory (which is not committed).
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
@@ -132,175 +144,248 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const idMaps: IdMaps | undefined =
     data.userIds || data.itemIds ? { users: data.userIds, items: data.itemIds } : undefined;
 
+  const ownsRun = typeof options.runDir === 'string';
   const run =
     options.runDir === undefined
       ? undefined
       : typeof options.runDir === 'string'
-        ? await RunDirectory.create(options.runDir)
+        ? await RunDirectory.begin(options.runDir)
         : options.runDir;
-  if (run) {
-    await run.writeConfig(fullConfig);
-    await run.writeEnvironment();
+  try {
+    const result = await trainInto(run);
+    if (ownsRun) await run?.commit();
+    return result;
+  } catch (e) {
+    if (ownsRun) await run?.abort();
+    throw e;
   }
 
-  const sampler = new TripleSampler(data.train, { batchSize: config.batchSize });
-  const rng = new Rng(config.seed);
-  const evaluator =
-    options.evaluator ?? new RankingEvaluator({ ks: config.ks, onProgress: options.onProgress });
-  const saveBest = async (state: StateDict, epoch: number | null, val: Record<string, number> | null) => {
-    await run?.saveCheckpoint({
-      state,
-      epoch,
-      config: fullConfig,
-      idMaps,
-      extra: { select_metric: config.selectMetric, val },
-    });
-  };
+  async function trainInto(run: RunDirectory | undefined): Promise<TrainResult> {
+    if (run) {
+      await run.writeConfig(fullConfig);
+      await run.writeEnvironment();
+    }
 
-  const history: EvaluationRecord[] = [];
-  const trainSeconds: number[] = [];
-  const evalSeconds: number[] = [];
-  let best: StateDict | null = null;
-  let bestEpoch: number | null = null;
-  let bestVal: Record<string, number> | null = null;
-  let bestValue = Number.NEGATIVE_INFINITY;
-  let valUsers: number | null = null;
-  let badEvals = 0;
-  let epochs = 0;
-  let stopped: StopReason = 'max-epochs';
-  const pacer = new EventLoopPacer();
+    const sampler = new TripleSampler(data.train, { batchSize: config.batchSize });
+    const rng = new Rng(config.seed);
+    const evaluator =
+      options.evaluator ?? new RankingEvaluator({ ks: config.ks, onProgress: options.onProgress });
+    const saveBest = async (state: StateDict, epoch: number | null, val: Record<string, number> | null) => {
+      await run?.saveCheckpoint({
+        state,
+        epoch,
+        config: fullConfig,
+        idMaps,
+        extra: { select_metric: config.selectMetric, val },
+      });
+    };
 
-  try {
-    for (let epoch = 1; epoch <= config.maxEpochs; epoch++) {
-      if (signal?.aborted) {
-        stopped = 'aborted';
-        break;
-      }
-      emit({ type: 'epoch-start', epoch });
-      await trainable.onEpochStart?.(epoch);
-      const e0 = performance.now();
-      const outcome = await trainEpoch(trainable, sampler, rng, emit, signal, pacer);
-      const trainMs = performance.now() - e0;
-      if (outcome.interrupted) {
-        stopped = outcome.interrupted;
+    const history: EvaluationRecord[] = [];
+    const trainSeconds: number[] = [];
+    const evalSeconds: number[] = [];
+    let best: StateDict | null = null;
+    let bestEpoch: number | null = null;
+    let bestVal: Record<string, number> | null = null;
+    let bestValue = Number.NEGATIVE_INFINITY;
+    let valUsers: number | null = null;
+    let badEvals = 0;
+    let epochs = 0;
+    let stopped: StopReason = 'max-epochs';
+    const pacer = new EventLoopPacer();
+    const diverged = async (d: Divergence, epoch: number): Promise<never> => {
+      if (best) trainable.setState(best);
+      await run?.appendMetrics({
+        type: 'diverged',
+        epoch,
+        ...d,
+        value: String(d.value),
+        best_epoch: bestEpoch,
+      });
+      throw divergedError(d, epoch, config.lr, bestEpoch);
+    };
+
+    try {
+      for (let epoch = 1; epoch <= config.maxEpochs; epoch++) {
+        if (signal?.aborted) {
+          stopped = 'aborted';
+          break;
+        }
+        emit({ type: 'epoch-start', epoch });
+        await trainable.onEpochStart?.(epoch);
+        const e0 = performance.now();
+        const outcome = await trainEpoch(trainable, sampler, rng, emit, signal, pacer);
+        const trainMs = performance.now() - e0;
+        if (outcome.diverged) await diverged(outcome.diverged, epoch);
+        const badParameter = firstNonFiniteParameter(trainable.getState());
+        if (badParameter) await diverged({ ...badParameter, batch: null }, epoch);
+        if (outcome.interrupted) {
+          stopped = outcome.interrupted;
+          await run?.appendMetrics({
+            type: 'epoch',
+            epoch,
+            losses: outcome.losses,
+            train_s: trainMs / 1000,
+            completed: false,
+          });
+          break;
+        }
+        epochs = epoch;
+        trainSeconds.push(trainMs / 1000);
+        emit({ type: 'epoch-end', epoch, losses: outcome.losses, trainMs });
         await run?.appendMetrics({
           type: 'epoch',
           epoch,
           losses: outcome.losses,
           train_s: trainMs / 1000,
-          completed: false,
+          completed: true,
         });
-        if (stopped === 'non-finite-loss') {
-          emit({
-            type: 'warning',
-            code: 'NON_FINITE',
-            message: `epoch ${epoch}: the loss became non-finite (${outcome.losses.loss}); stopping and testing the best parameters so far`,
+        if (signal?.aborted) {
+          stopped = 'aborted';
+          break;
+        }
+        if (!hasVal || (epoch % config.evalEvery !== 0 && epoch !== config.maxEpochs)) continue;
+
+        const r = await evaluateSplit(trainable, evaluator, data, data.val as CsrMatrix);
+        if (r.diverged) await diverged(r.diverged, epoch);
+        valUsers = r.users;
+        evalSeconds.push(r.evalMs / 1000);
+        const value = r.metrics[config.selectMetric];
+        if (value === undefined) {
+          throw new PromaxError({
+            code: 'INVALID_CONFIG',
+            field: 'selectMetric',
+            message: `the evaluator reported no "${config.selectMetric}" (it has ${Object.keys(r.metrics).join(', ')})`,
           });
         }
-        break;
-      }
-      epochs = epoch;
-      trainSeconds.push(trainMs / 1000);
-      emit({ type: 'epoch-end', epoch, losses: outcome.losses, trainMs });
-      await run?.appendMetrics({
-        type: 'epoch',
-        epoch,
-        losses: outcome.losses,
-        train_s: trainMs / 1000,
-        completed: true,
-      });
-      if (signal?.aborted) {
-        stopped = 'aborted';
-        break;
-      }
-      if (!hasVal || (epoch % config.evalEvery !== 0 && epoch !== config.maxEpochs)) continue;
-
-      const r = await evaluateSplit(trainable, evaluator, data, data.val as CsrMatrix);
-      valUsers = r.users;
-      evalSeconds.push(r.evalMs / 1000);
-      const value = r.metrics[config.selectMetric];
-      if (value === undefined) {
-        throw new PromaxError({
-          code: 'INVALID_CONFIG',
-          field: 'selectMetric',
-          message: `the evaluator reported no "${config.selectMetric}" (it has ${Object.keys(r.metrics).join(', ')})`,
+        const improved = value > bestValue;
+        if (improved) {
+          bestValue = value;
+          bestEpoch = epoch;
+          bestVal = r.metrics;
+          best = cloneState(trainable.getState());
+          badEvals = 0;
+          if (config.checkpoint === 'best') await saveBest(best, epoch, bestVal);
+        } else {
+          badEvals++;
+        }
+        history.push({
+          epoch,
+          metrics: r.metrics,
+          eval_s: r.evalMs / 1000,
+          improved,
+          losses: outcome.losses,
         });
+        emit({ type: 'evaluation', epoch, split: 'val', metrics: r.metrics, evalMs: r.evalMs, improved });
+        await run?.appendMetrics({
+          type: 'evaluation',
+          split: 'val',
+          epoch,
+          metrics: r.metrics,
+          eval_s: r.evalMs / 1000,
+          improved,
+          best_epoch: bestEpoch,
+        });
+        if (badEvals >= config.patience) {
+          stopped = 'early-stopping';
+          break;
+        }
       }
-      const improved = value > bestValue;
-      if (improved) {
-        bestValue = value;
-        bestEpoch = epoch;
-        bestVal = r.metrics;
-        best = cloneState(trainable.getState());
-        badEvals = 0;
-        if (config.checkpoint === 'best') await saveBest(best, epoch, bestVal);
-      } else {
-        badEvals++;
-      }
-      history.push({ epoch, metrics: r.metrics, eval_s: r.evalMs / 1000, improved, losses: outcome.losses });
-      emit({ type: 'evaluation', epoch, split: 'val', metrics: r.metrics, evalMs: r.evalMs, improved });
+
+      if (best) trainable.setState(best);
+      const testEpoch = bestEpoch ?? epochs;
+      const tr = await evaluateSplit(trainable, evaluator, data, data.test);
+      if (tr.diverged) await diverged(tr.diverged, testEpoch);
+      emit({ type: 'evaluation', epoch: testEpoch, split: 'test', metrics: tr.metrics, evalMs: tr.evalMs });
       await run?.appendMetrics({
         type: 'evaluation',
-        split: 'val',
-        epoch,
-        metrics: r.metrics,
-        eval_s: r.evalMs / 1000,
-        improved,
-        best_epoch: bestEpoch,
+        split: 'test',
+        epoch: testEpoch,
+        metrics: tr.metrics,
+        eval_s: tr.evalMs / 1000,
       });
-      if (badEvals >= config.patience) {
-        stopped = 'early-stopping';
-        break;
+      if (config.checkpoint === 'end' || (config.checkpoint === 'best' && !best)) {
+        await saveBest(cloneState(trainable.getState()), testEpoch, bestVal);
       }
-    }
 
-    if (best) trainable.setState(best);
-    const testEpoch = bestEpoch ?? epochs;
-    const tr = await evaluateSplit(trainable, evaluator, data, data.test);
-    emit({ type: 'evaluation', epoch: testEpoch, split: 'test', metrics: tr.metrics, evalMs: tr.evalMs });
-    await run?.appendMetrics({
-      type: 'evaluation',
-      split: 'test',
-      epoch: testEpoch,
-      metrics: tr.metrics,
-      eval_s: tr.evalMs / 1000,
-    });
-    if (config.checkpoint === 'end' || (config.checkpoint === 'best' && !best)) {
-      await saveBest(cloneState(trainable.getState()), testEpoch, bestVal);
+      const result: TrainResult = {
+        model,
+        dataset,
+        seed: config.seed,
+        select_metric: config.selectMetric,
+        best_epoch: bestEpoch,
+        val: bestVal,
+        test: tr.metrics,
+        eval_users: { val: valUsers, test: tr.users },
+        timing: {
+          train_s_per_epoch: median(trainSeconds),
+          eval_s: hasVal ? median(evalSeconds) : tr.evalMs / 1000,
+          test_eval_s: tr.evalMs / 1000,
+          total_s: (performance.now() - t0) / 1000,
+        },
+        epochs,
+        stopped,
+        history,
+      };
+      Object.assign(result, options.resultExtras?.());
+      await run?.appendMetrics({ type: 'stop', reason: stopped, epochs, best_epoch: bestEpoch });
+      await run?.writeResults(result);
+      return result;
+    } finally {
+      if (!options.evaluator) await evaluator.release();
     }
-
-    const result: TrainResult = {
-      model,
-      dataset,
-      seed: config.seed,
-      select_metric: config.selectMetric,
-      best_epoch: bestEpoch,
-      val: bestVal,
-      test: tr.metrics,
-      eval_users: { val: valUsers, test: tr.users },
-      timing: {
-        train_s_per_epoch: median(trainSeconds),
-        eval_s: hasVal ? median(evalSeconds) : tr.evalMs / 1000,
-        test_eval_s: tr.evalMs / 1000,
-        total_s: (performance.now() - t0) / 1000,
-      },
-      epochs,
-      stopped,
-      history,
-    };
-    Object.assign(result, options.resultExtras?.());
-    await run?.appendMetrics({ type: 'stop', reason: stopped, epochs, best_epoch: bestEpoch });
-    await run?.writeResults(result);
-    return result;
-  } finally {
-    if (!options.evaluator) await evaluator.release();
   }
+}
+
+/** The first value that went non-finite: a loss term, a parameter tensor or an embedding. */
+interface Divergence {
+  /** `loss term "bpr"`, `parameter "user_emb"`, `user embeddings`. */
+  term: string;
+  value: number;
+  /** 1-based batch of the epoch, null when found after the epoch (parameters, embeddings). */
+  batch: number | null;
+}
+
+function divergedError(d: Divergence, epoch: number, lr: number, bestEpoch: number | null): PromaxError {
+  const lower = Number((lr / 10).toPrecision(3));
+  return new PromaxError({
+    code: 'DIVERGED',
+    field: 'trainer.lr',
+    message: `training diverged at epoch ${epoch}${d.batch === null ? '' : `, batch ${d.batch}`}: the ${d.term} became ${d.value} first; ${bestEpoch === null ? 'no finite validated state existed yet' : `the last finite best state (epoch ${bestEpoch}) is kept`} and nothing non-finite was written`,
+    fixFor: {
+      cli: `lower the learning rate, e.g. --set trainer.lr=${lower} (it is ${lr})`,
+      library: `lower the learning rate, e.g. lr: ${lower} in the trainer config (it is ${lr})`,
+    },
+    details: { epoch, batch: d.batch, term: d.term, value: String(d.value), lr, best_epoch: bestEpoch },
+  });
+}
+
+/** The first loss component that is not finite; component terms before their total `loss`. */
+function firstNonFiniteTerm(losses: Record<string, number>): string | undefined {
+  const keys = Object.keys(losses).sort((a, b) => Number(a === 'loss') - Number(b === 'loss'));
+  return keys.find((k) => !Number.isFinite(losses[k]));
+}
+
+function firstNonFinite(data: Float32Array): number | undefined {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) return v;
+  }
+  return undefined;
+}
+
+function firstNonFiniteParameter(state: StateDict): Divergence | undefined {
+  for (const [name, t] of Object.entries(state)) {
+    const v = firstNonFinite(t.data);
+    if (v !== undefined) return { term: `parameter "${name}"`, value: v, batch: null };
+  }
+  return undefined;
 }
 
 interface EpochOutcome {
   /** Mean loss components over the epoch's triples (each batch weighted by its size). */
   losses: Record<string, number>;
-  interrupted?: 'aborted' | 'non-finite-loss';
+  interrupted?: 'aborted';
+  diverged?: Divergence;
 }
 
 async function trainEpoch(
@@ -333,7 +418,10 @@ async function trainEpoch(
     for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v * n;
     seen += n;
     emit({ type: 'task-progress', task: 'train', done: b + 1, total: sampler.numBatches, unit: 'batches' });
-    if (!Number.isFinite(losses.loss)) return { losses: means(), interrupted: 'non-finite-loss' };
+    const bad = firstNonFiniteTerm(losses);
+    if (bad !== undefined) {
+      return { losses: means(), diverged: { term: `loss term "${bad}"`, value: losses[bad], batch: b + 1 } };
+    }
     await pacer.maybeYield();
     if (signal?.aborted && b < sampler.numBatches - 1) return { losses: means(), interrupted: 'aborted' };
   }
@@ -345,11 +433,19 @@ async function evaluateSplit(
   evaluator: RankingEvaluator,
   data: TrainData,
   heldOut: CsrMatrix,
-): Promise<{ users: number; metrics: Record<string, number>; evalMs: number }> {
+): Promise<{ users: number; metrics: Record<string, number>; evalMs: number; diverged?: Divergence }> {
   const t0 = performance.now();
   const emb = await trainable.embed();
   checkEmbedding(emb.users, data.numUsers, 'users');
   checkEmbedding(emb.items, data.numItems, 'items');
+  for (const [what, m] of [
+    ['user embeddings', emb.users],
+    ['item embeddings', emb.items],
+  ] as const) {
+    const v = firstNonFinite(m.data);
+    if (v !== undefined)
+      return { users: 0, metrics: {}, evalMs: 0, diverged: { term: what, value: v, batch: null } };
+  }
   if (emb.users.cols !== emb.items.cols) {
     throw new PromaxError({
       code: 'SHAPE_MISMATCH',
@@ -374,6 +470,14 @@ function checkEmbedding(m: Matrix, rows: number, what: 'users' | 'items'): void 
 
 function checkData(data: TrainData): void {
   const { numUsers, numItems } = data;
+  if (data.test.indptr[data.test.rows] === 0) {
+    throw new PromaxError({
+      code: 'INVALID_DATA',
+      field: 'data.test',
+      message: 'the test split is empty: no user has a held-out item, so nothing could be evaluated',
+      fix: 'pass a dataset with a non-empty test split',
+    });
+  }
   const splits: [string, CsrMatrix | undefined][] = [
     ['train', data.train],
     ['val', data.val],

@@ -11,7 +11,7 @@ export type {
 } from './chat-job.js';
 export { buildRequestBody, estimateChatJob, runChatJob } from './chat-job.js';
 export type { ChatClient } from './client.js';
-export { createChatClient, resolveApiKey } from './client.js';
+export { createChatClient } from './client.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { ProfileEntry } from './loaders.js';

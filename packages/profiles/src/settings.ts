@@ -73,7 +73,7 @@ export type JobSettingsInput = z.input<typeof jobSettingsSchema>;
 export const endpointSettingsSchema = z.strictObject({
   /** Root URL including `/v1` (default the OpenAI API); any OpenAI-compatible server works. */
   baseURL: z.string().url().optional(),
-  /** API key; when absent `OPENAI_API_KEY` is read (in `resolveApiKey` only). Never logged or stored. */
+  /** API key; when absent `OPENAI_API_KEY` is read (in `resolveApiKey` of @promax/core only). Never logged or stored. */
   apiKey: z.string().min(1).optional(),
   /** OpenAI organization id, when the account needs one. */
   organization: z.string().optional(),

@@ -31,6 +31,8 @@ export type {
   ValueHints,
 } from './graph/ir.js';
 export { SymbolicTensor } from './graph/ir.js';
+export type { LayerPropagationOptions } from './graph/propagation.js';
+export { layerPropagation } from './graph/propagation.js';
 export type { AdjacencyData, BipartiteAdjacencyOptions } from './graph-data/adjacency.js';
 export { adjacencyFeeds, normalizedBipartiteAdjacency } from './graph-data/adjacency.js';
 export type {

@@ -1,13 +1,17 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PromaxError } from '@promax/core';
-import { loadEmbeddings, loadSparseMatrix } from '@promax/data';
+import { type ProgressHandler, PromaxError } from '@promax/core';
+import { loadDataset, loadEmbeddings, readSparseMatrix } from '@promax/data';
 import { evaluateRanking } from '@promax/eval';
+import { checkRunDirectory } from '@promax/pipeline';
+import { readRunConfig, resolveDatasetSource } from '@promax/report';
 import { createProgressRenderer } from '../io.js';
+import { emitDatasetWarnings, emitMatrixWarnings } from '../render/loader-warnings.js';
 import { formatMetricsTable } from '../render/table.js';
 import type { Command } from './command.js';
 
 const usage = `promax eval --user-emb U.npy --item-emb I.npy --train TRAIN --test TEST [--k 5,10,20] [--json] [--quiet]
+promax eval --run RUN_DIR [--k 5,10,20] [--json] [--quiet]
 
 Scores your own embeddings with ProMax's full-ranking protocol (method.md §7): all items ranked
 by dot product, the user's train items masked, Recall/NDCG/Precision/HitRate/MRR@K averaged over
@@ -17,6 +21,8 @@ users with at least one test item.
   --item-emb FILE   item embeddings, items × d
   --train FILE      train interactions (.npz scipy sparse or RLMRec .pkl), users × items
   --test FILE       held-out interactions, same shape
+  --run DIR         a finished run of 'promax train': its user_emb.npy / item_emb.npy against its
+                    dataset's train and test splits (the folder must hold one run: see its manifest)
   --k LIST          cutoffs, comma-separated (default 5,10,20)
   --json            print one JSON object on stdout
   --quiet           no progress output`;
@@ -45,14 +51,18 @@ export const evalCommand: Command = {
         'item-emb': { type: 'string' },
         train: { type: 'string' },
         test: { type: 'string' },
+        run: { type: 'string' },
         k: { type: 'string', default: '5,10,20' },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
       },
       strict: true,
     });
+    const ks = parseKs(values.k);
+    const onProgress = createProgressRenderer(io, { quiet: values.quiet || values.json });
+    const input = values.run ? runInput(resolve(io.cwd, values.run), io.cwd, onProgress) : undefined;
     for (const key of ['user-emb', 'item-emb', 'train', 'test'] as const) {
-      if (!values[key]) {
+      if (!input && !values[key]) {
         throw new PromaxError({
           code: 'INVALID_ARGUMENT',
           field: `--${key}`,
@@ -61,21 +71,25 @@ export const evalCommand: Command = {
         });
       }
     }
-    const ks = parseKs(values.k);
     const p = (f: string | undefined) => resolve(io.cwd, f as string);
-    const [userEmb, itemEmb, train, test] = await Promise.all([
-      loadEmbeddings(p(values['user-emb'])),
-      loadEmbeddings(p(values['item-emb'])),
-      loadSparseMatrix(p(values.train)),
-      loadSparseMatrix(p(values.test)),
-    ]);
-    const onProgress = createProgressRenderer(io, { quiet: values.quiet || values.json });
+    const matrix = (flag: string, file: string) => {
+      const loaded = readSparseMatrix(file);
+      emitMatrixWarnings(`${flag} ${file}`, loaded, onProgress);
+      return loaded.matrix;
+    };
+    const { userEmb, itemEmb, train, test } = input ?? {
+      userEmb: loadEmbeddings(p(values['user-emb'])),
+      itemEmb: loadEmbeddings(p(values['item-emb'])),
+      train: matrix('--train', p(values.train)),
+      test: matrix('--test', p(values.test)),
+    };
     const result = await evaluateRanking({ userEmb, itemEmb, train, heldOut: test }, { ks, onProgress });
+    onProgress.flushWarnings();
     const ordered: Record<string, number> = { users: result.users };
     for (const m of ['recall', 'ndcg', 'precision', 'hit', 'mrr'])
       for (const k of [...ks].sort((a, b) => a - b)) ordered[`${m}@${k}`] = result.metrics[`${m}@${k}`];
     if (values.json) {
-      io.out(`${JSON.stringify({ ...ordered, eval_s: result.evalMs / 1000 })}\n`);
+      io.out(`${JSON.stringify({ ...ordered, eval_s: result.evalMs / 1000, warnings: result.warnings })}\n`);
     } else {
       io.out(
         `${formatMetricsTable(result.metrics, ks)}\n${result.users} users evaluated in ${(result.evalMs / 1000).toFixed(3)} s\n`,
@@ -84,3 +98,28 @@ export const evalCommand: Command = {
     return 0;
   },
 };
+
+/** Embeddings and splits of a finished run, refusing a folder whose files are not from one run. */
+function runInput(runDir: string, cwd: string, onProgress: ProgressHandler) {
+  checkRunDirectory(runDir);
+  const config = readRunConfig(runDir);
+  if (typeof config.dataset !== 'string' || !config.dataset) {
+    throw new PromaxError({
+      code: 'INVALID_FILE',
+      file: join(runDir, 'config.json'),
+      message: 'the run has no config.json naming its dataset',
+      fix: 'pass a run directory written by promax train',
+    });
+  }
+  const ds = loadDataset(resolveDatasetSource(config.dataset, { cwd, runDir }), {
+    embeddings: false,
+    aug: false,
+  });
+  emitDatasetWarnings(ds, onProgress);
+  return {
+    userEmb: loadEmbeddings(join(runDir, 'user_emb.npy')),
+    itemEmb: loadEmbeddings(join(runDir, 'item_emb.npy')),
+    train: ds.train,
+    test: ds.test,
+  };
+}

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Matrix } from '@promax/core';
+import { writeFakeRun } from '@promax/report/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import {
@@ -9,7 +10,6 @@ import {
   writeSyntheticDataset,
   writeSyntheticRlmrec,
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
-import { writeFakeRun } from '../report/fake-runs.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
 
 // Until the registry lists it (a no-op once it does).

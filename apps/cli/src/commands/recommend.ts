@@ -4,10 +4,12 @@ import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { loadDataset, loadEmbeddings } from '@promax/data';
 import { recommendTopK } from '@promax/eval';
+import { checkRunDirectory } from '@promax/pipeline';
+import { readRunConfig, resolveDatasetSource } from '@promax/report';
 import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { loadItemTexts, rawIds } from '../profile-pipeline/dataset-texts.js';
+import { emitDatasetWarnings } from '../render/loader-warnings.js';
 import { markdownTable } from '../render/table.js';
-import { readRunConfig, resolveDatasetSource } from '../report/run-dir.js';
 import type { Command } from './command.js';
 
 const usage = `promax recommend --run RUN_DIR --user USER_ID [--k 20] [--json]
@@ -48,6 +50,7 @@ export const recommendCommand: Command = {
       });
     }
     const runDir = resolve(io.cwd, values.run);
+    checkRunDirectory(runDir);
     const config = readRunConfig(runDir);
     if (typeof config.dataset !== 'string' || !config.dataset) {
       throw new PromaxError({
@@ -61,12 +64,16 @@ export const recommendCommand: Command = {
       embeddings: false,
       aug: false,
     });
+    emitDatasetWarnings(ds, (e) => e.type === 'warning' && io.err(`warning: ${e.message}\n`));
     const userIds = rawIds(ds, 'user');
     if (values['list-users']) {
       io.out(`${userIds.join('\n')}\n`);
       return 0;
     }
-    const k = positiveIntFlag(values.k, '--k') as number;
+    const asked = positiveIntFlag(values.k, '--k') as number;
+    const k = Math.min(asked, ds.numItems);
+    if (asked > k)
+      io.err(`note: --k ${asked} exceeds the ${ds.numItems} items of ${ds.name}; showing at most ${k}\n`);
     const user = values.user;
     if (user === undefined || user === '') {
       throw new PromaxError({

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Matrix } from '@promax/core';
 import { locateData } from '@promax/data';
+import { writeFakeRun, xmlProblems } from '@promax/report/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import {
@@ -10,7 +11,6 @@ import {
   tempDir,
   writeSyntheticDataset,
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
-import { writeFakeRun, xmlProblems } from '../report/fake-runs.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
 
 // Until the registry lists it (a no-op once it does).

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
-import { buildReport } from '../report/build-report.js';
+import { buildReport } from '@promax/report';
 import type { Command } from './command.js';
 
 const usage = `promax report --run RUN_DIR [--run RUN_DIR ...] [--compare RUN_DIR ...] [--out DIR] [--title TEXT]

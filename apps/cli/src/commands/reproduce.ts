@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
+import { buildReport, gainCell, gainOf } from '@promax/report';
+import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
 import { markdownTable } from '../render/table.js';
-import { buildReport, gainCell, gainOf } from '../report/build-report.js';
 import { withInterrupt } from '../training/interrupt.js';
 import { type RunConfig, resolveRunConfig, runConfigToRaw } from '../training/run-config.js';
 import { checkRunConfig, getDataset, runTraining, type TrainingRun } from '../training/run-training.js';
@@ -411,14 +412,20 @@ export const reproduceCommand: Command = {
         fix: usage.split('\n')[0],
       });
     }
-    const seeds = values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number);
+    const seeds = uniqueList(
+      values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number),
+      '--seeds',
+    );
     const res = await reproduce(
       {
         dataset: values.dataset,
-        models: values.models
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
+        models: uniqueList(
+          values.models
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+          '--models',
+        ),
         methods: methodFlags([values.methods], values.promax) ?? [],
         seeds,
         outDir: resolve(io.cwd, values.out),

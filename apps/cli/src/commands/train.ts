@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
+import { buildReport } from '@promax/report';
 import { createProgressRenderer, type Io } from '../io.js';
 import { formatMetricsTable } from '../render/table.js';
-import { buildReport } from '../report/build-report.js';
 import { withInterrupt } from '../training/interrupt.js';
 import { resolveRunConfig } from '../training/run-config.js';
 import { getDataset, runTraining } from '../training/run-training.js';
@@ -115,7 +115,7 @@ async function trainAndPrint(
   flags: { quiet?: boolean; json?: boolean; overwrite?: boolean },
 ): Promise<number> {
   const onProgress = createProgressRenderer(io, { quiet: flags.quiet || flags.json });
-  const { results } = await withInterrupt(io, (signal) =>
+  const { results, embeddings } = await withInterrupt(io, (signal) =>
     runTraining({ config, outDir, cwd: io.cwd, overwrite: flags.overwrite, onProgress, signal }),
   );
   const report = await buildReport({
@@ -123,16 +123,31 @@ async function trainAndPrint(
     outDir,
     title: `${results.model} on ${results.dataset}`,
     loadDataset: getDataset,
+    embeddings: new Map([[outDir, embeddings]]),
   });
+  onProgress.flushWarnings();
   if (flags.json) {
     io.out(`${JSON.stringify(results)}\n`);
     return 0;
   }
-  io.out(
-    `\n${results.model} on ${results.dataset} (seed ${results.seed}): best epoch ${results.best_epoch}, stopped: ${results.stopped}\n` +
-      `test metrics:\n${formatMetricsTable(results.test, [5, 10, 20])}\n` +
-      `train ${results.timing.train_s_per_epoch?.toFixed(2)} s/epoch, eval ${results.timing.eval_s?.toFixed(2)} s\n` +
-      `run directory: ${outDir} (report: ${report.reportPath})\n`,
-  );
+  io.out(`\n${trainingSummary(results)}\nrun directory: ${outDir} (report: ${report.reportPath})\n`);
   return 0;
+}
+
+const seconds = (s: number | null): string => (s === null ? 'n/a' : `${s.toFixed(2)} s`);
+
+/** The closing lines of `promax train`, worded for runs that were interrupted or never validated. */
+export function trainingSummary(results: Awaited<ReturnType<typeof runTraining>>['results']): string {
+  const best =
+    results.best_epoch === null
+      ? results.epochs === 0
+        ? 'no epoch completed'
+        : `${results.epochs} epoch${results.epochs === 1 ? '' : 's'} completed, no validation (final parameters tested)`
+      : `best epoch ${results.best_epoch} of ${results.epochs}`;
+  const stopped = results.stopped === 'aborted' ? 'interrupted (rerun to train it fully)' : results.stopped;
+  return (
+    `${results.model} on ${results.dataset} (seed ${results.seed}): ${best}, stopped: ${stopped}\n` +
+    `test metrics:\n${formatMetricsTable(results.test, [5, 10, 20])}\n` +
+    `train ${results.timing.train_s_per_epoch === null ? 'n/a (no epoch completed)' : `${results.timing.train_s_per_epoch.toFixed(2)} s/epoch`}, eval ${seconds(results.timing.eval_s)}`
+  );
 }

@@ -57,6 +57,6 @@ describe('createJobProgressRenderer', () => {
       inFlight: 2,
       etaMs: 95_000,
     });
-    expect(io.stderr()).toMatch(/users: 4\/4 users \([\d.]+ users\/s, 2 in flight, ETA 1:35\)/);
+    expect(io.stderr()).toMatch(/users: 4\/4 users \(([\d.]+|--) users\/s, 2 in flight, ETA 1:35\)/);
   });
 });

@@ -21,7 +21,7 @@ const CAUSE_OF_CODE = new Map<string, RetryCause>(RETRY_CAUSES.map((c) => [retry
  * (and once more when the task ends), unless `verbose` asks for one line each.
  */
 export function createJobProgressRenderer(io: Io, options: JobProgressOptions = {}): ProgressHandler {
-  const base = createProgressRenderer(io, { quiet: options.quiet });
+  const base = createProgressRenderer(io, { quiet: options.quiet, repeatWarnings: options.verbose });
   if (options.verbose) return base;
   const every = options.retryLineEveryMs ?? 10_000;
   const now = options.now ?? (() => performance.now());

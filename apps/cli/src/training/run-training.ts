@@ -13,6 +13,7 @@ import {
   runExperiment,
 } from '@promax/pipeline';
 import { loadEmbeddingPair } from '../profile-pipeline/embedding-files.js';
+import { emitDatasetWarnings } from '../render/loader-warnings.js';
 import type { RunConfig } from './run-config.js';
 
 export interface TrainingRun {
@@ -76,6 +77,7 @@ export async function runTraining(options: {
 }): Promise<TrainingRun> {
   const { config } = options;
   const spec = await experimentOf(config, options.cwd ?? process.cwd());
+  emitDatasetWarnings(getDataset(config.dataset), options.onProgress);
   const out = await runExperiment({
     ...spec,
     out: options.outDir,

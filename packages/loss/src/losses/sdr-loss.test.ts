@@ -190,6 +190,8 @@ describe('sdrLoss', () => {
         teacher: inputs.teacher,
         weights: inputs.weights,
         lambda1: 1,
+        tauQ: 0.2,
+        form: 'exact',
         ...over,
       });
     expect(call({})).toThrow(PromaxError);

@@ -21,12 +21,12 @@ export interface SdrLossOptions {
   teacher: SymbolicTensor;
   /** [Bu]: entropy weights w_u (an input fed from `SdrTeacher.weightsFor`); no gradient. */
   weights: SymbolicTensor;
-  /** Student temperature τq (default 0.2). */
-  tauQ?: number;
+  /** Student temperature τq (the settings schema holds the default, 0.2). */
+  tauQ: number;
   /** λ1 ≥ 0. With 0 nothing is built and the loss is a constant 0. */
   lambda1: number;
-  /** Default 'exact'. */
-  form?: SdrForm;
+  /** 'exact' (the spec's −Σ p log(q + ε)) or 'logSoftmax' (the settings schema's default is 'exact'). */
+  form: SdrForm;
   /** ε inside log(q + ε) of the 'exact' form (default 1e-8, as the spec). */
   epsilon?: number;
 }
@@ -54,10 +54,10 @@ export function sdrLoss(g: GraphBuilder, options: SdrLossOptions): SdrLoss {
   checkSameDim(op, 'teacher', teacher, 0, 'zUsers', zUsers, 0);
   checkSameDim(op, 'teacher', teacher, 1, 'zItems', zItems, 0);
   checkSameDim(op, 'weights', weights, 0, 'zUsers', zUsers, 0);
-  const tauQ = options.tauQ ?? 0.2;
+  const tauQ = options.tauQ;
   checkTemperature(op, 'tauQ', tauQ);
   checkWeight(op, 'lambda1', options.lambda1);
-  const form = options.form ?? 'exact';
+  const form = options.form;
   if (form !== 'exact' && form !== 'logSoftmax') {
     throw new PromaxError({
       code: 'INVALID_ARGUMENT',

@@ -131,7 +131,11 @@ export async function fitWhiteningWith(
       code: 'INVALID_DATA',
       field: 'k',
       message: `${rows} rows span at most ${rows - 1} directions after centring, fewer than k = ${k}`,
-      fix: 'lower the profile dimension (preprocess.dim), pass eps > 0, or use mode none',
+      fixFor: {
+        cli: 'lower the profile dimension (--set promax.preprocess.dim=N), regularise (--set promax.preprocess.eps=1e-6), or skip whitening (--set promax.preprocess.mode=none)',
+        library:
+          "lower the profile dimension (preprocess.dim), pass preprocess.eps > 0, or use preprocess.mode 'none'",
+      },
       details: { rows, k },
     });
   }
@@ -161,7 +165,11 @@ export async function fitWhiteningWith(
       code: 'INVALID_DATA',
       field: 'x',
       message: 'every profile row is identical: the covariance is zero',
-      fix: 'check that the profiles were embedded (one vector per entity), or use mode none',
+      fixFor: {
+        cli: 'check that the profiles were embedded (one vector per entity), or skip whitening (--set promax.preprocess.mode=none)',
+        library:
+          "check that the profiles were embedded (one vector per entity), or use preprocess.mode 'none'",
+      },
     });
   }
   if (eps === 0 && !(values[k - 1] > rankTolerance * values[0])) {
@@ -171,7 +179,10 @@ export async function fitWhiteningWith(
       code: 'INVALID_DATA',
       field: 'k',
       message: `the profiles span only ${rank} direction(s) with non-zero variance (S_${k} = ${values[k - 1].toExponential(3)}, S_1 = ${values[0].toExponential(3)}), fewer than k = ${k}`,
-      fix: `lower the profile dimension (preprocess.dim ≤ ${rank}), pass eps > 0 to regularise, or use mode none`,
+      fixFor: {
+        cli: `lower the profile dimension (--set promax.preprocess.dim=${rank}), regularise (--set promax.preprocess.eps=1e-6), or skip whitening (--set promax.preprocess.mode=none)`,
+        library: `lower the profile dimension (preprocess.dim ≤ ${rank}), pass preprocess.eps > 0 to regularise, or use preprocess.mode 'none'`,
+      },
       details: { rank, k, eigenvalues: Array.from(values) },
     });
   }

@@ -3,11 +3,11 @@
 // validation curves, test recall by user sparsity and the profile-retrieval comparison.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { PromaxError } from '@promax/core';
+import { type Matrix, PromaxError } from '@promax/core';
 import { type Dataset, loadEmbeddings } from '@promax/data';
 import { RankingEvaluator } from '@promax/eval';
 import { type MeanStd, meanStd } from '@promax/pipeline';
-import { markdownTable } from '../render/table.js';
+import { markdownTable } from './markdown.js';
 import {
   FAMILY_LABEL,
   findReferenceRun,
@@ -45,6 +45,11 @@ export interface BuildReportOptions {
   sparsity?: boolean;
   /** The authors' reference_logs folder (default: located in the data directory); null: leave them out. */
   referenceDir?: string | null;
+  /**
+   * Final embeddings already in memory, by run directory (e.g. from `runExperiment`), used instead
+   * of reading the run's user_emb.npy / item_emb.npy again.
+   */
+  embeddings?: ReadonlyMap<string, { users: Matrix; items: Matrix }>;
 }
 
 export interface BuildReportResult {
@@ -202,6 +207,7 @@ async function sparsityFor(
   cwd: string,
   evaluator: () => RankingEvaluator,
   notes: string[],
+  inMemory: BuildReportOptions['embeddings'],
 ): Promise<SparsityResult | undefined> {
   const withEmb = runs.filter(
     (r) => existsSync(join(r.dir, 'user_emb.npy')) && existsSync(join(r.dir, 'item_emb.npy')),
@@ -225,8 +231,9 @@ async function sparsityFor(
   const { quartiles, groups } = degreeQuartileGroups(ds.train);
   const perRun = new Map<RunInfo, number[]>();
   for (const run of withEmb) {
-    const userEmb = loadEmbeddings(join(run.dir, 'user_emb.npy'));
-    const itemEmb = loadEmbeddings(join(run.dir, 'item_emb.npy'));
+    const held = inMemory?.get(resolve(run.dir));
+    const userEmb = held?.users ?? loadEmbeddings(join(run.dir, 'user_emb.npy'));
+    const itemEmb = held?.items ?? loadEmbeddings(join(run.dir, 'item_emb.npy'));
     if (userEmb.rows !== ds.numUsers || itemEmb.rows !== ds.numItems || userEmb.cols !== itemEmb.cols) {
       notes.push(
         `${run.dir}: embeddings are ${userEmb.rows}×${userEmb.cols} (users) and ${itemEmb.rows}×${itemEmb.cols} (items) but ${dataset} has ${ds.numUsers} users and ${ds.numItems} items; left out of the sparsity plot`,
@@ -522,6 +529,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
           cwd,
           evaluator,
           sparseNotes,
+          options.embeddings,
         );
         notes.push(...sparseNotes);
         if (!sp) {

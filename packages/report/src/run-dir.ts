@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { PromaxError } from '@promax/core';
 import { canonicalDatasetName, type Dataset, type LoadDatasetOptions, loadDataset } from '@promax/data';
+import { checkRunDirectory } from '@promax/pipeline';
 
 /** Which ProMax terms a run trained with (results.json `promax.components`). */
 export interface RunComponents {
@@ -113,6 +114,7 @@ export function readRun(dir: string): RunInfo {
       fix: 'pass a run directory written by promax train (or a folder above several of them)',
     });
   }
+  checkRunDirectory(dir);
   const results = obj(readJsonFile(resultsPath));
   const config = readRunConfig(dir);
   const promaxRecord = obj(results.promax ?? config.promax);

@@ -89,6 +89,11 @@ export async function metricsByGroup(
 ): Promise<{ users: number; metrics: Record<string, number> }[]> {
   const out: { users: number; metrics: Record<string, number> }[] = [];
   for (const g of groups) {
+    // The evaluator refuses an empty evaluation rather than report zeros for nobody.
+    if (evaluatedUsers(input.heldOut, g) === 0) {
+      out.push({ users: 0, metrics: {} });
+      continue;
+    }
     const r = await evaluator.evaluate({ ...input, heldOut: keepRows(input.heldOut, g.users) });
     out.push({ users: r.users, metrics: r.metrics });
   }
