@@ -25,11 +25,13 @@ export class GccfModel implements RecommenderModel {
   readonly graphNormalization: { readonly selfLoops: boolean };
 
   readonly embeddingSize: number;
+  readonly outputSize: number;
 
   constructor(readonly settings: GccfSettings) {
     this.graphNormalization = { selfLoops: settings.selfLoops };
     // The embedding tables' width; the final vectors concatenate the layers (d·(layers + 1) wide).
     this.embeddingSize = settings.embeddingSize;
+    this.outputSize = settings.embeddingSize * (settings.layers + 1);
   }
 
   doDeclareParameters(dims: ModelDims): ParameterSpec[] {

@@ -8,7 +8,7 @@ describeRecommenderModel('lightgcn', () => createLightGcn({ embeddingSize: 8 }))
 describe('lightgcn', () => {
   const data = tinyDataset({ numUsers: 9, numItems: 7, groups: 3, itemsPerUser: 2 });
 
-  for (const layerCombination of ['sum', 'mean'] as const) {
+  for (const layerCombination of ['sum', 'mean', 'sum0'] as const) {
     it(`encodes like a float64 propagation (${layerCombination})`, async () => {
       const model = createLightGcn({ embeddingSize: 4, layers: 3, layerCombination });
       const h = new ModelHarness(model, data.train);
@@ -23,7 +23,7 @@ describe('lightgcn', () => {
           layers: 3,
         });
         const used = layerCombination === 'sum' ? layers.slice(1) : layers;
-        const scale = layerCombination === 'sum' ? 1 : 1 / 4;
+        const scale = layerCombination === 'mean' ? 1 / 4 : 1;
         const got = [...(out.users.data as Float32Array), ...(out.items.data as Float32Array)];
         let err = 0;
         for (let v = 0; v < 16; v++) {

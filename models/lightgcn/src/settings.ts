@@ -8,9 +8,10 @@ export const lightGcnSettingsSchema = z.strictObject({
   layers: z.number().int().positive().default(3),
   /**
    * How the layer outputs combine into the final representation: 'sum' = Σ_{l=1..L} E^(l), layer 0
-   * excluded (the released ProMax code, the default); 'mean' = mean over E^(0..L) (the LightGCN paper).
+   * excluded (the released ProMax code, the default); 'mean' = mean over E^(0..L) (the LightGCN paper);
+   * 'sum0' = Σ_{l=0..L} E^(l), layer 0 included (RLMRec's released LightGCN, `--protocol rlmrec`).
    */
-  layerCombination: z.enum(['sum', 'mean']).default('sum'),
+  layerCombination: z.enum(['sum', 'mean', 'sum0']).default('sum'),
 });
 
 /** Resolved LightGCN settings. */

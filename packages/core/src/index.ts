@@ -23,6 +23,7 @@ export type {
   MethodInputKind,
   MethodInputSpec,
   MethodInputs,
+  MethodInputType,
   MethodLossContext,
   MethodModelInfo,
   MethodPrepareOptions,

@@ -71,6 +71,8 @@ export interface MethodModelInfo {
   readonly modelId: string;
   readonly capabilities: ModelCapabilities;
   readonly embeddingSize: number;
+  /** The width of the final vectors when it differs from `embeddingSize` (GCCF concatenates its layers). */
+  readonly outputSize?: number;
   /** True when the model can encode over a second graph view (graph models, or `doEncodeView`). */
   readonly encodesViews: boolean;
 }
@@ -95,10 +97,21 @@ export interface MethodBatch {
   readonly uniqueUsers: Int32Array;
   /** Distinct positive items, ascending. */
   readonly uniquePos: Int32Array;
+  /**
+   * False when the trainer re-runs the previous step with the same randomness (finite-difference
+   * checks): a method that draws per step (ProEx's environments, RLMRec-Gen's mask) reuses its last draw.
+   */
+  readonly redraw?: boolean;
 }
 
+/** The element type of a method input: float32 values or int64 row indices. */
+export type MethodInputType = 'float32' | 'int64';
+
 /** A float32 feed: a flat array for inputs whose shape the graph fixes, or data with dims. */
-export type MethodFeed = Float32Array | { readonly data: Float32Array; readonly dims: readonly number[] };
+export type MethodFeed =
+  | Float32Array
+  | BigInt64Array
+  | { readonly data: Float32Array | BigInt64Array; readonly dims: readonly number[] };
 
 /** What `doLoss` can use to add terms to the model's training graph. */
 export interface MethodLossContext<G, T, A> {
@@ -110,6 +123,13 @@ export interface MethodLossContext<G, T, A> {
   readonly dims: ModelDims;
   /** The model's encoding over a view, with the SAME parameters (memoised; 'original' is BPR's). */
   encode(view: MethodGraphView): EncodeResult<T>;
+  /**
+   * The model's encoding over a view with some parameters replaced by tensors built from them
+   * (RLMRec-Gen's masked ID tables). Not memoised. Names must be the model's parameter names.
+   */
+  encodeWith(params: Readonly<Record<string, T>>, view?: MethodGraphView): EncodeResult<T>;
+  /** The model's parameter specs (names, shapes, roles), to find its ID tables. */
+  readonly parameterSpecs: readonly ParameterSpec[];
   /** The normalised adjacency handles ('augmented' needs A′). */
   readonly views: { readonly original: A; readonly augmented: A };
   /** The batch (int64): users/pos/neg [B], uniqueUsers [Bu], uniquePos [Bi]. */
@@ -118,8 +138,9 @@ export interface MethodLossContext<G, T, A> {
   /**
    * Declares a per-batch float32 input fed by `feedsForBatch`; symbolic dims 'B', 'Bu', 'Bi' tie
    * it to the batch. Names must start with the method id and a dot (`promax.sdr.teacher`).
+   * `type` 'int64' declares row indices (fed as BigInt64Array) for gathers.
    */
-  addInput(name: string, shape: readonly (number | string)[]): T;
+  addInput(name: string, shape: readonly (number | string)[], type?: MethodInputType): T;
 }
 
 /** What `doScore` can use to change the final user/item vectors at inference. */
@@ -153,6 +174,12 @@ export interface PreparedMethodV1<G, T, A> {
   readonly parameters?: readonly ParameterSpec[];
   /** Whether `doLoss` encodes over the augmented view (the trainer then needs A′). */
   readonly usesAugmentedView?: boolean;
+  /**
+   * The method's own ranking loss replaces the trainer's BPR over the model's vectors (ProEx's
+   * environment BPRs, KAR's BPR over fused vectors, RLMRec-Gen's BPR over the masked forward).
+   * At most one method of a run may set it; the trainer then reports no 'bpr' term.
+   */
+  readonly replacesBpr?: boolean;
   /** Loss terms, each a float32 scalar ALREADY weighted, by name (names unique across the run). */
   doLoss?(ctx: MethodLossContext<G, T, A>): Readonly<Record<string, T>>;
   /** Feeds of the inputs declared with `addInput`, per batch (buffers may be reused across batches). */

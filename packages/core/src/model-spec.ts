@@ -167,6 +167,8 @@ export interface RecommenderModelV1<G, T, A, S = Readonly<Record<string, unknown
    * its layers, d·(L+1).
    */
   readonly embeddingSize: number;
+  /** The width of the final user/item vectors when it is not `embeddingSize` (GCCF: d·(L+1)). */
+  readonly outputSize?: number;
   /** Parameters for a dataset, in a fixed order (initialisation draws from one Rng in this order). */
   doDeclareParameters(dims: ModelDims): readonly ParameterSpec[];
   /** Random inputs the trainer must draw and feed (only with `capabilities.hasStochasticInputs`). */

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { type CsrMatrix, type Matrix, PromaxError } from '@promax/core';
+import { type ExtraProfiles, loadExtraProfiles } from './extra-profiles.js';
 import { type DegreeStats, userDegreeStats } from './graph.js';
 import {
   filterByRating,
@@ -76,6 +77,8 @@ export interface Dataset {
   aug?: CsrMatrix;
   userEmb?: Matrix;
   itemEmb?: Matrix;
+  /** ProEx's extra profile embeddings (usr_emb_np_{1,2,3} / itm_emb_np_{1,2,3}), when all are present. */
+  extraProfiles?: ExtraProfiles;
   /** Original id of each dense user id. */
   userIds?: string[];
   /** Original id of each dense item id. */
@@ -203,6 +206,7 @@ interface Parts {
   aug?: CsrMatrix;
   userEmb?: Matrix;
   itemEmb?: Matrix;
+  extraProfiles?: ExtraProfiles;
   userIds?: string[];
   itemIds?: string[];
   splitReports: Partial<Record<SplitName, SplitReport>>;
@@ -265,6 +269,7 @@ function finish(parts: Parts, options: LoadDatasetOptions): Dataset {
     aug: parts.aug,
     userEmb: parts.userEmb,
     itemEmb: parts.itemEmb,
+    ...(parts.extraProfiles ? { extraProfiles: parts.extraProfiles } : {}),
     userIds: parts.userIds,
     itemIds: parts.itemIds,
     sourceDir: parts.sourceDir,
@@ -347,6 +352,16 @@ function loadRlmrecDir(dir: string, name: string, options: LoadDatasetOptions): 
       itemEmb = loadEmbeddings(ie);
     }
   }
+  const extraProfiles =
+    (options.embeddings ?? true)
+      ? loadExtraProfiles(dir, { numUsers: train.rows, numItems: train.cols, width: userEmb?.cols })
+      : undefined;
+  // One entry per file (records hash each file): extraUserEmb1, extraItemEmb1, … in variant order.
+  extraProfiles?.files.forEach((f, k) => {
+    files[`extra${k % 2 === 0 ? 'User' : 'Item'}Emb${(k >> 1) + 1}`] = f;
+  });
+  if (extraProfiles && extraProfiles.missing.length > 0)
+    notes.push(`incomplete extra profile set: missing ${extraProfiles.missing.join(', ')}`);
   let userIds: string[] | undefined;
   let itemIds: string[] | undefined;
   if (options.ids ?? true) {
@@ -374,6 +389,7 @@ function loadRlmrecDir(dir: string, name: string, options: LoadDatasetOptions): 
       aug,
       userEmb,
       itemEmb,
+      extraProfiles,
       userIds,
       itemIds,
       splitReports: reports,

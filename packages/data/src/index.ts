@@ -7,6 +7,8 @@ export type { Delimiter } from './delimited.js';
 export { sniffDelimiter } from './delimited.js';
 export type { ByteOrder, NpyArray, NpyStringArray } from './dtype.js';
 export { isStringArray } from './dtype.js';
+export type { ExtraProfiles } from './extra-profiles.js';
+export { loadExtraProfiles } from './extra-profiles.js';
 export { writeFileAtomic } from './files.js';
 export type { DegreeStats, NormalizedAdjacencyOptions } from './graph.js';
 export { degreeStats, itemDegreeStats, normalizedAdjacency, userDegreeStats } from './graph.js';

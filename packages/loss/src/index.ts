@@ -1,5 +1,22 @@
 // Profile preprocessing (method.md §2).
 
+// Building blocks of the rival methods (baselines.md): profile MLPs, RLMRec/ProEx contrastive terms, row feeds.
+export { rlmrecInfoNce, rlmrecNormalize, sslConLoss, uniformityLoss } from './baselines/contrastive.js';
+export type { ProfileMlpShape } from './baselines/profile-mlp.js';
+export {
+  linearBiasInit,
+  profileMlp,
+  profileMlpParameters,
+  rlmrecHidden,
+  xavierUniformFans,
+} from './baselines/profile-mlp.js';
+export {
+  checkProfileMatrix,
+  gatherRows,
+  sampleDirichlet,
+  sampleGamma,
+  uniqueWithPositions,
+} from './baselines/profile-rows.js';
 export type { TopEigen } from './linalg/symmetric-eigen.js';
 export { symmetricTopEigen } from './linalg/symmetric-eigen.js';
 export type { S2drLoss, S2drLossOptions } from './losses/s2dr-loss.js';

@@ -168,6 +168,7 @@ function instantiate(options: ExperimentOptions): Instances {
     modelId: model.modelId,
     capabilities: model.capabilities,
     embeddingSize: model.embeddingSize,
+    ...(model.outputSize !== undefined ? { outputSize: model.outputSize } : {}),
     encodesViews: model.capabilities.usesGraph || typeof model.doEncodeView === 'function',
   };
   const inputs = options.inputs ?? datasetInputs(dataset);
@@ -258,6 +259,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     modelId: model.modelId,
     capabilities: model.capabilities,
     embeddingSize: model.embeddingSize,
+    ...(model.outputSize !== undefined ? { outputSize: model.outputSize } : {}),
     encodesViews: model.capabilities.usesGraph || typeof model.doEncodeView === 'function',
   };
   const prepared: TrainableMethod[] = [];
@@ -378,14 +380,21 @@ export function datasetInputs(dataset: Dataset): MethodInputs {
   if (dataset.userEmb && dataset.itemEmb)
     sources.profileEmbeddings = [dataset.files.userEmb, dataset.files.itemEmb].filter(Boolean).join(' + ');
   if (dataset.aug) sources.augmentedGraph = dataset.files.aug;
+  const extra = dataset.extraProfiles;
+  const complete = extra && extra.missing.length === 0 && extra.users.length > 0;
+  if (complete) sources.extraProfileEmbeddings = extra.files.join(' + ');
   return {
     userProfiles: dataset.userEmb,
     itemProfiles: dataset.itemEmb,
+    ...(complete ? { extraProfiles: { users: extra.users, items: extra.items } } : {}),
     aug: dataset.aug,
     sources,
     lookedFor: {
       profileEmbeddings: `${join(dataset.sourceDir, 'usr_emb_np.pkl')} + itm_emb_np.pkl (or usr_emb.npy + itm_emb.npy)`,
-      extraProfileEmbeddings: `${join(dataset.sourceDir, 'usr_emb_np_{1,2,3}.pkl')} + itm_emb_np_{1,2,3}.pkl`,
+      extraProfileEmbeddings:
+        extra && extra.missing.length > 0
+          ? `${extra.missing.join(', ')} (the other extra profile files exist: the set is incomplete)`
+          : `${join(dataset.sourceDir, 'usr_emb_np_{1,2,3}.pkl')} + itm_emb_np_{1,2,3}.pkl`,
       augmentedGraph: join(dataset.sourceDir, 'aug_trn_mat.npz'),
     },
   };

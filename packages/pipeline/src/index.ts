@@ -48,6 +48,8 @@ export {
   pluginNameInfo,
   pluginPackageNames,
 } from './plugins.js';
+export type { ExperimentProtocol, ProtocolDefaults } from './protocol.js';
+export { EXPERIMENT_PROTOCOLS, protocolDefaults } from './protocol.js';
 export type { CheckedRun, CreateRunDirectoryOptions, RunManifest } from './run-directory.js';
 export { checkRunDirectory, RUN_FILES, RunDirectory } from './run-directory.js';
 export type { MeanStd } from './stats.js';

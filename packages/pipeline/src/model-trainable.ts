@@ -275,6 +275,7 @@ export class ModelTrainable implements Trainable {
         neg: batch.neg,
         uniqueUsers: uniqueUsers as Int32Array,
         uniquePos: uniquePos as Int32Array,
+        redraw,
       });
       for (const [k, v] of Object.entries(extra ?? {})) {
         if (!this.hookInputs.has(k)) {
@@ -509,12 +510,26 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
   };
 
   const z = encode('original');
-  const u = g.gather(z.users, batch.users);
-  const bpr = g.bprLoss(g.rowDot(u, g.gather(z.items, batch.pos)), g.rowDot(u, g.gather(z.items, batch.neg)));
+  const replacing = methods.filter((m) => m.prepared.replacesBpr);
+  if (replacing.length > 1) {
+    throw new PromaxError({
+      code: 'UNSUPPORTED_COMBINATION',
+      field: 'methods',
+      message: `methods ${replacing.map((m) => m.id).join(' and ')} each replace the BPR loss; a run can have one`,
+      fix: 'run these methods in separate arms',
+    });
+  }
+  const terms: Record<string, SymbolicTensor> = {};
+  if (replacing.length === 0) {
+    const u = g.gather(z.users, batch.users);
+    terms.bpr = g.bprLoss(
+      g.rowDot(u, g.gather(z.items, batch.pos)),
+      g.rowDot(u, g.gather(z.items, batch.neg)),
+    );
+  }
   const every: Record<string, SymbolicTensor> = Object.assign({}, params, ...methodParams);
   const regularised = specs.filter((s) => s.regularize !== false).map((s) => g.sumSquares(every[s.name]));
-  const reg = l2 > 0 && regularised.length > 0 ? g.mul(g.addN(regularised), l2) : g.scalar(0);
-  const terms: Record<string, SymbolicTensor> = { bpr, reg };
+  terms.reg = l2 > 0 && regularised.length > 0 ? g.mul(g.addN(regularised), l2) : g.scalar(0);
   if (model.doAuxiliaryLoss) {
     const aux = model.doAuxiliaryLoss({
       g,
@@ -540,6 +555,31 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
       methodParams: methodParams[idx],
       dims,
       encode,
+      encodeWith: (replaced, view = 'original') => {
+        for (const k of Object.keys(replaced)) {
+          if (!(k in params)) {
+            throw new PromaxError({
+              code: 'INVALID_ARGUMENT',
+              field: k,
+              message: `method ${m.id} replaces parameter '${k}', which model ${model.modelId} does not have`,
+              fix: `use one of: ${Object.keys(params).join(', ')}`,
+            });
+          }
+        }
+        const common = {
+          g,
+          params: { ...params, ...replaced },
+          dims,
+          training: true,
+          stochastic: stochasticValues,
+        };
+        if (model.capabilities.usesGraph) return model.doEncode({ ...common, graph: adjacencyOf(view) });
+        if (view === 'original') return model.doEncode({ ...common, graph: undefined });
+        const own = model.doEncode({ ...common, graph: undefined });
+        if (!model.doEncodeView) return encode(view);
+        return model.doEncodeView({ ...common, graph: adjacencyOf(view), encoded: own });
+      },
+      parameterSpecs: modelSpecs,
       views: {
         get original() {
           return adjacencyOf('original');
@@ -550,10 +590,10 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
       },
       batch,
       stochastic: stochasticValues,
-      addInput: (name, shape) => {
+      addInput: (name, shape, type = 'float32') => {
         checkInputName(m.id, name, hookInputs);
         hookInputs.add(name);
-        return g.input(name, 'float32', shape);
+        return g.input(name, type, shape);
       },
     });
     for (const [k, t] of Object.entries(extra)) {

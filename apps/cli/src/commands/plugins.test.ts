@@ -26,8 +26,8 @@ describe('promax models / methods (derived from the installed plugins)', () => {
     expect(io.stderr()).toMatch(/PLUGIN_NOT_FOUND.*unknown model 'lightgnc' — did you mean 'lightgcn'/);
     const io2 = captureIo();
     expect(
-      await main(['train', '--dataset', 'amazon-book', '--method', 'promx', '--out', '/tmp/x'], io2),
+      await main(['train', '--dataset', 'amazon-book', '--method', 'promaxx', '--out', '/tmp/x'], io2),
     ).toBe(2);
-    expect(io2.stderr()).toMatch(/unknown method 'promx' — did you mean 'promax'/);
+    expect(io2.stderr()).toMatch(/unknown method 'promaxx' — did you mean 'promax'/);
   });
 });

@@ -11,8 +11,8 @@ import type { Command } from './command.js';
 
 const usage = `promax train --dataset NAME|DIR --model NAME --out RUN_DIR
              [--method NAME ...] [--promax] [--embeddings DIR] [--aug FILE]
-             [--seed N] [--max-epochs N] [--config FILE] [--set key=value ...]
-             [--overwrite] [--quiet] [--json]
+             [--seed N] [--max-epochs N] [--protocol prorec|rlmrec] [--config FILE]
+             [--set key=value ...] [--overwrite] [--quiet] [--json]
 
 Trains a base model, optionally with methods (e.g. --method promax: S2DR when the dataset has
 aug_trn_mat, SDR when it has profile embeddings), with the method.md §6 protocol and writes
@@ -29,6 +29,8 @@ RUN_DIR: config.json, metrics.jsonl, results.json, checkpoint/, user_emb.npy, it
                      --set methodSettings.promax.s2dr.lambda2=0.1
   --embeddings DIR   profile embeddings from 'promax embed' (usr_emb.npy, itm_emb.npy)
   --aug FILE         augmented graph A' from 'promax augment' (aug_trn_mat.npz)
+  --protocol P       prorec (default: method.md §6, seed 2025, patience 20, LightGCN layers 1..L)
+                     or rlmrec (seed 2023, patience 5, LightGCN layers 0..L); explicit values win
   --json             print results.json on stdout`;
 
 export const trainCommand: Command = {
@@ -41,6 +43,7 @@ export const trainCommand: Command = {
         dataset: { type: 'string' },
         model: { type: 'string' },
         seed: { type: 'string' },
+        protocol: { type: 'string' },
         'max-epochs': { type: 'string' },
         config: { type: 'string' },
         embeddings: { type: 'string' },
@@ -71,6 +74,7 @@ export const trainCommand: Command = {
         aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
         model: values.model,
         seed: intFlag(values.seed, '--seed'),
+        protocol: values.protocol,
         'trainer.maxEpochs': intFlag(values['max-epochs'], '--max-epochs'),
         methods: methodFlags(values.method, values.promax),
       },

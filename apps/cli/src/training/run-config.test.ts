@@ -74,3 +74,23 @@ describe('model settings presets (resolved once, by canonical dataset name)', ()
     );
   });
 });
+
+describe('--protocol', () => {
+  it('rlmrec sets seed 2023, patience 5 and LightGCN layers 0..L beneath explicit values; prorec changes nothing', () => {
+    const r = resolveRunConfig({ flags: { model: 'lightgcn', protocol: 'rlmrec' } });
+    expect(r.protocol).toBe('rlmrec');
+    expect(r.seed).toBe(2023);
+    expect(r.trainer).toEqual({ patience: 5 });
+    expect(r.modelSettings).toEqual({ layerCombination: 'sum0' });
+    const own = resolveRunConfig({
+      flags: { model: 'lightgcn', protocol: 'rlmrec', seed: 7 },
+      sets: ['trainer.patience=9', 'modelSettings.layerCombination=mean'],
+    });
+    expect([own.seed, own.trainer.patience, own.modelSettings.layerCombination]).toEqual([7, 9, 'mean']);
+    const mf = resolveRunConfig({ flags: { model: 'mf', protocol: 'rlmrec' } });
+    expect(mf.modelSettings).toEqual({});
+    const p = resolveRunConfig({ flags: { model: 'lightgcn' } });
+    expect([p.protocol, p.seed, p.trainer, p.modelSettings]).toEqual(['prorec', 2025, {}, {}]);
+    expect(() => resolveRunConfig({ flags: { protocol: 'rlmrek' } })).toThrow(/protocol/);
+  });
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { PromaxError, parseSettings } from '@promax/core';
-import { applyOverrides } from '@promax/pipeline';
+import { applyOverrides, deepMerge, protocolDefaults } from '@promax/pipeline';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 
@@ -63,7 +63,12 @@ export const runConfigSchema = z.strictObject({
   embeddings: z.string().optional(),
   /** Augmented train matrix A′ (aug_trn_mat.npz from `promax augment`); overrides the dataset's own. */
   aug: z.string().optional(),
-  /** Seed of the initialisation, sampling and stochastic inputs. */
+  /**
+   * Evaluation protocol (baselines.md §1): 'prorec' (method.md §6, the ProEx/ProMax logs) or
+   * 'rlmrec' (seed 2023, patience 5, LightGCN over layers 0..L). Explicit values win.
+   */
+  protocol: z.enum(['prorec', 'rlmrec']).default('prorec'),
+  /** Seed of the initialisation, sampling and stochastic inputs (the protocol's by default). */
   seed: z.number().int().default(2025),
   /**
    * onnxruntime intra-op threads of this run (default: onnxruntime's choice, every core). Speed
@@ -113,6 +118,7 @@ export function resolveRunConfig(input: {
   const source =
     [input.file, input.sets?.length ? '--set' : undefined].filter(Boolean).join(' + ') || 'flags';
   const parsed = parseSettings(runConfigSchema, raw, { source });
+  applyProtocol(parsed, raw);
   const { promax, ...config } = parsed;
   const methods = [...config.methods];
   const methodSettings = { ...config.methodSettings };
@@ -174,4 +180,13 @@ export function runConfigToRaw(config: RunConfig): Record<string, unknown> {
   if (config.aug !== undefined) raw.aug = config.aug;
   if (config.threads !== undefined) raw.threads = config.threads;
   return raw;
+}
+
+/** The protocol's defaults beneath what the config sets explicitly (`raw`: before schema defaults). */
+function applyProtocol(config: z.output<typeof runConfigSchema>, raw: Record<string, unknown>): void {
+  const defaults = protocolDefaults(config.protocol);
+  if (raw.seed === undefined) config.seed = defaults.seed;
+  config.trainer = deepMerge(defaults.trainer, config.trainer);
+  const own = defaults.modelSettings[config.model];
+  if (own) config.modelSettings = deepMerge(own, config.modelSettings);
 }

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProgressHandler } from '@promax/core';
 import { PromaxError } from '@promax/core';
-import { type Dataset, loadDataset, loadSparseMatrix } from '@promax/data';
+import { type Dataset, loadDataset, loadExtraProfiles, loadSparseMatrix } from '@promax/data';
 import { loadEmbeddingPair } from '@promax/embed';
 import {
   type ExperimentResult,
@@ -103,6 +103,18 @@ export function withOverrides(ds: Dataset, config: Pick<RunConfig, 'embeddings' 
     out.itemEmb = pair.itemEmb;
     out.files.userEmb = pair.userFile;
     out.files.itemEmb = pair.itemFile;
+    // ProEx's extra variants written beside them (usr_emb_{1,2,3}.npy) replace the dataset's own.
+    const extra = loadExtraProfiles(config.embeddings, {
+      numUsers: ds.numUsers,
+      numItems: ds.numItems,
+      width: pair.userEmb.cols,
+    });
+    if (extra) {
+      out.extraProfiles = extra;
+      extra.files.forEach((f, k) => {
+        out.files[`extra${k % 2 === 0 ? 'User' : 'Item'}Emb${(k >> 1) + 1}`] = f;
+      });
+    }
   }
   if (config.aug) {
     const aug = loadSparseMatrix(config.aug);

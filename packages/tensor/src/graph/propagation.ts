@@ -4,8 +4,11 @@ import type { SymbolicTensor } from './ir.js';
 export interface LayerPropagationOptions {
   /** Propagation layers L (E^(l) = Â E^(l−1)). */
   readonly layers: number;
-  /** 'sum': Σ_{l=1..L} E^(l) (ProMax's LightGCN, method.md §6); 'mean': mean over E^(0..L) (LightGCN paper). */
-  readonly combination: 'sum' | 'mean';
+  /**
+   * 'sum': Σ_{l=1..L} E^(l) (ProMax's LightGCN, method.md §6); 'mean': mean over E^(0..L) (LightGCN
+   * paper); 'sum0': Σ_{l=0..L} E^(l) (RLMRec's released LightGCN, `--protocol rlmrec`).
+   */
+  readonly combination: 'sum' | 'mean' | 'sum0';
 }
 
 /**
@@ -20,7 +23,7 @@ export function layerPropagation(
   { layers, combination }: LayerPropagationOptions,
 ): SymbolicTensor {
   let x = x0;
-  const outs = combination === 'mean' ? [x] : [];
+  const outs = combination === 'sum' ? [] : [x];
   for (let l = 0; l < layers; l++) {
     x = g.propagate(x, graph);
     outs.push(x);

@@ -1,0 +1,52 @@
+import { csrFromCoo, missingInputError } from '@promax/core';
+import type { Dataset } from '@promax/data';
+import { describe, expect, it } from 'vitest';
+import { datasetInputs } from './experiment.js';
+
+const train = csrFromCoo({ rows: 2, cols: 2, row: [0, 1], col: [1, 0] }).matrix;
+const m = (rows: number) => ({ rows, cols: 3, data: new Float32Array(rows * 3) });
+
+function dataset(extra: Dataset['extraProfiles']): Dataset {
+  return {
+    name: 'tiny',
+    numUsers: 2,
+    numItems: 2,
+    train,
+    test: train,
+    userEmb: m(2),
+    itemEmb: m(2),
+    ...(extra ? { extraProfiles: extra } : {}),
+    sourceDir: '/d',
+    files: { userEmb: '/d/usr_emb_np.pkl', itemEmb: '/d/itm_emb_np.pkl' },
+    report: {} as Dataset['report'],
+  };
+}
+
+describe('datasetInputs: extra profile embeddings', () => {
+  it('passes a complete set on, with its files as the source', () => {
+    const inputs = datasetInputs(
+      dataset({
+        users: [m(2)],
+        items: [m(2)],
+        files: ['/d/usr_emb_np_1.pkl', '/d/itm_emb_np_1.pkl'],
+        missing: [],
+      }),
+    );
+    expect(inputs.extraProfiles?.users).toHaveLength(1);
+    expect(inputs.sources?.extraProfileEmbeddings).toBe('/d/usr_emb_np_1.pkl + /d/itm_emb_np_1.pkl');
+  });
+
+  it('a partial set is absent and the MISSING_INPUT error names the missing files', () => {
+    const inputs = datasetInputs(
+      dataset({ users: [], items: [], files: [], missing: ['/d/itm_emb_np_2.pkl', '/d/usr_emb_np_3.pkl'] }),
+    );
+    expect(inputs.extraProfiles).toBeUndefined();
+    const err = missingInputError('proex', 'extraProfileEmbeddings', inputs);
+    expect(err.code).toBe('MISSING_INPUT');
+    expect(err.message).toMatch(/itm_emb_np_2\.pkl, \/d\/usr_emb_np_3\.pkl .*incomplete/);
+    const none = datasetInputs(dataset(undefined));
+    expect(missingInputError('proex', 'extraProfileEmbeddings', none).message).toMatch(
+      /usr_emb_np_\{1,2,3\}/,
+    );
+  });
+});
