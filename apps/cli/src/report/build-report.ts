@@ -149,10 +149,10 @@ const termsOf = (r: RunInfo): string =>
     ? [r.components.sdr && 'SDR', r.components.s2dr && 'S2DR'].filter(Boolean).join(' + ') || 'no ProMax term'
     : 'unrecorded terms';
 
-/** `+8.2% (beyond std)`: relative gain of the mean, tagged against the spread over seeds. */
-export function gainCell(g: Gain): string {
+/** `+8.2% (beyond std)`: relative gain of the mean, tagged against the spread over seeds (and `extra`, e.g. a p-value). */
+export function gainCell(g: Gain, extra = ''): string {
   const tag = g.beyondStd === null ? '1 seed' : g.beyondStd ? 'beyond std' : 'within std';
-  return `${fmtPct(g.relative)} (${tag})`;
+  return `${fmtPct(g.relative)} (${tag}${extra ? `, ${extra}` : ''})`;
 }
 
 /** profile_retrieval.json: `{ ks, <method>: { metrics: { 'recall@K': … } } … }`. */
