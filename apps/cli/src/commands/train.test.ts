@@ -374,7 +374,8 @@ describe('promax train / reproduce / recommend', () => {
     expect(paired.n).toBe(2);
     expect(paired.wilcoxon_p).toBeNull();
     const expected = pairedTTest(treated, r20).pValue;
-    if (Number.isNaN(expected)) expect(paired.p_value).toBeNull(); // JSON writes NaN as null
+    if (Number.isNaN(expected))
+      expect(paired.p_value).toBeNull(); // JSON writes NaN as null
     else expect(paired.p_value).toBeCloseTo(expected, 12);
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     expect(existsSync(join(out, 'plots', 'val_recall20.svg'))).toBe(true);
