@@ -1,3 +1,4 @@
+import { ablateCommand } from './ablate.js';
 import { augmentCommand } from './augment.js';
 import type { Command } from './command.js';
 import { datasetsCommand } from './datasets.js';
@@ -17,6 +18,7 @@ export const COMMANDS: Record<string, Command> = {
   demo: demoCommand,
   train: trainCommand,
   reproduce: reproduceCommand,
+  ablate: ablateCommand,
   eval: evalCommand,
   report: reportCommand,
   recommend: recommendCommand,

@@ -335,7 +335,7 @@ export const reproduceCommand: Command = {
   },
 };
 
-function positiveFlag(v: string | undefined, flag: string): number | undefined {
+export function positiveFlag(v: string | undefined, flag: string): number | undefined {
   const n = intFlag(v, flag);
   if (n !== undefined && n < 1) {
     throw new PromaxError({
