@@ -249,7 +249,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   );
   let trained = 0;
   let alive = trials;
-  const valueOf = (o: TrialOutcome) => (o.status === 'ok' ? (o.val?.[metric] ?? Number.NaN) : Number.NaN);
+  const scoreOf = (o: TrialOutcome) => (o.status === 'ok' ? (o.val?.[metric] ?? Number.NaN) : Number.NaN);
   for (const [r, budget] of budgets.entries()) {
     if (options.signal?.aborted) break;
     options.onProgress?.({
@@ -277,7 +277,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
               reason: (error as Error).message.split('\n')[0],
             };
           }
-          if (!Number.isFinite(valueOf(outcome)) && outcome.status === 'ok') {
+          if (!Number.isFinite(scoreOf(outcome)) && outcome.status === 'ok') {
             outcome = { ...outcome, status: 'failed', reason: `no finite validation ${metric}` };
           }
           trained++;
@@ -288,7 +288,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         rec.rungs.push({
           budget,
           epochs: outcome.epochs,
-          value: outcome.status === 'ok' ? valueOf(outcome) : null,
+          value: outcome.status === 'ok' ? scoreOf(outcome) : null,
           reused,
         });
         rec.val = outcome.val;
@@ -313,7 +313,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     // The best ⌈n/η⌉ finite trials go on; the base arm always does, so it is measured at the full budget.
     const ranked = alive
       .filter((t) => outcomes.get(t)?.status === 'ok')
-      .sort((a, b) => valueOf(outcomes.get(b) as TrialOutcome) - valueOf(outcomes.get(a) as TrialOutcome));
+      .sort((a, b) => scoreOf(outcomes.get(b) as TrialOutcome) - scoreOf(outcomes.get(a) as TrialOutcome));
     const keep = new Set(ranked.slice(0, Math.max(1, Math.ceil(alive.length / eta))));
     const baseTrial = trials[0];
     if (outcomes.get(baseTrial)?.status === 'ok') keep.add(baseTrial);
