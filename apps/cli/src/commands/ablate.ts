@@ -299,22 +299,26 @@ async function quartileMetrics(
     ]),
   );
   const evaluator = new RankingEvaluator({ ks: [20] });
-  for (const run of planned) {
-    if (!done.has(run)) continue;
-    const u = join(run.dir, 'user_emb.npy');
-    const i = join(run.dir, 'item_emb.npy');
-    if (!existsSync(u) || !existsSync(i)) continue;
-    const res = await metricsByGroup(
-      evaluator,
-      { userEmb: loadEmbeddings(u), itemEmb: loadEmbeddings(i), train: ds.train, heldOut: ds.test },
-      groups,
-    );
-    byRun.set(
-      run,
-      Object.fromEntries(
-        groups.map((g, k) => [g.name, res[k].users ? (res[k].metrics[PRIMARY] ?? Number.NaN) : Number.NaN]),
-      ),
-    );
+  try {
+    for (const run of planned) {
+      if (!done.has(run)) continue;
+      const u = join(run.dir, 'user_emb.npy');
+      const i = join(run.dir, 'item_emb.npy');
+      if (!existsSync(u) || !existsSync(i)) continue;
+      const res = await metricsByGroup(
+        evaluator,
+        { userEmb: loadEmbeddings(u), itemEmb: loadEmbeddings(i), train: ds.train, heldOut: ds.test },
+        groups,
+      );
+      byRun.set(
+        run,
+        Object.fromEntries(
+          groups.map((g, k) => [g.name, res[k].users ? (res[k].metrics[PRIMARY] ?? Number.NaN) : Number.NaN]),
+        ),
+      );
+    }
+  } finally {
+    await evaluator.release();
   }
   return { byRun, ranges: byRun.size ? ranges : undefined };
 }

@@ -12,6 +12,7 @@ import { reportCommand } from './report.js';
 import { reproduceCommand } from './reproduce.js';
 import { retrieveCommand } from './retrieve.js';
 import { trainCommand } from './train.js';
+import { tuneCommand } from './tune.js';
 
 /** The registry of commands (explicit; importing it has no side effects). */
 export const COMMANDS: Record<string, Command> = {
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   reproduce: reproduceCommand,
   ablate: ablateCommand,
+  tune: tuneCommand,
   eval: evalCommand,
   report: reportCommand,
   recommend: recommendCommand,
