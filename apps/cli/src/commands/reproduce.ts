@@ -37,7 +37,8 @@ const usage = `promax reproduce --dataset amazon-book|yelp|DIR --out DIR
 Trains the base model and base+METHOD for each listed method (default: promax), model and seed,
 each method with every component the dataset supports (ProMax: S2DR when aug_trn_mat exists, SDR
 when profile embeddings exist), then writes DIR/reproduce.md (mean ± std, relative gains, the
-authors' numbers where the same components ran), DIR/report.md with plots, and
+authors' numbers where the same components ran; paired t-test p-values over seeds, Wilcoxon too
+with ≥ 5 seeds), DIR/report.md with plots, and
 DIR/reproduce.json with every run's results. Every run's config is validated before any trains.
 
   --jobs N      train N runs at once, each in its own process (its log: RUN_DIR.log)
