@@ -185,9 +185,7 @@ export async function executePlan(
           writeFileSync(join(run.dir, KEY_FILE), `${run.key}\n`);
           done.set(run, results);
           if (!quiet)
-            io.err(
-              `finished ${run.label}: best epoch ${results.best_epoch}, test recall@20 ${results.test['recall@20']?.toFixed(4)}\n`,
-            );
+            io.err(`finished ${run.label}: best epoch ${results.best_epoch}, ${finalMetric(results)}\n`);
         } catch (error) {
           if (signal.aborted) return;
           failures.push(error);
@@ -199,6 +197,13 @@ export async function executePlan(
     if (failures.length) throw failures[0];
   });
   return done;
+}
+
+/** `test recall@20 0.1234`, or the validation one for a run that skipped the test split (a tuning trial). */
+function finalMetric(results: TrainingRun['results']): string {
+  const test = results.test['recall@20'];
+  if (test !== undefined) return `test recall@20 ${test.toFixed(4)}`;
+  return `val recall@20 ${results.val?.['recall@20']?.toFixed(4) ?? '–'}`;
 }
 
 /** onnxruntime threads per run: the flag, or the cores shared out over `jobs` child runs. */
