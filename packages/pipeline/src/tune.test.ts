@@ -136,4 +136,13 @@ describe('tune (successive halving on validation)', () => {
     const rung1 = f3.calls.filter((c) => c.epochs === 1).map((c) => c.id);
     expect(rung1).toEqual(['t09', 't10']);
   });
+
+  it('trains identical settings once, even when trials run at once', async () => {
+    const f = fakeTraining(0.05);
+    const one = parseSearchSpace({ method: { 's2dr.lambda2': { values: [0.3] } } });
+    const res = await tune({ space: one, trials: 3, maxEpochs: 1, seed: 1, jobs: 3, ...f });
+    expect(f.calls.map((c) => c.id).sort()).toEqual(['base', 't01']);
+    expect(res.trials.map((t) => t.val?.['recall@20'])).toEqual([0.025, 0.1, 0.1, 0.1]);
+    expect(res.trained).toBe(2);
+  });
 });

@@ -145,6 +145,8 @@ export interface TuneOptions {
 export interface TrialRecord {
   id: string;
   base: boolean;
+  /** The settings' identity (`Trial.key`). */
+  key: string;
   settings: TrialSettings;
   /** Validation metrics at the highest rung it reached (null when failed). */
   val: Record<string, number> | null;
@@ -244,12 +246,34 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const records = new Map<Trial, TrialRecord>(
     trials.map((t) => [
       t,
-      { id: t.id, base: t.base, settings: t.settings, val: null, epochs: 0, status: 'ok', rungs: [] },
+      {
+        id: t.id,
+        base: t.base,
+        key: t.key,
+        settings: t.settings,
+        val: null,
+        epochs: 0,
+        status: 'ok',
+        rungs: [],
+      },
     ]),
   );
   let trained = 0;
   let alive = trials;
   const scoreOf = (o: TrialOutcome) => (o.status === 'ok' ? (o.val?.[metric] ?? Number.NaN) : Number.NaN);
+  const inFlight = new Map<string, Promise<TrialOutcome>>();
+  const trainOnce = async (t: Trial, budget: number): Promise<TrialOutcome> => {
+    let outcome: TrialOutcome;
+    try {
+      outcome = await options.runTrial(t, budget);
+    } catch (error) {
+      outcome = { status: 'failed', val: null, epochs: 0, reason: (error as Error).message.split('\n')[0] };
+    }
+    if (!Number.isFinite(scoreOf(outcome)) && outcome.status === 'ok') {
+      outcome = { ...outcome, status: 'failed', reason: `no finite validation ${metric}` };
+    }
+    return outcome;
+  };
   for (const [r, budget] of budgets.entries()) {
     if (options.signal?.aborted) break;
     options.onProgress?.({
@@ -264,22 +288,15 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       for (let t = queue.shift(); t; t = queue.shift()) {
         if (options.signal?.aborted) return;
         let outcome = options.store?.get(t.key, budget);
-        const reused = outcome !== undefined;
+        // Two trials with the same settings (a small discrete space) train once.
+        const pending = inFlight.get(`${t.key}@${budget}`);
+        const reused = outcome !== undefined || pending !== undefined;
+        if (!outcome && pending) outcome = await pending;
         if (!outcome) {
-          try {
-            outcome = await options.runTrial(t, budget);
-          } catch (error) {
-            if (options.signal?.aborted) return;
-            outcome = {
-              status: 'failed',
-              val: null,
-              epochs: 0,
-              reason: (error as Error).message.split('\n')[0],
-            };
-          }
-          if (!Number.isFinite(scoreOf(outcome)) && outcome.status === 'ok') {
-            outcome = { ...outcome, status: 'failed', reason: `no finite validation ${metric}` };
-          }
+          const running = trainOnce(t, budget);
+          inFlight.set(`${t.key}@${budget}`, running);
+          outcome = await running;
+          if (options.signal?.aborted) return;
           trained++;
           options.store?.set(t.key, budget, outcome);
         }

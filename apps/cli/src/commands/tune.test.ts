@@ -88,10 +88,9 @@ describe('promax tune', () => {
     expect(testCalls).toHaveLength(1);
     expect(evaluate.mock.calls.length).toBeGreaterThan(6); // validation evaluations
     for (const t of json.trials) {
-      for (const r of t.rungs) {
-        const results = JSON.parse(
-          readFileSync(join(out, 'trials', t.id, `e${r.budget}`, 'results.json'), 'utf8'),
-        );
+      expect(t.runs).toHaveLength(t.rungs.length);
+      for (const dir of t.runs) {
+        const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
         expect(results.test).toEqual({});
       }
     }
@@ -114,5 +113,31 @@ describe('promax tune', () => {
     expect(again.trained).toBe(0);
     expect(again.best).toEqual(json.best);
     expect(evaluate.mock.calls.filter(([input]) => !same(input.heldOut, test))).toHaveLength(0);
+  });
+
+  it('--method none tunes the base model itself on a model-only space', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'promax-tune-none-'));
+    const space = join(out, 'space.yaml');
+    writeFileSync(space, 'model:\n  layers: { values: [1, 2] }\n');
+    const io = captureIo();
+    const argv = args(out).map((a) => (a === spaceFile ? space : a === 'promax' ? 'none' : a));
+    argv.splice(argv.indexOf('--trials') + 1, 1, '2');
+    expect(await main(argv, io), io.stderr()).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    for (const t of json.trials) {
+      const config = JSON.parse(readFileSync(join(t.runs[0], 'config.json'), 'utf8'));
+      expect(config.methods ?? []).toEqual([]);
+      if (!t.base) expect(config.modelSettings.layers).toBe(t.settings.model.layers);
+    }
+    const bad = join(out, 'bad.yaml');
+    writeFileSync(bad, 'method:\n  s2dr.lambda2: { values: [0.1] }\n');
+    const io2 = captureIo();
+    expect(
+      await main(
+        argv.map((a) => (a === space ? bad : a)),
+        io2,
+      ),
+    ).not.toBe(0);
+    expect(io2.stderr()).toMatch(/model settings only/);
   });
 });

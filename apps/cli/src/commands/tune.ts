@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,7 +34,8 @@ const usage = `promax tune --dataset D --model M --method NAME --trials N --max-
 Searches the method's settings (and, with --space, the model's) on the VALIDATION split with
 successive halving: every trial trains to E/η^k epochs, the best 1/η go on with η× the epochs,
 up to E. The base model (the method off) is always a trial and always reaches E epochs. The test
-split is evaluated once, for the chosen trial only. Writes DIR/tune.json and DIR/tune.md (with a
+split is evaluated once, for the chosen trial only. --method none with a model-only --space tunes
+the base model itself (the "base" trial is then its default settings), for the same trial budget. Writes DIR/tune.json and DIR/tune.md (with a
 plot of the search); rerunning the same command reuses finished trials.
 
 Default space (from the method's settings for this dataset): loss weights (lambda…) on a log
@@ -109,6 +111,8 @@ export async function tuneCommandRun(
   const jobs = Math.max(1, options.jobs ?? 1);
   const threads = threadsPerRun(jobs, options.threads, availableParallelism());
   mkdirSync(options.outDir, { recursive: true });
+  // `--method none` tunes the base model alone: the "base" trial is the model at its default settings.
+  const modelOnly = options.method === 'none';
   const configOf = (trial: Trial | null, epochs: number): RunConfig => {
     const config = resolveRunConfig({
       file: options.file,
@@ -119,7 +123,7 @@ export async function tuneCommandRun(
         model: options.model,
         seed: options.seed,
         threads,
-        methods: trial && !trial.base ? [options.method] : [],
+        methods: trial && !trial.base && !modelOnly ? [options.method] : [],
       },
       sets: options.sets,
     });
@@ -130,7 +134,7 @@ export async function tuneCommandRun(
       for (const [p, v] of Object.entries(trial.settings.model))
         setByPath(modelSettings, p, v, { parse: false });
       config.modelSettings = modelSettings;
-      if (!trial.base) {
+      if (!trial.base && !modelOnly) {
         const ms = structuredClone(config.methodSettings[options.method] ?? {});
         for (const [p, v] of Object.entries(trial.settings.method)) setByPath(ms, p, v, { parse: false });
         config.methodSettings = { ...config.methodSettings, [options.method]: ms };
@@ -146,6 +150,14 @@ export async function tuneCommandRun(
   const space = options.space
     ? parseSearchSpace(readConfigFile(options.space), options.space)
     : defaultSearchSpace(resolved.methods[0]?.settings ?? {});
+  if (modelOnly && Object.keys(space.method).length) {
+    throw new PromaxError({
+      code: 'INVALID_CONFIG',
+      field: '--space',
+      message: '--method none tunes the base model: the space may hold model settings only',
+      fix: 'move the entries under model:, or name the method with --method',
+    });
+  }
   if (!Object.keys(space.method).length && !Object.keys(space.model).length) {
     throw new PromaxError({
       code: 'INVALID_CONFIG',
@@ -164,7 +176,14 @@ export async function tuneCommandRun(
     file: options.file ? readFileSync(options.file, 'utf8') : null,
     sets: options.sets ?? [],
   });
-  const dirOf = (trial: Trial, epochs: number) => join(options.outDir, 'trials', trial.id, `e${epochs}`);
+  // Run folders follow the settings, not the trial id: identical settings share one run.
+  const dirOf = (trial: Pick<Trial, 'base' | 'key'>, epochs: number) =>
+    join(
+      options.outDir,
+      'trials',
+      trial.base ? 'base' : `s-${createHash('sha256').update(trial.key).digest('hex').slice(0, 12)}`,
+      `e${epochs}`,
+    );
   const result = await tune({
     space,
     trials: options.trials,
@@ -229,6 +248,7 @@ export async function tuneCommandRun(
     space,
     wall_s: wall,
     ...result,
+    trials: result.trials.map((t) => ({ ...t, runs: t.rungs.map((g) => dirOf(t, g.budget)) })),
     markdown,
   };
   writeFileSync(
@@ -262,9 +282,11 @@ function renderTune(options: TuneCommandOptions, r: TuneResult, space: SearchSpa
   });
   const verdict = !r.best
     ? 'No trial finished: nothing was chosen.'
-    : r.baseWins
-      ? `**The base (${options.method} off) has the best validation ${m}: keep ${options.method} off.** No trial of ${options.method} beat the base model on validation at ${last} epochs.`
-      : `**Chosen: ${r.best.id}** (${settingsText(r.best)}), validation ${m} ${num(r.best.val[m])} vs the base's ${num(r.base.val?.[m])} (${pct(r.best.val[m], r.base.val?.[m])}).`;
+    : r.baseWins && options.method === 'none'
+      ? `**The model's default settings have the best validation ${m}**: no sampled setting beat them at ${last} epochs.`
+      : r.baseWins
+        ? `**The base (${options.method} off) has the best validation ${m}: keep ${options.method} off.** No trial of ${options.method} beat the base model on validation at ${last} epochs.`
+        : `**Chosen: ${r.best.id}** (${settingsText(r.best)}), validation ${m} ${num(r.best.val[m])} vs the base's ${num(r.base.val?.[m])} (${pct(r.best.val[m], r.base.val?.[m])}).`;
   const failed = r.trials.filter((t) => t.status === 'failed');
   return [
     `# Tuning ${options.method} on ${options.dataset} (${options.model})`,
