@@ -3,4 +3,18 @@ export { evaluateRanking, RankingEvaluator, recommendTopK } from './evaluate.js'
 export type { MetricName } from './metrics.js';
 export { METRICS, MetricAccumulator, normaliseKs } from './metrics.js';
 export { referenceEvaluate } from './reference.js';
+export type { Interval, MeanStd, PairedComparison, PairedTTest, WilcoxonTest } from './stats.js';
+export {
+  aggregateMetrics,
+  comparePaired,
+  formatPValue,
+  meanStd,
+  median,
+  normalSf,
+  pairedTTest,
+  studentTCdf,
+  studentTQuantile,
+  tInterval,
+  wilcoxonSignedRank,
+} from './stats.js';
 export { TopKScorer } from './topk-kernel.js';

@@ -27,6 +27,7 @@ describe('parseConfig (trainer settings)', () => {
       selectMetric: 'recall@20',
       seed: 2025,
       checkpoint: 'best',
+      testSplit: true,
     });
     expect(parseConfig(undefined).batchSize).toBe(4096);
   });

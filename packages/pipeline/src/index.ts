@@ -60,3 +60,24 @@ export type { StateDict, TensorState, Trainable, TripleBatch } from './trainable
 export { assertStateDict, cloneState } from './trainable.js';
 export type { TrainerConfig, TrainerConfigInput } from './trainer-config.js';
 export { parseConfig, trainerConfigSchema } from './trainer-config.js';
+export type {
+  SearchDimension,
+  SearchSpace,
+  SearchSpaceInput,
+  Trial,
+  TrialOutcome,
+  TrialRecord,
+  TrialSettings,
+  TrialStore,
+  TuneOptions,
+  TuneResult,
+} from './tune.js';
+export {
+  defaultSearchSpace,
+  parseSearchSpace,
+  rungBudgets,
+  sampleTrials,
+  searchSpaceSchema,
+  settingsKey,
+  tune,
+} from './tune.js';

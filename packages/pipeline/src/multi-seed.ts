@@ -1,5 +1,5 @@
 import { type ProgressHandler, PromaxError } from '@promax/core';
-import { type MeanStd, meanStd } from './stats.js';
+import { aggregateMetrics, type MeanStd } from './stats.js';
 
 export interface RunSeedsOptions<R> {
   signal?: AbortSignal;
@@ -83,21 +83,7 @@ function defaultIsStopped(result: unknown): boolean {
   );
 }
 
-/** Mean / sample std per key over several metric records (a key missing in a record is skipped). */
-export function aggregateMetrics(records: readonly Record<string, number>[]): Record<string, MeanStd> {
-  const values = new Map<string, number[]>();
-  for (const r of records) {
-    for (const [k, v] of Object.entries(r)) {
-      if (!Number.isFinite(v)) continue;
-      const list = values.get(k) ?? [];
-      list.push(v);
-      values.set(k, list);
-    }
-  }
-  const out: Record<string, MeanStd> = {};
-  for (const [k, v] of values) out[k] = meanStd(v);
-  return out;
-}
+export { aggregateMetrics };
 
 /** Finite numbers of a plain object tree under dotted keys; arrays are skipped. */
 export function numericLeaves(

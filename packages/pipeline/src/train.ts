@@ -293,16 +293,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
       if (best) trainable.setState(best);
       const testEpoch = bestEpoch ?? epochs;
-      const tr = await evaluateSplit(trainable, evaluator, data, data.test);
+      // `testSplit: false` (model selection, e.g. a tuner's trials): the test split is not evaluated.
+      const tr = config.testSplit
+        ? await evaluateSplit(trainable, evaluator, data, data.test)
+        : { metrics: {}, users: 0, evalMs: 0, diverged: undefined };
       if (tr.diverged) await diverged(tr.diverged, testEpoch);
-      emit({ type: 'evaluation', epoch: testEpoch, split: 'test', metrics: tr.metrics, evalMs: tr.evalMs });
-      await run?.appendMetrics({
-        type: 'evaluation',
-        split: 'test',
-        epoch: testEpoch,
-        metrics: tr.metrics,
-        eval_s: tr.evalMs / 1000,
-      });
+      if (config.testSplit) {
+        emit({ type: 'evaluation', epoch: testEpoch, split: 'test', metrics: tr.metrics, evalMs: tr.evalMs });
+        await run?.appendMetrics({
+          type: 'evaluation',
+          split: 'test',
+          epoch: testEpoch,
+          metrics: tr.metrics,
+          eval_s: tr.evalMs / 1000,
+        });
+      }
       if (config.checkpoint === 'end' || (config.checkpoint === 'best' && !best)) {
         await saveBest(cloneState(trainable.getState()), testEpoch, bestVal);
       }

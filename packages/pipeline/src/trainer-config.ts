@@ -35,6 +35,11 @@ export const trainerConfigSchema = z
      * (survives a crash), 'end' once with the restored best parameters, 'none' never.
      */
     checkpoint: z.enum(['best', 'end', 'none']).default('best'),
+    /**
+     * Evaluate the test split at the end (default). A tuner sets false so that only validation is
+     * ever seen while searching: results then carry `test: {}`.
+     */
+    testSplit: z.boolean().default(true),
   })
   .superRefine((c, ctx) => {
     const k = Number(METRIC.exec(c.selectMetric)?.[2]);

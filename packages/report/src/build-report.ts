@@ -5,8 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type Matrix, PromaxError } from '@promax/core';
 import { type Dataset, loadEmbeddings } from '@promax/data';
-import { RankingEvaluator } from '@promax/eval';
-import { type MeanStd, meanStd } from '@promax/pipeline';
+import { type MeanStd, meanStd, RankingEvaluator } from '@promax/eval';
 import { markdownTable } from './markdown.js';
 import {
   FAMILY_LABEL,
@@ -154,10 +153,10 @@ const termsOf = (r: RunInfo): string =>
     ? [r.components.sdr && 'SDR', r.components.s2dr && 'S2DR'].filter(Boolean).join(' + ') || 'no ProMax term'
     : 'unrecorded terms';
 
-/** `+8.2% (beyond std)`: relative gain of the mean, tagged against the spread over seeds. */
-export function gainCell(g: Gain): string {
+/** `+8.2% (beyond std)`: relative gain of the mean, tagged against the spread over seeds (and `extra`, e.g. a p-value). */
+export function gainCell(g: Gain, extra = ''): string {
   const tag = g.beyondStd === null ? '1 seed' : g.beyondStd ? 'beyond std' : 'within std';
-  return `${fmtPct(g.relative)} (${tag})`;
+  return `${fmtPct(g.relative)} (${tag}${extra ? `, ${extra}` : ''})`;
 }
 
 /** profile_retrieval.json: `{ ks, <method>: { metrics: { 'recall@K': … } } … }`. */

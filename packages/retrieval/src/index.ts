@@ -1,3 +1,4 @@
+export { addedCounts, popularityAugmentation, randomAugmentation, shuffleRows } from './ablation-arms.js';
 export type {
   AugmentConfig,
   AugmentedGraph,

@@ -1,3 +1,4 @@
+import { ablateCommand } from './ablate.js';
 import { augmentCommand } from './augment.js';
 import type { Command } from './command.js';
 import { datasetsCommand } from './datasets.js';
@@ -11,12 +12,15 @@ import { reportCommand } from './report.js';
 import { reproduceCommand } from './reproduce.js';
 import { retrieveCommand } from './retrieve.js';
 import { trainCommand } from './train.js';
+import { tuneCommand } from './tune.js';
 
 /** The registry of commands (explicit; importing it has no side effects). */
 export const COMMANDS: Record<string, Command> = {
   demo: demoCommand,
   train: trainCommand,
   reproduce: reproduceCommand,
+  ablate: ablateCommand,
+  tune: tuneCommand,
   eval: evalCommand,
   report: reportCommand,
   recommend: recommendCommand,

@@ -1,23 +1,25 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
+import { comparePaired, formatPValue } from '@promax/eval';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
 import { buildReport, gainCell, gainOf } from '@promax/report';
 import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
 import { markdownTable } from '../render/table.js';
-import { withInterrupt } from '../training/interrupt.js';
-import { type RunConfig, resolveRunConfig, runConfigToRaw } from '../training/run-config.js';
-import { checkRunConfig, getDataset, runTraining, type TrainingRun } from '../training/run-training.js';
+import { type RunConfig, resolveRunConfig } from '../training/run-config.js';
+import {
+  executePlan,
+  type PlannedRun,
+  planRun,
+  refuseDuplicates,
+  threadsPerRun,
+} from '../training/run-plan.js';
+import { checkRunConfig, getDataset, type TrainingRun } from '../training/run-training.js';
 import type { Command } from './command.js';
 import { intFlag, methodFlags } from './train.js';
-
-const runLabel = (r: { model: string; method: string | null; seed: number }) =>
-  `${r.model}${r.method ? `+${r.method}` : ''} seed ${r.seed}`;
 
 /** A method's row label; ProMax names the terms that ran (e.g. "+ProMax (S2DR)"). */
 function methodLabel(method: string, results: TrainingRun['results'] | undefined): string {
@@ -28,19 +30,6 @@ function methodLabel(method: string, results: TrainingRun['results'] | undefined
     : '+ProMax';
 }
 
-/** A list flag naming the same thing twice is refused (the same seed twice would fake a spread). */
-function refuseDuplicates(flag: string, values: readonly string[]): void {
-  const dup = values.find((v, i) => values.indexOf(v) !== i);
-  if (dup !== undefined) {
-    throw new PromaxError({
-      code: 'INVALID_ARGUMENT',
-      field: flag,
-      message: `${flag} lists '${dup}' twice`,
-      fix: `list each value once, e.g. ${flag} ${[...new Set(values)].join(',')}`,
-    });
-  }
-}
-
 const usage = `promax reproduce --dataset amazon-book|yelp|DIR --out DIR
                  [--models lightgcn,...] [--methods promax,...] [--seeds 2025,2026,2027]
                  [--max-epochs N] [--embeddings DIR] [--aug FILE] [--config FILE]
@@ -49,7 +38,8 @@ const usage = `promax reproduce --dataset amazon-book|yelp|DIR --out DIR
 Trains the base model and base+METHOD for each listed method (default: promax), model and seed,
 each method with every component the dataset supports (ProMax: S2DR when aug_trn_mat exists, SDR
 when profile embeddings exist), then writes DIR/reproduce.md (mean ± std, relative gains, the
-authors' numbers where the same components ran), DIR/report.md with plots, and
+authors' numbers where the same components ran; paired t-test p-values over seeds, Wilcoxon too
+with ≥ 5 seeds), DIR/report.md with plots, and
 DIR/reproduce.json with every run's results. Every run's config is validated before any trains.
 
   --jobs N      train N runs at once, each in its own process (its log: RUN_DIR.log)
@@ -99,6 +89,8 @@ export interface ReproduceResult {
       base: Record<string, { mean: number; std: number | null; n: number }>;
       methods: Record<string, Record<string, { mean: number; std: number | null; n: number }>>;
       gain: Record<string, Record<string, number>>;
+      /** Per method and metric: paired tests against the base over seeds. */
+      paired: Record<string, Record<string, PairedStats>>;
     }
   >;
   markdown: string;
@@ -108,109 +100,46 @@ export interface ReproduceResult {
 const KEYS = ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20'];
 
 /** One (model, seed, arm) run of a reproduction. */
-interface PlannedRun {
+interface ReproduceRun extends PlannedRun {
   model: string;
   seed: number;
   method: string | null;
-  dir: string;
-  config: RunConfig;
-  /** The config that decides the results (threads excluded), written beside a finished run. */
-  key: string;
 }
 
-const KEY_FILE = 'reproduce-key.json';
-
-/** The config JSON that decides a run's results: everything but the thread count, keys sorted. */
-function runKey(config: RunConfig): string {
-  const { threads: _threads, ...raw } = runConfigToRaw(config);
-  // "no preset" is written as an absent key, so runs recorded before presets existed still match.
-  if (raw.modelPreset === null) delete raw.modelPreset;
-  return stableStringify(raw);
+/** Paired tests of a method against the base, over the seeds both ran (paired by seed). */
+export interface PairedStats {
+  n: number;
+  /** Two-sided paired t-test p-value (NaN when undefined, e.g. n < 2). */
+  p_value: number;
+  /** Wilcoxon signed-rank p-value, with ≥ 5 paired seeds; null otherwise. */
+  wilcoxon_p: number | null;
 }
 
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+/** The paired comparison of `metric` between two arms' runs, matched by seed. */
+export function pairedBySeed(
+  base: readonly { seed: number; test: Record<string, number> }[],
+  treated: readonly { seed: number; test: Record<string, number> }[],
+  metric: string,
+): PairedStats | undefined {
+  const b: number[] = [];
+  const t: number[] = [];
+  for (const r of treated) {
+    const other = base.find((x) => x.seed === r.seed);
+    const tv = r.test[metric];
+    const bv = other?.test[metric];
+    if (bv === undefined || !Number.isFinite(bv) || !Number.isFinite(tv)) continue;
+    b.push(bv);
+    t.push(tv);
   }
-  return JSON.stringify(value);
+  if (t.length === 0) return undefined;
+  const c = comparePaired(t, b);
+  return { n: c.n, p_value: c.t.pValue, wilcoxon_p: c.wilcoxon?.pValue ?? null };
 }
 
-/** A finished run of exactly this config in `dir`, or undefined. */
-function finishedRun(run: PlannedRun): TrainingRun['results'] | undefined {
-  const keyPath = join(run.dir, KEY_FILE);
-  const resultsPath = join(run.dir, 'results.json');
-  if (!existsSync(keyPath) || !existsSync(resultsPath)) return undefined;
-  try {
-    if (readFileSync(keyPath, 'utf8').trim() !== run.key) return undefined;
-    return JSON.parse(readFileSync(resultsPath, 'utf8')) as TrainingRun['results'];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The CLI entry point a child run starts: dist/bin.js beside this module (or the built one when run from src/). */
-function defaultCliEntry(): string {
-  const beside = fileURLToPath(new URL('../bin.js', import.meta.url));
-  if (existsSync(beside)) return beside;
-  return fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
-}
-
-/** Runs one planned run in a child `promax train` process; its progress goes to `<dir>.log`. */
-function runInChild(run: PlannedRun, cliEntry: string, signal: AbortSignal): Promise<TrainingRun['results']> {
-  mkdirSync(dirname(run.dir), { recursive: true });
-  const configPath = `${run.dir}.config.json`;
-  const logPath = `${run.dir}.log`;
-  writeFileSync(configPath, `${JSON.stringify(runConfigToRaw(run.config), null, 2)}\n`);
-  const log = openSync(logPath, 'w');
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      [cliEntry, 'train', '--config', configPath, '--out', run.dir, '--overwrite'],
-      {
-        stdio: ['ignore', log, log],
-        env: process.env,
-      },
-    );
-    const onAbort = () => child.kill('SIGINT');
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (cause) => {
-      closeSync(log);
-      signal.removeEventListener('abort', onAbort);
-      reject(
-        new PromaxError({
-          code: 'RUN_FAILED',
-          file: cliEntry,
-          message: `cannot start a child run: ${cause.message}`,
-          fix: 'build the CLI first (pnpm build) or use --jobs 1',
-          cause,
-        }),
-      );
-    });
-    child.on('exit', (code, sig) => {
-      closeSync(log);
-      signal.removeEventListener('abort', onAbort);
-      const resultsPath = join(run.dir, 'results.json');
-      if (code === 0 && existsSync(resultsPath)) {
-        resolvePromise(JSON.parse(readFileSync(resultsPath, 'utf8')) as TrainingRun['results']);
-        return;
-      }
-      const tail = existsSync(logPath)
-        ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-5).join('\n')
-        : '';
-      reject(
-        new PromaxError({
-          code: signal.aborted ? 'ABORTED' : 'RUN_FAILED',
-          file: logPath,
-          message: `${runLabel(run)} ${sig ? `was stopped by ${sig}` : `exited with code ${code}`}${tail ? `; last lines of its log:\n${tail}` : ''}`,
-          fix: 'read the log; finished runs are kept and rerunning the same command resumes from them',
-        }),
-      );
-    });
-  });
+/** `p = 0.012` (paired t), with `, W p = 0.031` when Wilcoxon ran. */
+export function pairedCell(p: PairedStats | undefined): string {
+  if (!p) return '';
+  return `${formatPValue(p.p_value)}${p.wilcoxon_p === null ? '' : `, W ${formatPValue(p.wilcoxon_p)}`}`;
 }
 
 export async function reproduce(
@@ -220,13 +149,12 @@ export async function reproduce(
 ): Promise<ReproduceResult> {
   const onProgress = createProgressRenderer(io, { quiet: flags.quiet });
   const jobs = Math.max(1, options.jobs ?? 1);
-  const threads =
-    options.threads ?? (jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : undefined);
+  const threads = threadsPerRun(jobs, options.threads, availableParallelism());
   const methods = options.methods ?? ['promax'];
   refuseDuplicates('--models', options.models);
   refuseDuplicates('--methods', methods);
   refuseDuplicates('--seeds', options.seeds.map(String));
-  const planned: PlannedRun[] = [];
+  const planned: ReproduceRun[] = [];
   for (const model of options.models) {
     for (const seed of options.seeds) {
       for (const method of [null, ...methods]) {
@@ -245,66 +173,19 @@ export async function reproduce(
           sets: options.sets,
         });
         const dir = join(options.outDir, model, `seed-${seed}`, method ?? 'base');
-        planned.push({ model, seed, method, dir, config, key: runKey(config) });
+        const label = `${model}${method ? `+${method}` : ''} seed ${seed}`;
+        planned.push({ ...planRun(label, dir, config), model, seed, method });
       }
     }
   }
   // Every run is checked (plugins, settings, inputs) before any trains.
   for (const run of planned) await checkRunConfig(run.config, io.cwd);
-  const done = new Map<PlannedRun, TrainingRun['results']>();
-  const todo: PlannedRun[] = [];
-  for (const run of planned) {
-    const previous = options.fresh ? undefined : finishedRun(run);
-    if (previous) {
-      done.set(run, previous);
-      if (!flags.quiet) io.err(`reusing ${runLabel(run)}: ${run.dir} (same config, finished)\n`);
-    } else todo.push(run);
-  }
-  const label = runLabel;
-  await withInterrupt(io, async (signal) => {
-    if (jobs === 1) {
-      for (const run of todo) {
-        if (signal.aborted) return;
-        if (!flags.quiet) io.err(`\n== ${label(run)} → ${run.dir}\n`);
-        const result = await runTraining({
-          config: run.config,
-          outDir: run.dir,
-          cwd: io.cwd,
-          overwrite: true,
-          onProgress,
-          signal,
-        });
-        if (result.results.stopped === 'aborted') return;
-        writeFileSync(join(run.dir, KEY_FILE), `${run.key}\n`);
-        done.set(run, result.results);
-      }
-      return;
-    }
-    const cliEntry = options.cliEntry ?? defaultCliEntry();
-    const queue = [...todo];
-    const failures: unknown[] = [];
-    const worker = async () => {
-      for (let run = queue.shift(); run; run = queue.shift()) {
-        if (signal.aborted) return;
-        if (!flags.quiet) io.err(`started ${label(run)} (log: ${run.dir}.log)\n`);
-        try {
-          const results = await runInChild(run, cliEntry, signal);
-          if (results.stopped === 'aborted') return;
-          writeFileSync(join(run.dir, KEY_FILE), `${run.key}\n`);
-          done.set(run, results);
-          if (!flags.quiet)
-            io.err(
-              `finished ${label(run)}: best epoch ${results.best_epoch}, test recall@20 ${results.test['recall@20']?.toFixed(4)}\n`,
-            );
-        } catch (error) {
-          if (signal.aborted) return;
-          failures.push(error);
-          if (!flags.quiet) io.err(`failed ${label(run)}: ${(error as Error).message}\n`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(jobs, todo.length) }, worker));
-    if (failures.length) throw failures[0];
+  const done = await executePlan(planned, io, {
+    jobs,
+    fresh: options.fresh,
+    cliEntry: options.cliEntry,
+    quiet: flags.quiet,
+    onProgress,
   });
   const runs: ReproduceResult['runs'] = planned
     .filter((r) => done.has(r))
@@ -322,7 +203,11 @@ export async function reproduce(
     const pick = (m: string | null) =>
       runs.filter((r) => r.model === model && r.method === m).map((r) => r.results.test);
     const base = aggregateMetrics(pick(null));
-    const entry: ReproduceResult['summary'][string] = { base, methods: {}, gain: {} };
+    const entry: ReproduceResult['summary'][string] = { base, methods: {}, gain: {}, paired: {} };
+    const bySeed = (m: string | null) =>
+      runs
+        .filter((r) => r.model === model && r.method === m)
+        .map((r) => ({ seed: r.seed, test: r.results.test }));
     summary[model] = entry;
     if (base['recall@20']) rows.push([model, ...KEYS.map((k) => (base[k] ? formatMeanStd(base[k]) : '–'))]);
     for (const method of methods) {
@@ -331,6 +216,12 @@ export async function reproduce(
       const gain: Record<string, number> = {};
       for (const k of KEYS) if (base[k] && stats[k]) gain[k] = (stats[k].mean - base[k].mean) / base[k].mean;
       entry.gain[method] = gain;
+      const paired: Record<string, PairedStats> = {};
+      for (const k of KEYS) {
+        const p = pairedBySeed(bySeed(null), bySeed(method), k);
+        if (p) paired[k] = p;
+      }
+      entry.paired[method] = paired;
       const first = runs.find((r) => r.model === model && r.method === method)?.results;
       if (stats['recall@20'])
         rows.push([
@@ -340,7 +231,9 @@ export async function reproduce(
       if (base['recall@20'] && stats['recall@20'])
         rows.push([
           `gain (${method})`,
-          ...KEYS.map((k) => (base[k] && stats[k] ? gainCell(gainOf(base[k], stats[k])) : '–')),
+          ...KEYS.map((k) =>
+            base[k] && stats[k] ? gainCell(gainOf(base[k], stats[k]), pairedCell(paired[k])) : '–',
+          ),
         ]);
     }
   }
@@ -363,7 +256,7 @@ export async function reproduce(
     '',
     markdownTable(['model', ...KEYS], rows),
     '',
-    'gain: relative gain of the mean; "beyond std" when the difference of means exceeds the larger sample std over seeds, "1 seed" when there is no spread to compare with.',
+    'gain: relative gain of the mean; "beyond std" when the difference of means exceeds the larger sample std over seeds, "1 seed" when there is no spread to compare with; p: two-sided paired t-test against the base over seeds (paired by seed), "W p" the Wilcoxon signed-rank test (with ≥ 5 seeds).',
     '',
     ...(authors.length ? ["## The authors' numbers", '', ...authors] : []),
     ...(reportPath
@@ -450,7 +343,7 @@ export const reproduceCommand: Command = {
   },
 };
 
-function positiveFlag(v: string | undefined, flag: string): number | undefined {
+export function positiveFlag(v: string | undefined, flag: string): number | undefined {
   const n = intFlag(v, flag);
   if (n !== undefined && n < 1) {
     throw new PromaxError({

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csrFromCoo, Rng } from '@promax/core';
 import { locateData, saveEmbeddings, saveSparseMatrix } from '@promax/data';
+import { pairedTTest } from '@promax/eval';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
@@ -354,7 +355,7 @@ describe('promax train / reproduce / recommend', () => {
     expect(code, io.stderr()).toBe(0);
     const md = readFileSync(join(out, 'reproduce.md'), 'utf8');
     expect(md).toMatch(/\| lightgcn \+ProMax \(S2DR\) \|/);
-    expect(md).toMatch(/\| gain \(promax\) \|.*%\s\((beyond|within) std\)/);
+    expect(md).toMatch(/\| gain \(promax\) \|.*%\s\((beyond|within) std, p = (–|[0-9.e-]+)\)/);
     expect(md).toMatch(
       /## The authors' numbers\n\n\*\*lightgcn\+ProMax \(S2DR\) on .*\*\*: the authors released no run on/,
     );
@@ -365,6 +366,17 @@ describe('promax train / reproduce / recommend', () => {
       .filter((r: { model: string; promax: boolean }) => r.model === 'lightgcn' && !r.promax)
       .map((r: { results: { test: Record<string, number> } }) => r.results.test['recall@20']);
     expect(json.summary.lightgcn.base['recall@20'].mean).toBeCloseTo((r20[0] + r20[1]) / 2, 12);
+    // Paired by seed: the p-value is the paired t-test of the per-seed values.
+    const treated = json.runs
+      .filter((r: { model: string; promax: boolean }) => r.model === 'lightgcn' && r.promax)
+      .map((r: { results: { test: Record<string, number> } }) => r.results.test['recall@20']);
+    const paired = json.summary.lightgcn.paired.promax['recall@20'];
+    expect(paired.n).toBe(2);
+    expect(paired.wilcoxon_p).toBeNull();
+    const expected = pairedTTest(treated, r20).pValue;
+    if (Number.isNaN(expected))
+      expect(paired.p_value).toBeNull(); // JSON writes NaN as null
+    else expect(paired.p_value).toBeCloseTo(expected, 12);
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     expect(existsSync(join(out, 'plots', 'val_recall20.svg'))).toBe(true);
   });

@@ -1,0 +1,143 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CsrMatrix, csrFromCoo, Rng } from '@promax/core';
+import { loadSparseMatrix, saveSparseMatrix } from '@promax/data';
+import { RankingEvaluator } from '@promax/eval';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../main.js';
+import { captureIo } from '../test-util/capture-io.js';
+
+/** 48 users in 4 taste groups over 32 items; A′ adds 1–3 same-group items per user. */
+function writeTinyDataset(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'promax-tune-data-'));
+  const rng = new Rng(21);
+  const U = 48;
+  const I = 32;
+  const parts: [number, number][][] = [[], [], [], []];
+  for (let u = 0; u < U; u++) {
+    const items = Array.from({ length: 8 }, (_, k) => (u % 4) * 8 + k);
+    rng.shuffle(items);
+    for (const i of items.slice(0, 3)) parts[0].push([u, i]);
+    parts[1].push([u, items[3]]);
+    parts[2].push([u, items[4]]);
+    for (const i of items.slice(5, 6 + (u % 3))) parts[3].push([u, i]);
+  }
+  const csr = (pairs: [number, number][]) =>
+    csrFromCoo({ rows: U, cols: I, row: pairs.map((p) => p[0]), col: pairs.map((p) => p[1]) }).matrix;
+  saveSparseMatrix(join(dir, 'trn_mat.npz'), csr(parts[0]));
+  saveSparseMatrix(join(dir, 'val_mat.npz'), csr(parts[1]));
+  saveSparseMatrix(join(dir, 'tst_mat.npz'), csr(parts[2]));
+  saveSparseMatrix(join(dir, 'aug_trn_mat.npz'), csr([...parts[0], ...parts[3]]));
+  return dir;
+}
+
+const same = (a: CsrMatrix, b: CsrMatrix) =>
+  a.rows === b.rows &&
+  a.indices.length === b.indices.length &&
+  a.indices.every((v, k) => v === b.indices[k]) &&
+  a.indptr.every((v, k) => v === b.indptr[k]);
+
+describe('promax tune', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const data = writeTinyDataset();
+  const test = loadSparseMatrix(join(data, 'tst_mat.npz'));
+  const spaceFile = join(mkdtempSync(join(tmpdir(), 'promax-tune-space-')), 'space.yaml');
+  writeFileSync(spaceFile, 'method:\n  s2dr.lambda2: { low: 0.01, high: 1, log: true }\n');
+  const args = (out: string) => [
+    'tune',
+    '--dataset',
+    data,
+    '--model',
+    'lightgcn',
+    '--method',
+    'promax',
+    '--space',
+    spaceFile,
+    '--trials',
+    '3',
+    '--max-epochs',
+    '3',
+    '--seed',
+    '4',
+    '--set',
+    'trainer.batchSize=64',
+    '--set',
+    'trainer.evalEvery=1',
+    '--threads',
+    '1',
+    '--out',
+    out,
+    '--quiet',
+  ];
+
+  it('searches on validation, includes the base, evaluates test once (chosen trial), and resumes without retraining', async () => {
+    const evaluate = vi.spyOn(RankingEvaluator.prototype, 'evaluate');
+    const out = mkdtempSync(join(tmpdir(), 'promax-tune-'));
+    const io = captureIo();
+    expect(await main(args(out), io), io.stderr()).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    expect(json.budgets).toEqual([1, 3]);
+    expect(json.trials.map((t: { id: string }) => t.id)).toEqual(['base', 't01', 't02', 't03']);
+    expect(json.base.val['recall@20']).toBeGreaterThan(0);
+    expect(json.best.test['recall@20']).toBeGreaterThanOrEqual(0);
+    expect(json.trained).toBeGreaterThanOrEqual(6); // 4 at 1 epoch, ≥ 2 (the base + the best) at 3
+
+    // The evaluator saw the test split exactly once: the chosen trial's.
+    const testCalls = evaluate.mock.calls.filter(([input]) => same(input.heldOut, test));
+    expect(testCalls).toHaveLength(1);
+    expect(evaluate.mock.calls.length).toBeGreaterThan(6); // validation evaluations
+    for (const t of json.trials) {
+      expect(t.runs).toHaveLength(t.rungs.length);
+      for (const dir of t.runs) {
+        const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+        expect(results.test).toEqual({});
+      }
+    }
+    const chosen = json.trials.find((t: { id: string }) => t.id === json.best.id);
+    expect(chosen.rungs.at(-1).budget).toBe(3);
+    const finalists = json.trials.filter(
+      (t: { rungs: { budget: number }[] }) => t.rungs.at(-1)?.budget === 3,
+    );
+    expect(finalists.map((t: { id: string }) => t.id)).toContain('base');
+    for (const f of finalists) expect(json.best.val['recall@20']).toBeGreaterThanOrEqual(f.val['recall@20']);
+    const md = readFileSync(join(out, 'tune.md'), 'utf8');
+    expect(md).toMatch(json.best.base ? /keep promax off/ : /\*\*Chosen: t0\d\*\*/);
+    expect(existsSync(join(out, 'plots', 'tune_search.svg'))).toBe(true);
+
+    // Resume: the same command trains nothing and chooses the same trial.
+    evaluate.mockClear();
+    const io2 = captureIo();
+    expect(await main(args(out), io2), io2.stderr()).toBe(0);
+    const again = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    expect(again.trained).toBe(0);
+    expect(again.best).toEqual(json.best);
+    expect(evaluate.mock.calls.filter(([input]) => !same(input.heldOut, test))).toHaveLength(0);
+  });
+
+  it('--method none tunes the base model itself on a model-only space', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'promax-tune-none-'));
+    const space = join(out, 'space.yaml');
+    writeFileSync(space, 'model:\n  layers: { values: [1, 2] }\n');
+    const io = captureIo();
+    const argv = args(out).map((a) => (a === spaceFile ? space : a === 'promax' ? 'none' : a));
+    argv.splice(argv.indexOf('--trials') + 1, 1, '2');
+    expect(await main(argv, io), io.stderr()).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    for (const t of json.trials) {
+      const config = JSON.parse(readFileSync(join(t.runs[0], 'config.json'), 'utf8'));
+      expect(config.methods ?? []).toEqual([]);
+      if (!t.base) expect(config.modelSettings.layers).toBe(t.settings.model.layers);
+    }
+    const bad = join(out, 'bad.yaml');
+    writeFileSync(bad, 'method:\n  s2dr.lambda2: { values: [0.1] }\n');
+    const io2 = captureIo();
+    expect(
+      await main(
+        argv.map((a) => (a === space ? bad : a)),
+        io2,
+      ),
+    ).not.toBe(0);
+    expect(io2.stderr()).toMatch(/model settings only/);
+  });
+});

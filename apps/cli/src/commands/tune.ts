@@ -1,0 +1,409 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PromaxError } from '@promax/core';
+import { loadEmbeddings } from '@promax/data';
+import { RankingEvaluator } from '@promax/eval';
+import {
+  defaultSearchSpace,
+  parseSearchSpace,
+  type SearchSpace,
+  setByPath,
+  type Trial,
+  type TrialOutcome,
+  type TrialStore,
+  type TuneResult,
+  tune,
+} from '@promax/pipeline';
+import { type LineSeries, lineChart } from '@promax/report';
+import { createProgressRenderer, type Io } from '../io.js';
+import { markdownTable } from '../render/table.js';
+import { type RunConfig, readConfigFile, resolveRunConfig } from '../training/run-config.js';
+import { executePlan, planRun, stableStringify, threadsPerRun } from '../training/run-plan.js';
+import { checkRunConfig, getDataset } from '../training/run-training.js';
+import type { Command } from './command.js';
+import { positiveFlag } from './reproduce.js';
+import { intFlag } from './train.js';
+
+const usage = `promax tune --dataset D --model M --method NAME --trials N --max-epochs E --out DIR
+            [--space FILE] [--seed S] [--eta 3] [--jobs J] [--threads N]
+            [--embeddings DIR] [--aug FILE] [--config FILE] [--set key=value ...] [--quiet] [--json]
+
+Searches the method's settings (and, with --space, the model's) on the VALIDATION split with
+successive halving: every trial trains to E/η^k epochs, the best 1/η go on with η× the epochs,
+up to E. The base model (the method off) is always a trial and always reaches E epochs. The test
+split is evaluated once, for the chosen trial only. --method none with a model-only --space tunes
+the base model itself (the "base" trial is then its default settings), for the same trial budget. Writes DIR/tune.json and DIR/tune.md (with a
+plot of the search); rerunning the same command reuses finished trials.
+
+Default space (from the method's settings for this dataset): loss weights (lambda…) on a log
+scale over [v/10, 10·v], temperatures (tau…) over [v/4, 4·v]. --space FILE (YAML or JSON):
+  method:
+    s2dr.lambda2: { low: 0.01, high: 1, log: true }
+    sdr.lambda1: { values: [0.5, 1.5] }
+  model:
+    layers: { values: [2, 3] }`;
+
+export interface TuneCommandOptions {
+  dataset: string;
+  model: string;
+  method: string;
+  trials: number;
+  maxEpochs: number;
+  seed: number;
+  outDir: string;
+  space?: string;
+  eta?: number;
+  jobs?: number;
+  threads?: number;
+  embeddings?: string;
+  aug?: string;
+  file?: string;
+  sets?: string[];
+  cliEntry?: string;
+}
+
+export interface TuneCommandResult extends TuneResult {
+  dataset: string;
+  model: string;
+  method: string;
+  space: SearchSpace;
+  wall_s: number;
+  markdown: string;
+}
+
+const STORE = 'tune-trials.json';
+
+/** Finished (trial, budget) outcomes in DIR/tune-trials.json, valid only for the same run context. */
+function fileStore(path: string, context: string, io: Io, quiet?: boolean): TrialStore {
+  let entries: Record<string, TrialOutcome> = {};
+  if (existsSync(path)) {
+    try {
+      const saved = JSON.parse(readFileSync(path, 'utf8')) as {
+        context: string;
+        entries: Record<string, TrialOutcome>;
+      };
+      if (saved.context === context) entries = saved.entries;
+      else if (!quiet)
+        io.err(`${path} holds trials of another dataset/model/method/seed/settings: not reused\n`);
+    } catch {
+      // An unreadable store is ignored: its trials train again.
+    }
+  }
+  return {
+    get: (key, budget) => entries[`${key}@${budget}`],
+    set: (key, budget, outcome) => {
+      entries[`${key}@${budget}`] = outcome;
+      writeFileSync(path, `${JSON.stringify({ context, entries }, null, 1)}\n`);
+    },
+  };
+}
+
+export async function tuneCommandRun(
+  options: TuneCommandOptions,
+  io: Io,
+  flags: { quiet?: boolean } = {},
+): Promise<TuneCommandResult> {
+  const t0 = performance.now();
+  const onProgress = createProgressRenderer(io, { quiet: flags.quiet });
+  const jobs = Math.max(1, options.jobs ?? 1);
+  const threads = threadsPerRun(jobs, options.threads, availableParallelism());
+  mkdirSync(options.outDir, { recursive: true });
+  // `--method none` tunes the base model alone: the "base" trial is the model at its default settings.
+  const modelOnly = options.method === 'none';
+  const configOf = (trial: Trial | null, epochs: number): RunConfig => {
+    const config = resolveRunConfig({
+      file: options.file,
+      flags: {
+        dataset: options.dataset,
+        embeddings: options.embeddings,
+        aug: options.aug,
+        model: options.model,
+        seed: options.seed,
+        threads,
+        methods: trial && !trial.base && !modelOnly ? [options.method] : [],
+      },
+      sets: options.sets,
+    });
+    // Trials see validation only; the budget is the rung's.
+    config.trainer = { ...config.trainer, maxEpochs: epochs, testSplit: false };
+    if (trial) {
+      const modelSettings = structuredClone(config.modelSettings);
+      for (const [p, v] of Object.entries(trial.settings.model))
+        setByPath(modelSettings, p, v, { parse: false });
+      config.modelSettings = modelSettings;
+      if (!trial.base && !modelOnly) {
+        const ms = structuredClone(config.methodSettings[options.method] ?? {});
+        for (const [p, v] of Object.entries(trial.settings.method)) setByPath(ms, p, v, { parse: false });
+        config.methodSettings = { ...config.methodSettings, [options.method]: ms };
+      }
+    }
+    return config;
+  };
+  // The method's resolved settings for this dataset centre the default space; every config is checked first.
+  const resolved = await checkRunConfig(
+    configOf({ id: 'probe', base: false, key: '', settings: { method: {}, model: {} } }, 1),
+    io.cwd,
+  );
+  const space = options.space
+    ? parseSearchSpace(readConfigFile(options.space), options.space)
+    : defaultSearchSpace(resolved.methods[0]?.settings ?? {});
+  if (modelOnly && Object.keys(space.method).length) {
+    throw new PromaxError({
+      code: 'INVALID_CONFIG',
+      field: '--space',
+      message: '--method none tunes the base model: the space may hold model settings only',
+      fix: 'move the entries under model:, or name the method with --method',
+    });
+  }
+  if (!Object.keys(space.method).length && !Object.keys(space.model).length) {
+    throw new PromaxError({
+      code: 'INVALID_CONFIG',
+      field: '--space',
+      message: `method '${options.method}' has no setting named like a weight or temperature to search`,
+      fix: 'pass --space FILE naming the settings and their ranges',
+    });
+  }
+  const context = stableStringify({
+    dataset: options.dataset,
+    model: options.model,
+    method: options.method,
+    seed: options.seed,
+    embeddings: options.embeddings,
+    aug: options.aug,
+    file: options.file ? readFileSync(options.file, 'utf8') : null,
+    sets: options.sets ?? [],
+  });
+  // Run folders follow the settings, not the trial id: identical settings share one run.
+  const dirOf = (trial: Pick<Trial, 'base' | 'key'>, epochs: number) =>
+    join(
+      options.outDir,
+      'trials',
+      trial.base ? 'base' : `s-${createHash('sha256').update(trial.key).digest('hex').slice(0, 12)}`,
+      `e${epochs}`,
+    );
+  const result = await tune({
+    space,
+    trials: options.trials,
+    maxEpochs: options.maxEpochs,
+    seed: options.seed,
+    eta: options.eta,
+    jobs,
+    store: fileStore(join(options.outDir, STORE), context, io, flags.quiet),
+    onProgress,
+    runTrial: async (trial, epochs) => {
+      const config = configOf(trial, epochs);
+      await checkRunConfig(config, io.cwd);
+      const run = planRun(`${trial.id} (${epochs} epochs)`, dirOf(trial, epochs), config);
+      const done = await executePlan([run], io, {
+        // One run per call: with --jobs > 1 it trains in a child process, the tuner runs J calls at once.
+        jobs: jobs > 1 ? 2 : 1,
+        cliEntry: options.cliEntry,
+        quiet: flags.quiet,
+        onProgress: jobs > 1 ? undefined : onProgress,
+      });
+      const r = done.get(run);
+      if (!r) return { status: 'failed', val: null, epochs: 0, reason: 'interrupted' };
+      // A run the divergence guard stopped is failed whatever its earlier validation said.
+      const stopped = String(r.stopped);
+      if (stopped === 'non-finite-loss' || stopped === 'diverged' || !r.val) {
+        return {
+          status: 'failed',
+          val: r.val,
+          epochs: r.epochs,
+          reason: r.val ? `stopped: ${stopped}` : 'no validation metrics',
+        };
+      }
+      return { status: 'ok', val: r.val, epochs: r.epochs };
+    },
+    testTrial: async (trial, epochs) => {
+      // The chosen trial's restored best parameters, saved by its run: the one test evaluation.
+      const dir = dirOf(trial, epochs);
+      const ds = getDataset(options.dataset);
+      const evaluator = new RankingEvaluator({ ks: [5, 10, 20] });
+      try {
+        const r = await evaluator.evaluate({
+          userEmb: loadEmbeddings(join(dir, 'user_emb.npy')),
+          itemEmb: loadEmbeddings(join(dir, 'item_emb.npy')),
+          train: ds.train,
+          heldOut: ds.test,
+        });
+        return r.metrics;
+      } finally {
+        await evaluator.release();
+      }
+    },
+  });
+  const wall = (performance.now() - t0) / 1000;
+  const markdown = renderTune(options, result, space, wall);
+  mkdirSync(join(options.outDir, 'plots'), { recursive: true });
+  writeFileSync(join(options.outDir, 'plots', 'tune_search.svg'), searchPlot(result, options));
+  writeFileSync(join(options.outDir, 'tune.md'), markdown);
+  const out: TuneCommandResult = {
+    dataset: options.dataset,
+    model: options.model,
+    method: options.method,
+    space,
+    wall_s: wall,
+    ...result,
+    trials: result.trials.map((t) => ({ ...t, runs: t.rungs.map((g) => dirOf(t, g.budget)) })),
+    markdown,
+  };
+  writeFileSync(
+    join(options.outDir, 'tune.json'),
+    `${JSON.stringify({ ...out, markdown: undefined }, null, 2)}\n`,
+  );
+  return out;
+}
+
+const num = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4);
+const settingsText = (t: {
+  base: boolean;
+  settings: { method: Record<string, unknown>; model: Record<string, unknown> };
+}) =>
+  t.base
+    ? `method off${Object.keys(t.settings.model).length ? `, ${fmtSettings(t.settings.model)}` : ''}`
+    : [fmtSettings(t.settings.method), fmtSettings(t.settings.model)].filter(Boolean).join(', ');
+const fmtSettings = (s: Record<string, unknown>) =>
+  Object.entries(s)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(3)) : v}`)
+    .join(', ');
+
+function renderTune(options: TuneCommandOptions, r: TuneResult, space: SearchSpace, wall: number): string {
+  const m = r.metric;
+  const last = r.budgets[r.budgets.length - 1];
+  const sorted = [...r.trials].sort((a, b) => {
+    const ra = a.rungs[a.rungs.length - 1];
+    const rb = b.rungs[b.rungs.length - 1];
+    return (rb?.budget ?? 0) - (ra?.budget ?? 0) || (rb?.value ?? -1) - (ra?.value ?? -1);
+  });
+  const verdict = !r.best
+    ? 'No trial finished: nothing was chosen.'
+    : r.baseWins && options.method === 'none'
+      ? `**The model's default settings have the best validation ${m}**: no sampled setting beat them at ${last} epochs.`
+      : r.baseWins
+        ? `**The base (${options.method} off) has the best validation ${m}: keep ${options.method} off.** No trial of ${options.method} beat the base model on validation at ${last} epochs.`
+        : `**Chosen: ${r.best.id}** (${settingsText(r.best)}), validation ${m} ${num(r.best.val[m])} vs the base's ${num(r.base.val?.[m])} (${pct(r.best.val[m], r.base.val?.[m])}).`;
+  const failed = r.trials.filter((t) => t.status === 'failed');
+  return [
+    `# Tuning ${options.method} on ${options.dataset} (${options.model})`,
+    '',
+    `Budget: ${r.trials.length - 1} trials + the base arm, successive halving at ${r.budgets.join(' → ')} epochs (η = ${options.eta ?? 3}), seed ${options.seed}; ${r.trained} trainings run here, wall time ${wall.toFixed(0)} s. Selection on validation ${m} only.`,
+    '',
+    verdict,
+    '',
+    r.best
+      ? `Test (evaluated once, for the chosen trial only): ${Object.entries(r.best.test)
+          .filter(([k]) => k.startsWith('recall') || k.startsWith('ndcg'))
+          .map(([k, v]) => `${k} ${num(v)}`)
+          .join(', ')}. One seed: confirm the chosen settings over several seeds before trusting a gain.`
+      : '',
+    '',
+    '![search](plots/tune_search.svg)',
+    '',
+    markdownTable(
+      ['trial', 'settings', `val ${m}`, 'epochs', 'status'],
+      sorted.map((t) => [
+        t.id,
+        settingsText(t),
+        t.rungs.map((g) => `${num(g.value)}@${g.budget}`).join(' → '),
+        String(t.epochs),
+        t.status + (t.reason ? ` (${t.reason})` : ''),
+      ]),
+    ),
+    '',
+    `Search space: ${JSON.stringify(space)}`,
+    '',
+    failed.length ? `${failed.length} trial(s) failed (diverged or crashed) and were never candidates.` : '',
+    '',
+  ]
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
+}
+
+const pct = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || !(b > 0)
+    ? '–'
+    : `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(1)}%`;
+
+function searchPlot(r: TuneResult, options: TuneCommandOptions): string {
+  const series: LineSeries[] = r.trials
+    .filter((t) => t.rungs.some((g) => g.value !== null))
+    .map((t) => ({
+      name: t.base ? 'base (method off)' : t.id,
+      points: t.rungs.map((g) => ({ x: g.budget, y: g.value ?? Number.NaN })),
+      dashed: t.base,
+    }));
+  return lineChart({
+    title: `successive halving: ${options.model}+${options.method} on ${options.dataset}`,
+    xLabel: 'epoch budget of the rung',
+    yLabel: `validation ${r.metric}`,
+    series,
+  });
+}
+
+export const tuneCommand: Command = {
+  summary:
+    'search a method’s settings on validation (successive halving; base arm always a trial; test once)',
+  usage,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        dataset: { type: 'string' },
+        model: { type: 'string', default: 'lightgcn' },
+        method: { type: 'string', default: 'promax' },
+        space: { type: 'string' },
+        trials: { type: 'string', default: '9' },
+        'max-epochs': { type: 'string', default: '27' },
+        seed: { type: 'string', default: '2025' },
+        eta: { type: 'string' },
+        jobs: { type: 'string' },
+        threads: { type: 'string' },
+        embeddings: { type: 'string' },
+        aug: { type: 'string' },
+        config: { type: 'string' },
+        set: { type: 'string', multiple: true, default: [] },
+        out: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    if (!values.dataset || !values.out) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: values.dataset ? '--out' : '--dataset',
+        message: '--dataset and --out are required',
+        fix: usage.split('\n')[0],
+      });
+    }
+    const res = await tuneCommandRun(
+      {
+        dataset: values.dataset,
+        model: values.model,
+        method: values.method,
+        space: values.space ? resolve(io.cwd, values.space) : undefined,
+        trials: positiveFlag(values.trials, '--trials') as number,
+        maxEpochs: positiveFlag(values['max-epochs'], '--max-epochs') as number,
+        seed: intFlag(values.seed, '--seed') as number,
+        eta: positiveFlag(values.eta, '--eta'),
+        outDir: resolve(io.cwd, values.out),
+        jobs: positiveFlag(values.jobs, '--jobs'),
+        threads: positiveFlag(values.threads, '--threads'),
+        embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
+        aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
+        file: values.config ? resolve(io.cwd, values.config) : undefined,
+        sets: values.set,
+      },
+      io,
+      { quiet: values.quiet || values.json },
+    );
+    if (values.json) io.out(`${JSON.stringify({ ...res, markdown: undefined })}\n`);
+    else io.out(`\n${res.markdown}\n`);
+    return 0;
+  },
+};
