@@ -13,6 +13,7 @@ import { reproduceCommand } from './reproduce.js';
 import { retrieveCommand } from './retrieve.js';
 import { trainCommand } from './train.js';
 import { tuneCommand } from './tune.js';
+import { workerCommand } from './worker.js';
 
 /** The registry of commands (explicit; importing it has no side effects). */
 export const COMMANDS: Record<string, Command> = {
@@ -31,4 +32,5 @@ export const COMMANDS: Record<string, Command> = {
   embed: embedCommand,
   retrieve: retrieveCommand,
   augment: augmentCommand,
+  worker: workerCommand,
 };

@@ -33,7 +33,7 @@ function methodLabel(method: string, results: TrainingRun['results'] | undefined
 const usage = `promax reproduce --dataset amazon-book|yelp|DIR --out DIR
                  [--models lightgcn,...] [--methods promax,...] [--seeds 2025,2026,2027]
                  [--max-epochs N] [--embeddings DIR] [--aug FILE] [--config FILE]
-                 [--set key=value ...] [--jobs N] [--threads N] [--fresh] [--quiet] [--json]
+                 [--set key=value ...] [--jobs N] [--queue URL] [--threads N] [--fresh] [--quiet] [--json]
 
 Trains the base model and base+METHOD for each listed method (default: promax), model and seed,
 each method with every component the dataset supports (ProMax: S2DR when aug_trn_mat exists, SDR
@@ -43,6 +43,8 @@ with ≥ 5 seeds), DIR/report.md with plots, and
 DIR/reproduce.json with every run's results. Every run's config is validated before any trains.
 
   --jobs N      train N runs at once, each in its own process (its log: RUN_DIR.log)
+  --queue URL   hand the runs to 'promax worker --queue URL' processes on any machines sharing DIR
+                (a BullMQ job queue on Redis, redis://HOST:PORT/DB), wait, then write the same table
   --threads N   onnxruntime threads per run (default: all cores, or cores / N with --jobs N)
   --fresh       retrain runs that already finished; by default a run directory holding a finished
                 run of the same config is reused, so an interrupted reproduction resumes`;
@@ -69,6 +71,8 @@ export interface ReproduceOptions {
   fresh?: boolean;
   /** The CLI script child runs start (default: this package's dist/bin.js). */
   cliEntry?: string;
+  /** A Redis URL: runs go to `promax worker` processes through the job queue instead. */
+  queue?: string;
 }
 
 export interface ReproduceResult {
@@ -182,6 +186,7 @@ export async function reproduce(
   for (const run of planned) await checkRunConfig(run.config, io.cwd);
   const done = await executePlan(planned, io, {
     jobs,
+    queue: options.queue,
     fresh: options.fresh,
     cliEntry: options.cliEntry,
     quiet: flags.quiet,
@@ -290,6 +295,7 @@ export const reproduceCommand: Command = {
         set: { type: 'string', multiple: true, default: [] },
         out: { type: 'string' },
         jobs: { type: 'string' },
+        queue: { type: 'string' },
         threads: { type: 'string' },
         fresh: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -328,6 +334,7 @@ export const reproduceCommand: Command = {
         embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
         aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
         jobs: positiveFlag(values.jobs, '--jobs'),
+        queue: values.queue,
         threads: positiveFlag(values.threads, '--threads'),
         fresh: values.fresh,
       },

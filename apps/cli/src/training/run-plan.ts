@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ProgressHandler, PromaxError } from '@promax/core';
 import type { Io } from '../io.js';
 import { withInterrupt } from './interrupt.js';
-import { type RunConfig, runConfigToRaw } from './run-config.js';
+import { type RunConfig, resolveRunConfig, runConfigToRaw } from './run-config.js';
 import { runTraining, type TrainingRun } from './run-training.js';
 
 /**
@@ -50,7 +51,7 @@ export function stableStringify(value: unknown): string {
 }
 
 /** A finished run of exactly this config in `dir`, or undefined. */
-export function finishedRun(run: PlannedRun): TrainingRun['results'] | undefined {
+export function finishedRun(run: Pick<PlannedRun, 'dir' | 'key'>): TrainingRun['results'] | undefined {
   const keyPath = join(run.dir, KEY_FILE);
   const resultsPath = join(run.dir, 'results.json');
   if (!existsSync(keyPath) || !existsSync(resultsPath)) return undefined;
@@ -126,6 +127,11 @@ function runInChild(run: PlannedRun, cliEntry: string, signal: AbortSignal): Pro
 export interface ExecutePlanOptions {
   /** Runs trained at once, each in its own `promax train` process (1: one after another, in this process). */
   jobs: number;
+  /**
+   * A Redis URL (`redis://HOST:PORT/DB`): enqueue one job per run for `promax worker` processes on
+   * any machines sharing the output folder, and wait for them, instead of training here.
+   */
+  queue?: string;
   /** Retrain runs that already finished with the same config (default: reuse them). */
   fresh?: boolean;
   /** The CLI script child runs start (default: this package's dist/bin.js). */
@@ -152,6 +158,10 @@ export async function executePlan(
       done.set(run, previous);
       if (!quiet) io.err(`reusing ${run.label}: ${run.dir} (same config, finished)\n`);
     } else todo.push(run);
+  }
+  if (options.queue && todo.length) {
+    await runOnQueue(todo, options.queue, io, options, done);
+    return done;
   }
   await withInterrupt(io, async (signal) => {
     if (options.jobs === 1) {
@@ -223,3 +233,82 @@ export function refuseDuplicates(flag: string, values: readonly string[]): void 
     });
   }
 }
+
+/** What a queued run carries: its raw config, run folder and finished-run key. */
+export interface QueuedRun {
+  config: Record<string, unknown>;
+  dir: string;
+  key: string;
+  label: string;
+}
+
+/** The queue job key of a run: a hash of its finished-run key (the key itself is a long JSON). */
+export const queueKey = (run: Pick<PlannedRun, 'key' | 'dir'>): string =>
+  createHash('sha256').update(`${run.dir}\n${run.key}`).digest('hex');
+
+async function runOnQueue(
+  todo: readonly PlannedRun[],
+  url: string,
+  io: Io,
+  options: ExecutePlanOptions,
+  done: Map<PlannedRun, TrainingRun['results']>,
+): Promise<void> {
+  const { enqueueRuns } = await import('@promax/queue');
+  if (!options.quiet)
+    io.err(
+      `queued ${todo.length} runs on ${redactUrl(url)}; start workers with: promax worker --queue URL\n`,
+    );
+  const payload = (run: PlannedRun): QueuedRun => ({
+    config: runConfigToRaw(run.config),
+    dir: run.dir,
+    key: run.key,
+    label: run.label,
+  });
+  await enqueueRuns(
+    url,
+    todo.map((run) => ({ key: queueKey(run), payload: payload(run) })),
+    { onProgress: options.onProgress },
+  );
+  // Workers write each run folder (and its key file) into the shared output folder.
+  const missing: string[] = [];
+  for (const run of todo) {
+    const results = finishedRun(run);
+    if (results) done.set(run, results);
+    else missing.push(run.label);
+  }
+  if (missing.length) {
+    throw new PromaxError({
+      code: 'RUN_FAILED',
+      message: `the queue reported these runs done but their folders are not readable here: ${missing.join(', ')}`,
+      fix: 'give the workers and this command the same output folder (a shared mount)',
+    });
+  }
+}
+
+/**
+ * Trains one queued run in this process (a `promax worker`): a run already finished with the same
+ * key (a duplicate delivery) is returned without training again.
+ */
+export async function trainQueuedRun(
+  run: QueuedRun,
+  io: Io,
+  options: { threads?: number; onProgress?: ProgressHandler; signal?: AbortSignal },
+): Promise<TrainingRun['results']> {
+  const previous = finishedRun({ dir: run.dir, key: run.key });
+  if (previous) return previous;
+  const config = resolveRunConfig({
+    flags: { ...run.config, ...(options.threads ? { threads: options.threads } : {}) },
+  });
+  const result = await runTraining({
+    config,
+    outDir: run.dir,
+    cwd: io.cwd,
+    overwrite: true,
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
+  if (result.results.stopped !== 'aborted') writeFileSync(join(run.dir, KEY_FILE), `${run.key}\n`);
+  return result.results;
+}
+
+const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
