@@ -42,7 +42,7 @@ const PRIMARY = 'recall@20';
 const usage = `promax ablate --dataset D --model M --arms released,random,popularity,none --out DIR
               [--seeds 2025,2026,2027] [--arm-aug NAME=FILE ...] [--reference-aug FILE]
               [--embeddings DIR] [--max-epochs N] [--config FILE] [--set key=value ...]
-              [--jobs N] [--threads N] [--fresh] [--quiet] [--json]
+              [--jobs N] [--queue URL] [--threads N] [--fresh] [--quiet] [--json]
 
 Trains the base model and one ProMax arm per A′ source or SDR teacher, every arm on the same
 seeds, and writes DIR/ablate.json (per arm: runs, mean, std, paired p-values against the base
@@ -57,6 +57,7 @@ ${Object.entries(BUILTIN_ARMS)
 
   --reference-aug FILE  the A′ whose per-user counts random/popularity copy (default: the dataset's)
   --jobs N              train N runs at once, each in its own process (its log: RUN_DIR.log)
+  --queue URL           hand the runs to 'promax worker --queue URL' processes (Redis job queue)
   --fresh               retrain finished runs (by default a finished run of the same config is reused)`;
 
 export interface AblateOptions {
@@ -76,6 +77,8 @@ export interface AblateOptions {
   threads?: number;
   fresh?: boolean;
   cliEntry?: string;
+  /** A Redis URL: runs go to `promax worker` processes through the job queue instead. */
+  queue?: string;
 }
 
 /** Paired tests of one arm against the base for one metric (over the seeds both ran). */
@@ -251,6 +254,7 @@ export async function ablate(
   for (const run of planned) await checkRunConfig(run.config, io.cwd);
   const done = await executePlan(planned, io, {
     jobs,
+    queue: options.queue,
     fresh: options.fresh,
     cliEntry: options.cliEntry,
     quiet: flags.quiet,
@@ -545,6 +549,7 @@ export const ablateCommand: Command = {
         set: { type: 'string', multiple: true, default: [] },
         out: { type: 'string' },
         jobs: { type: 'string' },
+        queue: { type: 'string' },
         threads: { type: 'string' },
         fresh: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -577,6 +582,7 @@ export const ablateCommand: Command = {
         sets: values.set,
         maxEpochs: intFlag(values['max-epochs'], '--max-epochs'),
         jobs: positiveFlag(values.jobs, '--jobs'),
+        queue: values.queue,
         threads: positiveFlag(values.threads, '--threads'),
         fresh: values.fresh,
       },
