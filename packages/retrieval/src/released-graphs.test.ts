@@ -1,4 +1,5 @@
 import { type CsrMatrix, csrHas, csrRowDegrees, type Matrix, Rng } from '@promax/core';
+import { loadDataset } from '@promax/data';
 import { describe, expect, it } from 'vitest';
 import { buildAugmentedGraph } from './augmented-graph.js';
 import { planSparsityShift } from './sparsity-rule.js';
@@ -6,8 +7,7 @@ import { planSparsityShift } from './sparsity-rule.js';
 /**
  * The sparsity rule against the released ProMax matrices (shared/data README): on Amazon-book
  * exactly the 7,892 users with train degree ≤ 10 got 1–5 new items; on Yelp the 8,195 users with
- * degree ≤ 15 got 1–7. Needs `loadDataset` from @promax/data (a devDependency of this package);
- * skipped with the reason printed otherwise.
+ * degree ≤ 15 got 1–7. Skipped with the reason printed when the dataset cannot be loaded.
  */
 interface LoadedDataset {
   train: CsrMatrix;
@@ -16,22 +16,8 @@ interface LoadedDataset {
 }
 
 async function tryLoad(name: string): Promise<{ ds: LoadedDataset } | { reason: string }> {
-  let data: Record<string, unknown>;
   try {
-    const specifier = '@promax/data';
-    data = (await import(specifier)) as Record<string, unknown>;
-  } catch (e) {
-    return {
-      reason: `@promax/data cannot be imported from @promax/retrieval (${(e as Error).message.split('\n')[0]})`,
-    };
-  }
-  if (typeof data.loadDataset !== 'function')
-    return { reason: '@promax/data does not export loadDataset yet' };
-  try {
-    const ds = (await (data.loadDataset as (n: string) => Promise<LoadedDataset> | LoadedDataset)(
-      name,
-    )) as LoadedDataset;
-    return { ds };
+    return { ds: loadDataset(name) };
   } catch (e) {
     return { reason: `loadDataset('${name}') failed: ${(e as Error).message.split('\n')[0]}` };
   }
