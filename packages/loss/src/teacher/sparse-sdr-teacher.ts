@@ -1,14 +1,9 @@
 import { type CsrMatrix, type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
 import type { EngineOptions } from '@promax/tensor';
 import * as ort from 'onnxruntime-node';
-import {
-  checkFiniteRows,
-  checkIds,
-  checkMatrix,
-  checkPositiveInt,
-  checkPositiveNumber,
-} from '../validate.js';
+import { checkIds, checkPositiveInt } from '../validate.js';
 import { entropyWeight } from './entropy-weight.js';
+import { checkTeacherInputs } from './teacher-inputs.js';
 import { TeacherKernel } from './teacher-kernel.js';
 
 /**
@@ -94,51 +89,11 @@ export interface SparseSdrTeacher {
 /** Builds the sparse SDR teacher from a retriever (or an exact onnxruntime top-K). */
 export async function buildSparseSdrTeacher(options: SparseSdrTeacherOptions): Promise<SparseSdrTeacher> {
   const t0 = performance.now();
-  const { userProfiles, itemProfiles, mask } = options;
-  checkMatrix(userProfiles, 'userProfiles');
-  checkMatrix(itemProfiles, 'itemProfiles');
-  checkFiniteRows(userProfiles, 'userProfiles');
-  checkFiniteRows(itemProfiles, 'itemProfiles');
-  if (userProfiles.cols !== itemProfiles.cols) {
-    throw new PromaxError({
-      code: 'SHAPE_MISMATCH',
-      field: 'itemProfiles',
-      message: `user profile vectors are ${userProfiles.cols}-d but item vectors are ${itemProfiles.cols}-d`,
-      fix: 'preprocess users and items to the same dimension (preprocessProfiles does)',
-    });
-  }
-  const numUsers = userProfiles.rows;
-  const numItems = itemProfiles.rows;
-  if (numItems < 2) {
-    throw new PromaxError({
-      code: 'INVALID_DATA',
-      field: 'itemProfiles',
-      message: 'the teacher needs at least 2 items (its weight divides by log N)',
-    });
-  }
+  const { mask } = options;
+  const { numUsers, numItems, tauP, weightClip } = checkTeacherInputs(options);
   checkPositiveInt(options.k, 'k');
-  const tauP = options.tauP ?? 0.2;
-  checkPositiveNumber(tauP, 'tauP');
-  const weightClip = options.weightClip ?? [0.1, 1];
-  if (
-    !(weightClip.length === 2 && weightClip[0] >= 0 && weightClip[0] <= weightClip[1] && weightClip[1] <= 1)
-  ) {
-    throw new PromaxError({
-      code: 'INVALID_ARGUMENT',
-      field: 'weightClip',
-      message: `weightClip must be [lo, hi] with 0 ≤ lo ≤ hi ≤ 1, got [${weightClip.join(', ')}]`,
-    });
-  }
   const blockUsers = options.blockUsers ?? 1024;
   checkPositiveInt(blockUsers, 'blockUsers');
-  if (mask && (mask.rows !== numUsers || mask.cols !== numItems)) {
-    throw new PromaxError({
-      code: 'SHAPE_MISMATCH',
-      field: 'mask',
-      message: `the mask is ${mask.rows}×${mask.cols} but the profiles give ${numUsers} users × ${numItems} items`,
-      fix: 'pass the train matrix of the same dataset',
-    });
-  }
   const emit = options.onProgress;
   const k = Math.min(options.k, numItems);
   if (k < options.k) {
