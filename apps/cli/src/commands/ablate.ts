@@ -8,6 +8,7 @@ import { comparePaired, formatPValue, meanStd, RankingEvaluator } from '@promax/
 import { barChart, degreeQuartileGroups, metricsByGroup } from '@promax/report';
 import { popularityAugmentation, randomAugmentation, shuffleRows } from '@promax/retrieval';
 import { createProgressRenderer, type Io } from '../io.js';
+import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { markdownTable } from '../render/table.js';
 import { type RunConfig, resolveRunConfig } from '../training/run-config.js';
 import {
@@ -15,11 +16,12 @@ import {
   type PlannedRun,
   planRun,
   refuseDuplicates,
+  requireDatasetAndOut,
+  SWEEP_OPTIONS,
   threadsPerRun,
 } from '../training/run-plan.js';
 import { checkRunConfig, getDataset, type TrainingRun, withOverrides } from '../training/run-training.js';
 import type { Command } from './command.js';
-import { positiveFlag } from './reproduce.js';
 import { intFlag } from './train.js';
 
 /**
@@ -537,53 +539,38 @@ export const ablateCommand: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        dataset: { type: 'string' },
+        ...SWEEP_OPTIONS,
         model: { type: 'string', default: 'lightgcn' },
         arms: { type: 'string', default: 'released,random,popularity,none' },
         seeds: { type: 'string', default: '2025,2026,2027' },
         'arm-aug': { type: 'string', multiple: true, default: [] },
         'reference-aug': { type: 'string' },
         embeddings: { type: 'string' },
-        'max-epochs': { type: 'string' },
-        config: { type: 'string' },
-        set: { type: 'string', multiple: true, default: [] },
-        out: { type: 'string' },
-        jobs: { type: 'string' },
         queue: { type: 'string' },
-        threads: { type: 'string' },
         fresh: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
       },
       strict: true,
     });
-    if (!values.dataset || !values.out) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: values.dataset ? '--out' : '--dataset',
-        message: '--dataset and --out are required',
-        fix: usage.split('\n')[0],
-      });
-    }
+    const { dataset, out } = requireDatasetAndOut(values, usage);
     const res = await ablate(
       {
-        dataset: values.dataset,
+        dataset: dataset,
         model: values.model,
         arms: values.arms
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean),
         seeds: values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number),
-        outDir: resolve(io.cwd, values.out),
+        outDir: resolve(io.cwd, out),
         armAug: armAugFlags(values['arm-aug'], io.cwd),
         referenceAug: values['reference-aug'] ? resolve(io.cwd, values['reference-aug']) : undefined,
         embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
         file: values.config ? resolve(io.cwd, values.config) : undefined,
         sets: values.set,
         maxEpochs: intFlag(values['max-epochs'], '--max-epochs'),
-        jobs: positiveFlag(values.jobs, '--jobs'),
+        jobs: positiveIntFlag(values.jobs, '--jobs'),
         queue: values.queue,
-        threads: positiveFlag(values.threads, '--threads'),
+        threads: positiveIntFlag(values.threads, '--threads'),
         fresh: values.fresh,
       },
       io,

@@ -2,12 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PromaxError } from '@promax/core';
 import { comparePaired, formatPValue } from '@promax/eval';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
 import { buildReport, gainCell, gainOf } from '@promax/report';
 import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
+import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { markdownTable } from '../render/table.js';
 import { type RunConfig, resolveRunConfig } from '../training/run-config.js';
 import {
@@ -15,6 +15,8 @@ import {
   type PlannedRun,
   planRun,
   refuseDuplicates,
+  requireDatasetAndOut,
+  SWEEP_OPTIONS,
   threadsPerRun,
 } from '../training/run-plan.js';
 import { checkRunConfig, getDataset, type TrainingRun } from '../training/run-training.js';
@@ -283,41 +285,26 @@ export const reproduceCommand: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        dataset: { type: 'string' },
+        ...SWEEP_OPTIONS,
         models: { type: 'string', default: 'lightgcn' },
         methods: { type: 'string', default: 'promax' },
         promax: { type: 'boolean', default: false },
         seeds: { type: 'string', default: '2025,2026,2027' },
-        'max-epochs': { type: 'string' },
-        config: { type: 'string' },
         embeddings: { type: 'string' },
         aug: { type: 'string' },
-        set: { type: 'string', multiple: true, default: [] },
-        out: { type: 'string' },
-        jobs: { type: 'string' },
         queue: { type: 'string' },
-        threads: { type: 'string' },
         fresh: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
       },
       strict: true,
     });
-    if (!values.dataset || !values.out) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: values.dataset ? '--out' : '--dataset',
-        message: '--dataset and --out are required',
-        fix: usage.split('\n')[0],
-      });
-    }
+    const { dataset, out } = requireDatasetAndOut(values, usage);
     const seeds = uniqueList(
       values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number),
       '--seeds',
     );
     const res = await reproduce(
       {
-        dataset: values.dataset,
+        dataset: dataset,
         models: uniqueList(
           values.models
             .split(',')
@@ -327,15 +314,15 @@ export const reproduceCommand: Command = {
         ),
         methods: methodFlags([values.methods], values.promax) ?? [],
         seeds,
-        outDir: resolve(io.cwd, values.out),
+        outDir: resolve(io.cwd, out),
         file: values.config ? resolve(io.cwd, values.config) : undefined,
         sets: values.set,
         maxEpochs: intFlag(values['max-epochs'], '--max-epochs'),
         embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
         aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
-        jobs: positiveFlag(values.jobs, '--jobs'),
+        jobs: positiveIntFlag(values.jobs, '--jobs'),
         queue: values.queue,
-        threads: positiveFlag(values.threads, '--threads'),
+        threads: positiveIntFlag(values.threads, '--threads'),
         fresh: values.fresh,
       },
       io,
@@ -349,16 +336,3 @@ export const reproduceCommand: Command = {
     return 0;
   },
 };
-
-export function positiveFlag(v: string | undefined, flag: string): number | undefined {
-  const n = intFlag(v, flag);
-  if (n !== undefined && n < 1) {
-    throw new PromaxError({
-      code: 'INVALID_ARGUMENT',
-      field: flag,
-      message: `${flag} must be at least 1, got ${n}`,
-      fix: `pass e.g. ${flag} 2`,
-    });
-  }
-  return n;
-}

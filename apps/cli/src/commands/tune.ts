@@ -19,12 +19,19 @@ import {
 } from '@promax/pipeline';
 import { type LineSeries, lineChart } from '@promax/report';
 import { createProgressRenderer, type Io } from '../io.js';
+import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { markdownTable } from '../render/table.js';
 import { type RunConfig, readConfigFile, resolveRunConfig } from '../training/run-config.js';
-import { executePlan, planRun, stableStringify, threadsPerRun } from '../training/run-plan.js';
+import {
+  executePlan,
+  planRun,
+  requireDatasetAndOut,
+  SWEEP_OPTIONS,
+  stableStringify,
+  threadsPerRun,
+} from '../training/run-plan.js';
 import { checkRunConfig, getDataset } from '../training/run-training.js';
 import type { Command } from './command.js';
-import { positiveFlag } from './reproduce.js';
 import { intFlag } from './train.js';
 
 const usage = `promax tune --dataset D --model M --method NAME --trials N --max-epochs E --out DIR
@@ -353,7 +360,7 @@ export const tuneCommand: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        dataset: { type: 'string' },
+        ...SWEEP_OPTIONS,
         model: { type: 'string', default: 'lightgcn' },
         method: { type: 'string', default: 'promax' },
         space: { type: 'string' },
@@ -361,39 +368,25 @@ export const tuneCommand: Command = {
         'max-epochs': { type: 'string', default: '27' },
         seed: { type: 'string', default: '2025' },
         eta: { type: 'string' },
-        jobs: { type: 'string' },
-        threads: { type: 'string' },
         embeddings: { type: 'string' },
         aug: { type: 'string' },
-        config: { type: 'string' },
-        set: { type: 'string', multiple: true, default: [] },
-        out: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
       },
       strict: true,
     });
-    if (!values.dataset || !values.out) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: values.dataset ? '--out' : '--dataset',
-        message: '--dataset and --out are required',
-        fix: usage.split('\n')[0],
-      });
-    }
+    const { dataset, out } = requireDatasetAndOut(values, usage);
     const res = await tuneCommandRun(
       {
-        dataset: values.dataset,
+        dataset: dataset,
         model: values.model,
         method: values.method,
         space: values.space ? resolve(io.cwd, values.space) : undefined,
-        trials: positiveFlag(values.trials, '--trials') as number,
-        maxEpochs: positiveFlag(values['max-epochs'], '--max-epochs') as number,
+        trials: positiveIntFlag(values.trials, '--trials') as number,
+        maxEpochs: positiveIntFlag(values['max-epochs'], '--max-epochs') as number,
         seed: intFlag(values.seed, '--seed') as number,
-        eta: positiveFlag(values.eta, '--eta'),
-        outDir: resolve(io.cwd, values.out),
-        jobs: positiveFlag(values.jobs, '--jobs'),
-        threads: positiveFlag(values.threads, '--threads'),
+        eta: positiveIntFlag(values.eta, '--eta'),
+        outDir: resolve(io.cwd, out),
+        jobs: positiveIntFlag(values.jobs, '--jobs'),
+        threads: positiveIntFlag(values.threads, '--threads'),
         embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
         aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
         file: values.config ? resolve(io.cwd, values.config) : undefined,

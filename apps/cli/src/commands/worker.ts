@@ -2,10 +2,10 @@ import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { EXIT } from '../exit-codes.js';
 import { createProgressRenderer } from '../io.js';
+import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { STOP_SIGNALS } from '../training/interrupt.js';
 import { type QueuedRun, trainQueuedRun } from '../training/run-plan.js';
 import type { Command } from './command.js';
-import { intFlag } from './train.js';
 
 const usage = `promax worker --queue redis://HOST:PORT/DB [--threads N] [--concurrency N] [--quiet]
 
@@ -43,8 +43,8 @@ export const workerCommand: Command = {
         fix: 'pass the Redis URL the submitter used, e.g. --queue redis://127.0.0.1:6379/0',
       });
     }
-    const threads = intFlag(values.threads, '--threads');
-    const concurrency = intFlag(values.concurrency, '--concurrency') ?? 1;
+    const threads = positiveIntFlag(values.threads, '--threads');
+    const concurrency = positiveIntFlag(values.concurrency, '--concurrency') ?? 1;
     const onProgress = createProgressRenderer(io, { quiet: values.quiet });
     const { runWorker } = await import('@promax/queue');
     const worker = await runWorker<QueuedRun, unknown>(

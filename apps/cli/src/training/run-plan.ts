@@ -312,3 +312,32 @@ export async function trainQueuedRun(
 }
 
 const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+
+/** The flags every sweep command (reproduce, ablate, tune) shares, spread into its parseArgs options. */
+export const SWEEP_OPTIONS = {
+  dataset: { type: 'string' as const },
+  'max-epochs': { type: 'string' as const },
+  config: { type: 'string' as const },
+  set: { type: 'string' as const, multiple: true as const, default: [] as string[] },
+  out: { type: 'string' as const },
+  jobs: { type: 'string' as const },
+  threads: { type: 'string' as const },
+  quiet: { type: 'boolean' as const, default: false },
+  json: { type: 'boolean' as const, default: false },
+};
+
+/** A sweep's two required flags, or a named error quoting the command's synopsis. */
+export function requireDatasetAndOut(
+  values: { dataset?: string; out?: string },
+  usage: string,
+): { dataset: string; out: string } {
+  if (!values.dataset || !values.out) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: values.dataset ? '--out' : '--dataset',
+      message: '--dataset and --out are required',
+      fix: usage.split('\n')[0],
+    });
+  }
+  return { dataset: values.dataset, out: values.out };
+}
