@@ -1,12 +1,11 @@
-import {
-  type EncodeResult,
-  type Matrix,
-  type MethodPrepareOptions,
-  missingInputError,
-  type PreparedMethodV1,
-  type RecommenderMethodV1,
+import type {
+  EncodeResult,
+  Matrix,
+  MethodPrepareOptions,
+  PreparedMethodV1,
+  RecommenderMethodV1,
 } from '@promax/core';
-import { checkProfileMatrix, gatherRows, uniqueWithPositions } from '@promax/loss';
+import { gatherRows, requireProfilePair, uniqueWithPositions } from '@promax/loss';
 import type { Adjacency, GraphBuilder, SymbolicTensor } from '@promax/tensor';
 import { type HeaShape, heaParameters, hybridExperts } from './hybrid-experts.js';
 import type { KarSettings } from './settings.js';
@@ -39,25 +38,7 @@ export class KarMethod implements RecommenderMethodV1<GraphBuilder, SymbolicTens
   async doPrepare(options: MethodPrepareOptions): Promise<Prepared> {
     const { dataset, inputs, model } = options;
     const s = this.settings;
-    const users = inputs.userProfiles;
-    const items = inputs.itemProfiles;
-    if (!users || !items) throw missingInputError(ID, 'profileEmbeddings', inputs);
-    const file = inputs.sources?.profileEmbeddings;
-    checkProfileMatrix({
-      method: ID,
-      what: 'user profile embeddings',
-      matrix: users,
-      rows: dataset.numUsers,
-      file,
-    });
-    checkProfileMatrix({
-      method: ID,
-      what: 'item profile embeddings',
-      matrix: items,
-      rows: dataset.numItems,
-      width: users.cols,
-      file,
-    });
+    const { users, items, file } = requireProfilePair(ID, inputs, dataset);
     const D = users.cols;
     const shape: HeaShape = {
       input: D,

@@ -1,15 +1,9 @@
+import type { Matrix, MethodPrepareOptions, PreparedMethodV1, RecommenderMethodV1 } from '@promax/core';
 import {
-  type Matrix,
-  type MethodPrepareOptions,
-  missingInputError,
-  type PreparedMethodV1,
-  type RecommenderMethodV1,
-} from '@promax/core';
-import {
-  checkProfileMatrix,
   gatherRows,
   profileMlp,
   profileMlpParameters,
+  requireProfilePair,
   rlmrecHidden,
   rlmrecInfoNce,
   uniqueWithPositions,
@@ -44,25 +38,7 @@ export class RlmrecConMethod
 
   async doPrepare(options: MethodPrepareOptions): Promise<Prepared> {
     const { dataset, inputs, model } = options;
-    const users = inputs.userProfiles;
-    const items = inputs.itemProfiles;
-    if (!users || !items) throw missingInputError(ID, 'profileEmbeddings', inputs);
-    const file = inputs.sources?.profileEmbeddings;
-    checkProfileMatrix({
-      method: ID,
-      what: 'user profile embeddings',
-      matrix: users,
-      rows: dataset.numUsers,
-      file,
-    });
-    checkProfileMatrix({
-      method: ID,
-      what: 'item profile embeddings',
-      matrix: items,
-      rows: dataset.numItems,
-      width: users.cols,
-      file,
-    });
+    const { users, items, file } = requireProfilePair(ID, inputs, dataset);
     const s = effectiveConSettings(this.settings, model.modelId);
     const out = model.outputSize ?? model.embeddingSize;
     const D = users.cols;

@@ -1,17 +1,16 @@
 import {
   type Matrix,
   type MethodPrepareOptions,
-  missingInputError,
   type PreparedMethodV1,
   PromaxError,
   type RecommenderMethodV1,
   Rng,
 } from '@promax/core';
 import {
-  checkProfileMatrix,
   gatherRows,
   profileMlp,
   profileMlpParameters,
+  requireProfilePair,
   rlmrecHidden,
   sslConLoss,
 } from '@promax/loss';
@@ -48,25 +47,7 @@ export class RlmrecGenMethod
 
   async doPrepare(options: MethodPrepareOptions): Promise<Prepared> {
     const { dataset, inputs, model } = options;
-    const users = inputs.userProfiles;
-    const items = inputs.itemProfiles;
-    if (!users || !items) throw missingInputError(ID, 'profileEmbeddings', inputs);
-    const file = inputs.sources?.profileEmbeddings;
-    checkProfileMatrix({
-      method: ID,
-      what: 'user profile embeddings',
-      matrix: users,
-      rows: dataset.numUsers,
-      file,
-    });
-    checkProfileMatrix({
-      method: ID,
-      what: 'item profile embeddings',
-      matrix: items,
-      rows: dataset.numItems,
-      width: users.cols,
-      file,
-    });
+    const { users, items, file } = requireProfilePair(ID, inputs, dataset);
     const s = effectiveGenSettings(this.settings, model.modelId);
     const { numUsers: NU, numItems: NI } = dataset;
     const N = NU + NI;

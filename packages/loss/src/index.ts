@@ -13,6 +13,7 @@ export {
 export {
   checkProfileMatrix,
   gatherRows,
+  requireProfilePair,
   sampleDirichlet,
   sampleGamma,
   uniqueWithPositions,

@@ -1,4 +1,4 @@
-import { type Matrix, PromaxError, type Rng } from '@promax/core';
+import { type Matrix, type MethodInputs, missingInputError, PromaxError, type Rng } from '@promax/core';
 
 /**
  * Checks one profile matrix against the dataset before a method uses it: the row count (one
@@ -116,4 +116,35 @@ export function sampleDirichlet(rng: Rng, alpha: number, out: Float32Array): Flo
   }
   for (let k = 0; k < out.length; k++) out[k] = tmp[k] / sum;
   return out;
+}
+
+/**
+ * The user and item profile embeddings a method cannot run without: a MISSING_INPUT error naming
+ * the files looked for when absent, else both checked (rows, one shared width, finite values).
+ */
+export function requireProfilePair(
+  method: string,
+  inputs: MethodInputs,
+  dataset: { readonly numUsers: number; readonly numItems: number },
+): { users: Matrix; items: Matrix; file?: string } {
+  const users = inputs.userProfiles;
+  const items = inputs.itemProfiles;
+  if (!users || !items) throw missingInputError(method, 'profileEmbeddings', inputs);
+  const file = inputs.sources?.profileEmbeddings;
+  checkProfileMatrix({
+    method,
+    what: 'user profile embeddings',
+    matrix: users,
+    rows: dataset.numUsers,
+    file,
+  });
+  checkProfileMatrix({
+    method,
+    what: 'item profile embeddings',
+    matrix: items,
+    rows: dataset.numItems,
+    width: users.cols,
+    file,
+  });
+  return { users, items, file };
 }
