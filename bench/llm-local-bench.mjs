@@ -2,19 +2,24 @@
 // (default Gemma-3-270M Q4_K_M from tools/fetch-gguf.sh) at 1, 2, 4 and 8 parallel sequences,
 // through the same profile job and answer grammar as `promax profiles --llm-gguf`.
 // Usage: pnpm build && node bench/llm-local-bench.mjs [profilesPerSetting] [threads] [model.gguf]
+// (LLM_BENCH_PARALLEL=1,2,4,8 picks the parallel settings)
 // Env: PROMAX_MODELS_DIR, PROMAX_DATA_DIR. Prints one JSON object; also
 // bench/results/llm-local.json. Each setting writes max(profilesPerSetting, parallel) profiles.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { loadLocalChatModel, localProfileAnswerSchema } from '../packages/llm-local/dist/index.js';
+import {
+  LOCAL_PROFILE_PROMPT_DEFAULTS,
+  loadLocalChatModel,
+  localProfileAnswerSchema,
+} from '../packages/llm-local/dist/index.js';
 import { generateProfiles, ResultStore } from '../packages/profiles/dist/index.js';
 import { benchDir, report, round } from './common.mjs';
 
 const perSetting = Number(process.argv[2] ?? 4);
 const threads = Number(process.argv[3] ?? 1);
-const settingsList = [1, 2, 4, 8];
+const settingsList = (process.env.LLM_BENCH_PARALLEL ?? '1,2,4,8').split(',').map(Number);
 // The model: a path as the third argument, else Gemma-3-270M in $PROMAX_MODELS_DIR or .cache/models.
 const gguf = resolve(
   process.argv[4] ??
@@ -64,7 +69,7 @@ const userRequests = (n) =>
     const history = byUser
       .get(id)
       .sort((a, b) => a[0] - b[0])
-      .slice(-30)
+      .slice(-LOCAL_PROFILE_PROMPT_DEFAULTS.maxHistoryItems)
       .map(([, i]) => ({ title: movies.get(i).title, profile: null }));
     return { kind: 'user', id, domain: 'movies', history };
   });
@@ -86,6 +91,7 @@ try {
       const r = await generateProfiles(requests, {
         client: model,
         settings: { model: model.info.modelId, concurrency: parallel },
+        prompt: LOCAL_PROFILE_PROMPT_DEFAULTS,
         store,
       });
       const ms = performance.now() - t0;
@@ -114,7 +120,7 @@ report('llm-local', {
   model: gguf.split('/').at(-1),
   threads,
   profilesPerSetting: perSetting,
-  maxOutputTokens: 600,
+  prompt: LOCAL_PROFILE_PROMPT_DEFAULTS,
   results,
   best: { itemsPerMin: best('item'), usersPerMin: best('user') },
   targets: { itemsPerMin: 60, usersPerMin: 30 },

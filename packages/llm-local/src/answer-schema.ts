@@ -69,10 +69,28 @@ export function grammarSchemaOf(schema: z.ZodType): GbnfJsonSchema {
 /**
  * The grammar schema of profile answers for local models: the profile schema with a
  * non-trivial summarization, so a small model cannot answer with the placeholder of the prompt's
- * example ("..."), and lengths capped near the prompt's word budgets so a looping model stops.
- * Every answer it admits also passes `profileOutputSchema`.
+ * example ("..."), capped a little above `LOCAL_PROFILE_PROMPT_DEFAULTS`' word budget (≈ 6
+ * characters a word) so a looping model stops, and an empty reasoning: the embeddings read the
+ * summarization only, the reasoning is written after it (so it cannot improve it), and on a CPU it
+ * would cost as many forward passes as the summarization itself. Every answer it admits also
+ * passes `profileOutputSchema`.
  */
 export const localProfileAnswerSchema = z.object({
-  summarization: z.string().min(12).max(700),
-  reasoning: z.string().max(500),
+  summarization: z.string().min(12).max(420),
+  reasoning: z.literal(''),
 });
+
+/**
+ * Profile prompt budgets for in-process models (applied beneath the user's own `prompt.*`
+ * settings). Every generated token costs a forward pass on the CPU and Gemma-3-270M on 2 cores
+ * decodes ≈ 30–40 tokens/s over all parallel sequences, so the defaults of remote models (200-word
+ * item summaries, 200-word reasoning, 30 history entries) would cap throughput at a few profiles a
+ * minute; small models also drift and repeat in long answers. Larger models can take larger
+ * budgets (`--set prompt.itemSummaryWords=200`). The embeddings read the summarization only.
+ */
+export const LOCAL_PROFILE_PROMPT_DEFAULTS = {
+  itemSummaryWords: 40,
+  userSummaryWords: 50,
+  maxHistoryItems: 20,
+  maxItemProfileChars: 160,
+} as const;

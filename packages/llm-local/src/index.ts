@@ -1,4 +1,4 @@
-export { grammarSchemaOf, localProfileAnswerSchema } from './answer-schema.js';
+export { grammarSchemaOf, LOCAL_PROFILE_PROMPT_DEFAULTS, localProfileAnswerSchema } from './answer-schema.js';
 export type { FittedPrompt } from './context-fit.js';
 export { fitPromptToBudget } from './context-fit.js';
 export type { GgufSummary } from './gguf-file.js';

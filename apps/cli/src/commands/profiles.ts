@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { type ProgressHandler, PromaxError, parseSettings } from '@promax/core';
 import type { Dataset } from '@promax/data';
 import { indexOf, rawIds } from '@promax/data';
+import { LOCAL_PROFILE_PROMPT_DEFAULTS } from '@promax/llm-local';
 import { applyOverrides } from '@promax/pipeline';
 import {
   type ChatTask,
@@ -31,6 +32,7 @@ import {
   type ProfileKind,
   type ProfileOutput,
   type ProfileRequest,
+  profilePromptSettingsSchema,
   profileTasks,
   ResultStore,
   readProfileFile,
@@ -113,6 +115,8 @@ const STORE = 'profiles.store.jsonl';
 /** `--set` settings: `llm.*` for the profile job (the model comes from --llm-model). */
 const profilesCliSchema = z.strictObject({
   llm: jobSettingsSchema.omit({ model: true }).partial().optional(),
+  /** Prompt budgets (`--set prompt.itemSummaryWords=80`); the domain has its own flag. */
+  prompt: profilePromptSettingsSchema.omit({ domain: true }).partial().optional(),
 });
 const KINDS = ['user', 'item', 'both'] as const;
 
@@ -505,7 +509,8 @@ export const profilesCommand: Command = {
       limit: Number.isFinite(limit) ? limit : null,
       store: storePath,
     };
-    const prompt = { domain: dom };
+    // An in-process model gets compact budgets beneath the user's own (see LOCAL_PROFILE_PROMPT_DEFAULTS).
+    const prompt = { ...(gguf ? LOCAL_PROFILE_PROMPT_DEFAULTS : {}), ...(cfg.prompt ?? {}), domain: dom };
     let closeLocal: { dispose(): Promise<void> } | undefined;
 
     const interrupt = watchInterrupts(io);
