@@ -57,6 +57,7 @@ import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
 import { formatJobSummary } from '../profile-pipeline/job-summary.js';
 import * as localLlm from '../profile-pipeline/llm-client.js';
 import { LLM_JOB_OPTIONS, llmJobFlagSettings, llmJobHelp } from '../profile-pipeline/llm-job-flags.js';
+import { metadataProfiles } from '../profile-pipeline/metadata-profiles.js';
 import { markdownTable } from '../render/table.js';
 import type { Command } from './command.js';
 
@@ -64,6 +65,7 @@ const JOB_HELP = llmJobHelp({ store: '--out/profiles.store.jsonl', entity: 'prof
 
 const usage = `promax profiles --dataset NAME|DIR --llm-base-url URL --llm-model M --out DIR [options]
 promax profiles --dataset NAME|DIR --from-existing --out DIR [--limit N]
+promax profiles --dataset NAME|DIR --from-metadata --out DIR [--kind K] [--limit N]
 
 Writes LLM user and item profiles for a dataset through any OpenAI-compatible endpoint (the key
 comes from OPENAI_API_KEY; it is never printed or written). Prompts are built from what the
@@ -99,6 +101,10 @@ ${JOB_HELP.flags}
                         Llama3-ChatQA user profiles; no item profiles exist) — no LLM, no key;
                         ids outside the dataset's id space and profiles the authors flagged as
                         broken are left out and counted
+  --from-metadata       text profiles with no LLM, from the dataset itself: an item's is its
+                        metadata (title and every descriptive column: genres, year, ...), a user's
+                        the list of their train items (an even spread of at most 30, with genres;
+                        validation and test items never enter) — the "no LLM" arm of an ablation
 ${localLlm.LOCAL_LLM_USAGE}
   --quiet               no progress output
 
@@ -121,7 +127,7 @@ const profilesCliSchema = z.strictObject({
 const KINDS = ['user', 'item', 'both'] as const;
 
 interface KindReport {
-  source: 'llm' | 'batch-import' | 'existing';
+  source: 'llm' | 'batch-import' | 'existing' | 'metadata';
   file: string;
   requested?: number;
   written: number;
@@ -381,6 +387,45 @@ async function fromExisting(io: Io, ds: Dataset, outDir: string, limit: number):
   return 0;
 }
 
+/** `--from-metadata`: text profiles from the dataset's own metadata and train histories. */
+function fromMetadata(io: Io, ds: Dataset, outDir: string, limit: number, kinds: ProfileKind[]): number {
+  const texts = loadItemTexts(ds);
+  if (!texts) {
+    throw new PromaxError({
+      code: 'FILE_NOT_FOUND',
+      field: '--from-metadata',
+      file: ds.sourceDir,
+      message: `dataset '${ds.name}' has no item texts to write profiles from (no items.tsv(.gz) and no itemTexts in dataset.json)`,
+      fix: 'add items.tsv with a header "item<TAB>title[<TAB>more columns]" to the dataset folder',
+    });
+  }
+  const made = metadataProfiles(ds, texts, { maxHistoryItems: 30, limit });
+  const reports: Partial<Record<ProfileKind, KindReport>> = {};
+  const lines: string[] = [];
+  for (const kind of kinds) {
+    const entries = made[kind];
+    const target = join(outDir, PROFILE_OUTPUT[kind]);
+    writeProfilesJsonl(target, kind, entries);
+    const missing = kind === 'item' ? made.itemsWithoutText : made.usersWithoutText;
+    reports[kind] = {
+      source: 'metadata',
+      sourceFile: texts.file,
+      file: target,
+      written: entries.length,
+      withoutProfile: missing,
+    };
+    lines.push(
+      `${kind} profiles: ${entries.length} from ${kind === 'item' ? texts.file : 'train histories'}` +
+        `${missing ? `; ${missing} ${kind}s have no text (${kind === 'item' ? 'no title' : 'no titled train item'})` : ''}`,
+    );
+  }
+  writeManifest(outDir, ds, { source: 'metadata', limit: Number.isFinite(limit) ? limit : null }, reports);
+  io.out(
+    `${lines.join('\n')}\nwrote ${outDir} (${kinds.map((k) => PROFILE_OUTPUT[k]).join(', ')}, ${PROFILES_MANIFEST})\n`,
+  );
+  return 0;
+}
+
 export const profilesCommand: Command = {
   summary: 'write LLM user/item profiles for a dataset (resumable), or take the ones it has',
   usage,
@@ -402,6 +447,7 @@ export const profilesCommand: Command = {
         'batch-export': { type: 'string' },
         'batch-import': { type: 'string' },
         'from-existing': { type: 'boolean', default: false },
+        'from-metadata': { type: 'boolean', default: false },
         ...LLM_JOB_OPTIONS,
         set: { type: 'string', multiple: true, default: [] },
         quiet: { type: 'boolean', default: false },
@@ -416,7 +462,20 @@ export const profilesCommand: Command = {
     const dryRun = values['dry-run'];
     const batchExport = values['batch-export'];
     const batchImport = values['batch-import'];
-    if (values['from-existing']) {
+    const offlineSource = values['from-existing']
+      ? 'from-existing'
+      : values['from-metadata']
+        ? 'from-metadata'
+        : undefined;
+    if (values['from-existing'] && values['from-metadata']) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: '--from-metadata',
+        message: '--from-existing and --from-metadata are two different sources of profiles',
+        fix: 'choose one',
+      });
+    }
+    if (offlineSource) {
       const clash =
         (
           [
@@ -435,12 +494,15 @@ export const profilesCommand: Command = {
       if (clash || dryRun) {
         throw new PromaxError({
           code: 'INVALID_ARGUMENT',
-          field: '--from-existing',
-          message: `--from-existing takes the dataset's own profiles and sends nothing; --${clash ?? 'dry-run'} does not apply`,
-          fix: `drop --${clash ?? 'dry-run'}, or drop --from-existing to generate profiles with an LLM`,
+          field: `--${offlineSource}`,
+          message: `--${offlineSource} writes profiles without an LLM and sends nothing; --${clash ?? 'dry-run'} does not apply`,
+          fix: `drop --${clash ?? 'dry-run'}, or drop --${offlineSource} to generate profiles with an LLM`,
         });
       }
-      return fromExisting(io, loadDatasetArg(io, datasetArg), outDir, limit);
+      const ds = loadDatasetArg(io, datasetArg);
+      return offlineSource === 'from-existing'
+        ? fromExisting(io, ds, outDir, limit)
+        : fromMetadata(io, ds, outDir, limit, kind === 'both' ? ['item', 'user'] : [kind]);
     }
     if (batchExport && batchImport) {
       throw new PromaxError({
