@@ -74,3 +74,78 @@ export function metadataProfiles(
   }
   return { item, user, itemsWithoutText, usersWithoutText };
 }
+
+/** The facets of the extra metadata profiles (ProEx reads three extra profiles per entity). */
+export const METADATA_VARIANT_FACETS = ['genres', 'titles', 'era'] as const;
+
+const YEAR = /\b(1[89]\d\d|20\d\d)\b/;
+
+/**
+ * Extra text profiles with no LLM, one facet each (ProEx's "multiple profiles" without an LLM):
+ * 1 `genres` — an item's genre/category columns, a user's genre counts over their train items;
+ * 2 `titles` — titles only; 3 `era` — an item's year and genres, a user's decades of their train
+ * items. Columns a dataset lacks fall back to the title, so every entity gets each variant.
+ */
+export function metadataVariantProfiles(
+  ds: Dataset,
+  texts: ItemTexts,
+  variant: 1 | 2 | 3,
+  options: MetadataProfileOptions,
+): { item: ProfileEntry[]; user: ProfileEntry[] } {
+  const facet = METADATA_VARIANT_FACETS[variant - 1];
+  const iids = rawIds(ds, 'item');
+  const uids = rawIds(ds, 'user');
+  const genreKey = (facts: Readonly<Record<string, string>>) =>
+    Object.keys(facts).find((k) => /genre|categor|topic|tag/i.test(k));
+  const info: ({ title: string; genres: string[]; year?: string } | undefined)[] = [];
+  for (let j = 0; j < ds.numItems; j++) {
+    const t = texts.byId.get(iids[j] as string);
+    if (!t?.title) continue;
+    const g = genreKey(t.facts);
+    const genres = g ? (t.facts[g] as string).split(/\s*[,|;]\s*/).filter(Boolean) : [];
+    const year = t.facts.year ?? YEAR.exec(`${t.facts.release_date ?? ''} ${t.title}`)?.[1];
+    info[j] = year ? { title: t.title, genres, year } : { title: t.title, genres };
+  }
+  const itemText = (j: number): string | undefined => {
+    const x = info[j];
+    if (!x) return undefined;
+    if (facet === 'titles' || (facet === 'genres' && x.genres.length === 0)) return x.title;
+    if (facet === 'genres') return `genres: ${x.genres.join(', ')}`;
+    return [x.year ? `from ${x.year}` : x.title, x.genres.length ? `genres: ${x.genres.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+  };
+  const item: ProfileEntry[] = [];
+  for (let j = 0; j < Math.min(ds.numItems, options.limit); j++) {
+    const text = itemText(j);
+    if (text) item.push({ id: iids[j] as string, profile: text });
+  }
+  const user: ProfileEntry[] = [];
+  const { indptr, indices } = ds.train;
+  const counted = (keys: string[]) => {
+    const counts = new Map<string, number>();
+    for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+    return [...counts.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  };
+  for (let u = 0; u < Math.min(ds.numUsers, options.limit); u++) {
+    const row = Array.from(indices.subarray(indptr[u], indptr[u + 1]))
+      .filter((j) => info[j] !== undefined)
+      .sort((a, b) => a - b);
+    if (row.length === 0) continue;
+    const items = row.map((j) => info[j] as { title: string; genres: string[]; year?: string });
+    const genres = items.flatMap((x) => x.genres);
+    const decades = items.flatMap((x) => (x.year ? [`${x.year.slice(0, 3)}0s`] : []));
+    let text: string;
+    if (facet === 'genres' && genres.length) text = `genres of the history: ${counted(genres)}`;
+    else if (facet === 'era' && decades.length) text = `decades of the history: ${counted(decades)}`;
+    else
+      text = `titles: ${spread(items.length, options.maxHistoryItems)
+        .map((k) => items[k]?.title)
+        .join('; ')}`;
+    user.push({ id: uids[u] as string, profile: text });
+  }
+  return { item, user };
+}
