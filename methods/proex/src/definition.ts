@@ -32,7 +32,7 @@ export const proexMethodDefinition: RecommenderMethodDefinition<
       kind: 'extraProfileEmbeddings',
       need: 'required',
       purpose:
-        'profiles k = 1..3 (usr_emb_np_{1,2,3} / itm_emb_np_{1,2,3}, or usr_emb_{1,2,3}.npy beside --embeddings)',
+        'profiles k = 1..3 (usr_emb_np_{1,2,3} / itm_emb_np_{1,2,3}, in a dataset folder or beside --embeddings, as `promax embed` writes them from `promax profiles --variants 3`)',
     },
   ],
   zeroWeightSettings: { scale: 0, invWeight: 0, exWeight: 0 },

@@ -271,7 +271,7 @@ export function missingInputError(
     profileEmbeddings:
       'put usr_emb_np.pkl + itm_emb_np.pkl (or usr_emb.npy + itm_emb.npy) in the dataset folder, or pass --embeddings DIR (the output of promax embed)',
     extraProfileEmbeddings:
-      'put usr_emb_np_{1,2,3}.pkl + itm_emb_np_{1,2,3}.pkl in the dataset folder, or write them with promax profiles --variants 3 and promax embed',
+      'put usr_emb_np_{1,2,3}.pkl + itm_emb_np_{1,2,3}.pkl in the dataset folder, or write them: promax profiles --dataset D --llm-base-url URL --llm-model M --variants 3 --out PROFILES (or --llm-gguf FILE), then promax embed --profiles PROFILES --encoder onnx:all-MiniLM-L6-v2 --out EMB, and train with --embeddings EMB',
     augmentedGraph:
       'put aug_trn_mat.npz in the dataset folder, or pass --aug FILE (the output of promax augment)',
   };

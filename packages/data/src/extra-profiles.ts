@@ -27,8 +27,8 @@ function find(dir: string, side: 'user' | 'item', k: number): string | undefined
 }
 
 /**
- * Reads `usr_emb_np_{1..variants}` / `itm_emb_np_{1..variants}` (.npy/.pkl/.npz; `usr_emb_k.npy`
- * as `promax embed` writes them) from `dir`. Undefined when none exists. A partial set (some files
+ * Reads `usr_emb_np_{1..variants}` / `itm_emb_np_{1..variants}` (.npy/.pkl/.npz; `promax embed`
+ * writes `usr_emb_np_k.npy`; `usr_emb_k.*` is read too) from `dir`. Undefined when none exists. A partial set (some files
  * but not all 2·variants) loads nothing and lists the missing files, so the method that needs them
  * can name them; rows must match the dataset and every width must equal `width` when given.
  */

@@ -10,6 +10,15 @@ export const EMBEDDING_FILES = {
   manifest: 'embed_manifest.json',
 } as const;
 
+/**
+ * The file of extra profile variant k written by `promax embed` beside EMBEDDING_FILES:
+ * `usr_emb_np_k.npy` / `itm_emb_np_k.npy`, RLMRec's names for ProEx's extra profiles, which the
+ * dataset loader reads from a dataset folder and `promax train --embeddings DIR` from DIR.
+ */
+export function variantEmbeddingFile(side: 'user' | 'item', variant: number): string {
+  return `${side === 'user' ? 'usr' : 'itm'}_emb_np_${variant}.npy`;
+}
+
 /** The part of embed_manifest.json that later commands read. */
 export interface EmbedManifestView {
   dataset?: { name?: string; dir?: string; userIdsSha256?: string; itemIdsSha256?: string };

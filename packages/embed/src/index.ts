@@ -14,7 +14,12 @@ export type {
 } from './embedding-cache.js';
 export { clearEmbeddingCache, embedWithCache, hashTextList } from './embedding-cache.js';
 export type { EmbeddingPair, EmbedManifestView } from './embedding-files.js';
-export { countZeroRows, EMBEDDING_FILES, loadEmbeddingPair } from './embedding-files.js';
+export {
+  countZeroRows,
+  EMBEDDING_FILES,
+  loadEmbeddingPair,
+  variantEmbeddingFile,
+} from './embedding-files.js';
 export type { NpyFloat32 } from './npy.js';
 export { decodeNpyFloat32, encodeNpyFloat32 } from './npy.js';
 export type { OnnxEmbedderSettings } from './onnx-embedder.js';

@@ -46,7 +46,17 @@ describe('datasetInputs: extra profile embeddings', () => {
     expect(err.message).toMatch(/itm_emb_np_2\.pkl, \/d\/usr_emb_np_3\.pkl .*incomplete/);
     const none = datasetInputs(dataset(undefined));
     expect(missingInputError('proex', 'extraProfileEmbeddings', none).message).toMatch(
-      /usr_emb_np_\{1,2,3\}/,
+      /looked for \/d\/usr_emb_np_\{1,2,3\}\.pkl \+ itm_emb_np_\{1,2,3\}\.pkl\)/,
+    );
+    // profile embeddings from `--embeddings DIR`: the variants were looked for beside them too
+    const fromEmb = dataset(undefined);
+    fromEmb.files.userEmb = '/emb/usr_emb.npy';
+    const err2 = missingInputError('proex', 'extraProfileEmbeddings', datasetInputs(fromEmb));
+    expect(err2.message).toMatch(
+      /looked for \/emb\/usr_emb_np_\{1,2,3\}\.npy \+ itm_emb_np_\{1,2,3\}\.npy, or \/d\/usr_emb_np_\{1,2,3\}\.pkl/,
+    );
+    expect(err2.fix).toMatch(
+      /promax profiles --dataset D .*--variants 3 .*then promax embed --profiles PROFILES .*--embeddings EMB/,
     );
   });
 });

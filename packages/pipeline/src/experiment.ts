@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   assertRecommenderMethodV1,
   assertRecommenderModelV1,
@@ -382,6 +382,12 @@ export function datasetInputs(dataset: Dataset): MethodInputs {
   if (dataset.aug) sources.augmentedGraph = dataset.files.aug;
   const extra = dataset.extraProfiles;
   const complete = extra && extra.missing.length === 0 && extra.users.length > 0;
+  // Profile embeddings from another folder (`--embeddings DIR`): its extra variants are read there too.
+  const embDir = dataset.files.userEmb ? dirname(dataset.files.userEmb) : undefined;
+  const elsewhere =
+    embDir && resolve(embDir) !== resolve(dataset.sourceDir)
+      ? `${join(embDir, 'usr_emb_np_{1,2,3}.npy')} + itm_emb_np_{1,2,3}.npy, or `
+      : '';
   if (complete) sources.extraProfileEmbeddings = extra.files.join(' + ');
   return {
     userProfiles: dataset.userEmb,
@@ -394,7 +400,7 @@ export function datasetInputs(dataset: Dataset): MethodInputs {
       extraProfileEmbeddings:
         extra && extra.missing.length > 0
           ? `${extra.missing.join(', ')} (the other extra profile files exist: the set is incomplete)`
-          : `${join(dataset.sourceDir, 'usr_emb_np_{1,2,3}.pkl')} + itm_emb_np_{1,2,3}.pkl`,
+          : `${elsewhere}${join(dataset.sourceDir, 'usr_emb_np_{1,2,3}.pkl')} + itm_emb_np_{1,2,3}.pkl`,
       augmentedGraph: join(dataset.sourceDir, 'aug_trn_mat.npz'),
     },
   };

@@ -14,9 +14,18 @@ export interface BatchRequestLine {
   body: Record<string, unknown>;
 }
 
-/** The custom_id of a task: kind, entity id and the first 16 hex digits of its prompt hash. */
-export function batchCustomId(task: { kind: string; id: string; promptHash: string }): string {
-  return `${task.kind}:${task.id}:${task.promptHash.slice(0, 16)}`;
+/**
+ * The custom_id of a task: kind (with `.k` for extra profile variant k), entity id and the first
+ * 16 hex digits of its prompt hash.
+ */
+export function batchCustomId(task: {
+  kind: string;
+  id: string;
+  promptHash: string;
+  variant?: number;
+}): string {
+  const kind = task.variant === undefined ? task.kind : `${task.kind}.${task.variant}`;
+  return `${kind}:${task.id}:${task.promptHash.slice(0, 16)}`;
 }
 
 export interface BatchExport {

@@ -32,6 +32,8 @@ export interface ChatTask<T> {
   templateId: string;
   /** sha256 of model + system + user text (store key part). */
   promptHash: string;
+  /** Extra profile variant (1, 2, …; store key part); absent for main profiles and other tasks. */
+  variant?: number;
   /** The first request's messages (system + user). */
   messages: readonly ChatMessage[];
   /** Validates an answer; `partial` (if any) is kept in the failure record. */
@@ -108,8 +110,11 @@ export interface ChatJobResult<T> {
   summary: ChatJobSummary;
 }
 
-export function keyOf(task: { id: string; promptHash: string }, model: string): StoreKey {
-  return { id: task.id, promptHash: task.promptHash, model };
+/** The store key of a task's answer (its variant included when it has one). */
+export function keyOf(task: { id: string; promptHash: string; variant?: number }, model: string): StoreKey {
+  const key: StoreKey = { id: task.id, promptHash: task.promptHash, model };
+  if (task.variant !== undefined) key.variant = task.variant;
+  return key;
 }
 
 /** How often progress repeats while calls are pending, in ms. */

@@ -9,7 +9,7 @@ export type {
   JobEntry,
   JobEstimate,
 } from './chat-job.js';
-export { buildRequestBody, estimateChatJob, runChatJob } from './chat-job.js';
+export { buildRequestBody, estimateChatJob, keyOf, runChatJob } from './chat-job.js';
 export type { ChatClient } from './client.js';
 export { createChatClient } from './client.js';
 export type { Clock } from './clock.js';
@@ -29,14 +29,22 @@ export {
 } from './output.js';
 export type { TokenUsage } from './pricing.js';
 export { costUsd, DEFAULT_PRICES, estimateMessageTokens, estimateTokens, priceOf } from './pricing.js';
-export type { IdSpace, LoadedProfiles, ProfileFile, ProfileKind } from './profile-files.js';
+export type {
+  IdSpace,
+  LoadedProfiles,
+  ProfileFile,
+  ProfileKind,
+  ProfileVariantFiles,
+} from './profile-files.js';
 export {
   findProfileFile,
+  findProfileVariants,
   kindOfFile,
   loadProfileMap,
   locateProfiles,
   PROFILE_OUTPUT,
   PROFILES_MANIFEST,
+  profileOutputFile,
   readProfileFile,
   writeProfilesJsonl,
 } from './profile-files.js';
@@ -68,8 +76,11 @@ export {
   buildUserProfilePrompt,
   domainSchema,
   itemProfileSystemPrompt,
+  MAX_PROFILE_VARIANTS,
   PROFILE_PROMPT_VERSION,
+  PROFILE_VARIANTS,
   profilePromptSettingsSchema,
+  profileTemplateName,
   promptHash,
   RERANK_PROMPT_VERSION,
   rerankPromptSettingsSchema,

@@ -97,9 +97,22 @@ describe('profilesFromStore', () => {
       key: { id: '6', promptHash: 'c', model: 'm' },
       error: { code: 'X', message: '' },
     });
+    // an extra profile variant of the same user: kept apart from the main profile
+    await store.append({
+      ...base,
+      type: 'success',
+      kind: 'user-profile',
+      key: { id: '5', promptHash: 'd', model: 'm', variant: 2 },
+      output: { summarization: 'five, mood', reasoning: 'r' },
+      raw: '',
+    });
     expect(profilesFromStore(store, { kind: 'user' })).toEqual([
       { id: '5', profile: 'five', reasoning: 'r' },
     ]);
+    expect(profilesFromStore(store, { kind: 'user', variant: 2 })).toEqual([
+      { id: '5', profile: 'five, mood', reasoning: 'r' },
+    ]);
+    expect(profilesFromStore(store, { kind: 'user', variant: 1 })).toEqual([]);
     expect(profilesFromStore(store, { kind: 'item', model: 'other' })).toEqual([]);
     await store.close();
   });

@@ -134,15 +134,17 @@ export async function loadProfilesJsonl(
 /**
  * The profiles of one kind held by a result store (latest success per entity for the given
  * model, or for any model when omitted; with several prompt hashes per entity the last
- * written wins). Sorted by id.
+ * written wins). `variant` picks an extra profile variant (default 0: the main profiles).
+ * Sorted by id.
  */
 export function profilesFromStore(
   store: ResultStore,
-  options: { kind: 'item' | 'user'; model?: string },
+  options: { kind: 'item' | 'user'; model?: string; variant?: number },
 ): ProfileEntry[] {
   const latest = new Map<string, ProfileEntry>();
   for (const r of store.records()) {
     if (r.type !== 'success' || r.kind !== `${options.kind}-profile`) continue;
+    if ((r.key.variant ?? 0) !== (options.variant ?? 0)) continue;
     if (options.model !== undefined && r.key.model !== options.model) continue;
     const out = r.output as ProfileOutput;
     latest.set(r.key.id, { id: r.key.id, profile: out.summarization, reasoning: out.reasoning });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { PromaxError } from '@promax/core';
@@ -23,6 +23,44 @@ export interface ProfileFile {
 /** The file written by `promax profiles` and the manifest beside it. */
 export const PROFILE_OUTPUT = { user: 'user_profiles.jsonl', item: 'item_profiles.jsonl' } as const;
 export const PROFILES_MANIFEST = 'profiles_manifest.json';
+
+/**
+ * The profile file of a kind and variant written by `promax profiles`: `user_profiles.jsonl` for
+ * the main profiles (variant 0), `user_profiles_k.jsonl` for extra profile variant k.
+ */
+export function profileOutputFile(kind: ProfileKind, variant = 0): string {
+  return variant === 0 ? PROFILE_OUTPUT[kind] : PROFILE_OUTPUT[kind].replace(/\.jsonl$/, `_${variant}.jsonl`);
+}
+
+const VARIANT_FILE = /^(user|item)_profiles_([1-9][0-9]*)\.jsonl(\.gz)?$/;
+
+/** The extra profile variants of one folder, in variant order, with the files of each side found. */
+export interface ProfileVariantFiles {
+  variant: number;
+  user?: ProfileFile;
+  item?: ProfileFile;
+}
+
+/**
+ * Extra profile variant files in a folder (`user_profiles_k.jsonl(.gz)` /
+ * `item_profiles_k.jsonl(.gz)`, as `promax profiles --variants N` writes them), sorted by k;
+ * empty when there are none or `dir` is not a folder.
+ */
+export function findProfileVariants(dir: string): ProfileVariantFiles[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  const byVariant = new Map<number, ProfileVariantFiles>();
+  for (const name of readdirSync(dir).sort()) {
+    const m = VARIANT_FILE.exec(name);
+    if (!m) continue;
+    const kind = m[1] as ProfileKind;
+    const variant = Number(m[2]);
+    const entry = byVariant.get(variant) ?? { variant };
+    // the plain .jsonl (sorted first) wins over a .jsonl.gz of the same variant
+    entry[kind] ??= describe(kind, join(dir, name));
+    byVariant.set(variant, entry);
+  }
+  return [...byVariant.values()].sort((a, b) => a.variant - b.variant);
+}
 
 const CANDIDATES: Record<ProfileKind, string[]> = {
   user: ['user_profiles.jsonl', 'user_profiles.jsonl.gz', 'usr_prf.json', 'user_profiles.json'],

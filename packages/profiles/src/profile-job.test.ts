@@ -120,6 +120,47 @@ describe('generateProfiles against a local OpenAI-compatible server', () => {
     await reopened.close();
   });
 
+  it('stores extra profile variants under keys that name the variant, beside the main profiles', async () => {
+    const path = join(tmp(), 'profiles.jsonl');
+    const main = [...items(3), ...users(2)];
+    const withVariants = [1, 2, 3].flatMap((v) => main.map((r) => ({ ...r, variant: v })));
+    const reqs = [...main, ...withVariants];
+    const store = await ResultStore.open(path);
+    const res = await generateProfiles(reqs, { client: client(), settings: FAST, store });
+    expect(res.failures).toEqual([]);
+    expect(server.log).toHaveLength(20);
+    // the same entity, four different prompts (one per template)
+    const systems = new Set(server.log.map((r) => r.body.messages[0]?.content));
+    expect(systems.size).toBe(8);
+    expect(res.profiles.map((p) => p.variant)).toEqual(reqs.map((r) => r.variant ?? 0));
+    expect(res.profiles[5]).toMatchObject({
+      id: '0',
+      kind: 'item',
+      variant: 1,
+      templateId: 'item-profile-variant-1-themes/books@profile-v1',
+    });
+    const lines = storeLines(path) as { key: { id: string; variant?: number }; templateId: string }[];
+    expect(lines.filter((l) => l.key.id === '0').map((l) => l.key.variant ?? 0)).toEqual([0, 1, 2, 3]);
+    expect(lines.filter((l) => l.key.variant === undefined)).toHaveLength(5);
+    await store.close();
+
+    // a rerun asks nothing; a run of variant 2 alone is answered by the store too
+    server.reset();
+    const reopened = await ResultStore.open(path);
+    const again = await generateProfiles(reqs, { client: client(), settings: FAST, store: reopened });
+    expect(server.log).toHaveLength(0);
+    expect(again.summary).toMatchObject({ unique: 20, alreadyStored: 20, httpRequests: 0 });
+    const v2 = await generateProfiles(
+      main.map((r) => ({ ...r, variant: 2 })),
+      { client: client(), settings: FAST, store: reopened },
+    );
+    expect(v2.summary).toMatchObject({ unique: 5, alreadyStored: 5, httpRequests: 0 });
+    expect(v2.profiles.map((p) => p.summarization)).toEqual(
+      res.profiles.filter((p) => p.variant === 2).map((p) => p.summarization),
+    );
+    await reopened.close();
+  });
+
   it('survives 429 + Retry-After, 500s, timeouts and malformed JSON; records what still fails', async () => {
     const reqs = items(8);
     const h = hashes(reqs);

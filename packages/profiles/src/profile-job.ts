@@ -20,12 +20,22 @@ import {
 import type { ResultStore } from './result-store.js';
 import { type JobSettingsInput, jobSettingsSchema, parseSettings } from './settings.js';
 
-/** One profile to write: an item (facts + reviews) or a user (history). */
-export type ProfileRequest = ({ kind: 'item' } & ItemProfileInput) | ({ kind: 'user' } & UserProfileInput);
+/**
+ * One profile to write: an item (facts + reviews) or a user (history); `variant` k ≥ 1 asks for
+ * extra profile variant k (`PROFILE_VARIANTS`) of the same entity instead of the main profile.
+ */
+export type ProfileRequest = (
+  | ({ kind: 'item' } & ItemProfileInput)
+  | ({ kind: 'user' } & UserProfileInput)
+) & {
+  variant?: number;
+};
 
 export interface GeneratedProfile {
   id: string;
   kind: 'item' | 'user';
+  /** 0 for the main profile, k for extra profile variant k. */
+  variant: number;
   /** "Who would enjoy it" / "what this user enjoys". */
   summarization: string;
   reasoning: string;
@@ -39,6 +49,8 @@ export interface GeneratedProfile {
 export interface ProfileFailure {
   id: string;
   kind: 'item' | 'user';
+  /** 0 for the main profile, k for extra profile variant k. */
+  variant: number;
   promptHash: string;
   error: { code: string; message: string };
   attempts: number;
@@ -60,7 +72,10 @@ export interface ProfileJobOptions extends ChatJobOptions {
 const repairMessage = (reason: string): string =>
   `Your previous reply could not be used: ${reason}. Reply again with only the JSON object {"summarization": "...", "reasoning": "..."} and no other text.`;
 
-/** Renders requests into chat tasks (prompt hash = sha256 of model + system + user text). */
+/**
+ * Renders requests into chat tasks (prompt hash = sha256 of model + system + user text); an extra
+ * variant's task carries its variant, which is part of its store key.
+ */
 export function profileTasks(
   requests: readonly ProfileRequest[],
   options: { model: string; prompt?: ProfilePromptSettingsInput },
@@ -73,11 +88,15 @@ export function profileTasks(
         message: `profile request kind must be 'item' or 'user', got '${String((r as { kind: unknown }).kind)}'`,
       });
     }
+    const variant = r.variant ?? 0;
     const rendered =
-      r.kind === 'item' ? buildItemProfilePrompt(r, prompt) : buildUserProfilePrompt(r, prompt);
+      r.kind === 'item'
+        ? buildItemProfilePrompt(r, prompt, variant)
+        : buildUserProfilePrompt(r, prompt, variant);
     return {
       id: String(r.id),
       kind: `${r.kind}-profile`,
+      ...(variant === 0 ? {} : { variant }),
       templateId: rendered.templateId,
       promptHash: promptHash(options.model, rendered.system, rendered.user),
       messages: [
@@ -107,10 +126,12 @@ export async function generateProfiles(
   const failures: ProfileFailure[] = [];
   entries.forEach((e, i) => {
     const kind = (requests[i] as ProfileRequest).kind;
+    const variant = e.task.variant ?? 0;
     if (e.status === 'ok') {
       profiles.push({
         id: e.task.id,
         kind,
+        variant,
         summarization: e.record.output.summarization,
         reasoning: e.record.output.reasoning,
         promptHash: e.task.promptHash,
@@ -122,6 +143,7 @@ export async function generateProfiles(
       const f: ProfileFailure = {
         id: e.task.id,
         kind,
+        variant,
         promptHash: e.task.promptHash,
         error: e.record.error,
         attempts: e.record.attempts,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   buildItemProfilePrompt,
@@ -5,7 +6,9 @@ import {
   buildUserProfilePrompt,
   clip,
   domainSchema,
+  MAX_PROFILE_VARIANTS,
   PROFILE_PROMPT_VERSION,
+  PROFILE_VARIANTS,
   profilePromptSettingsSchema,
   promptHash,
   rerankPromptSettingsSchema,
@@ -77,6 +80,62 @@ describe('profile prompts', () => {
     expect(clip('one two three four', 11)).toBe('one two…');
     expect(clip('abcdefghijkl', 5)).toBe('abcde…');
     expect(clip('  short \n text ', 50)).toBe('short text');
+  });
+});
+
+describe('extra profile variants', () => {
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex').slice(0, 16);
+  const item = { id: 1, facts: { title: 'Dune', description: 'Sand and spice' }, reviews: ['Epic.'] };
+  const user = { id: 'u', history: [{ title: 'Dune', profile: 'Fans of epic worlds', review: 'Loved it' }] };
+
+  it('leave the main templates as they were (the answers stored for them stay valid)', () => {
+    // the main texts of profile-v1, pinned: a change here must bump PROFILE_PROMPT_VERSION
+    const books = { ...settings, domain: 'books' as const };
+    expect(sha(buildItemProfilePrompt(item, books).system)).toBe('352acc0dce831e18');
+    expect(sha(buildUserProfilePrompt(user, books).system)).toBe('3ff961704873fc68');
+    expect(sha(buildItemProfilePrompt(item, settings).system)).toBe('a9d06a63582b8871');
+    expect(sha(buildUserProfilePrompt(user, settings).system)).toBe('3c2d69763940bf3e');
+    expect(buildItemProfilePrompt(item, books, 0)).toEqual(buildItemProfilePrompt(item, books));
+  });
+
+  it('ask about different facets with the same input and the same JSON answer, under their own template ids', () => {
+    expect(MAX_PROFILE_VARIANTS).toBe(PROFILE_VARIANTS.length);
+    expect(MAX_PROFILE_VARIANTS).toBeGreaterThanOrEqual(3);
+    for (const d of domainSchema.options) {
+      const s = { ...settings, domain: d };
+      for (const [build, input] of [
+        [buildItemProfilePrompt, item],
+        [buildUserProfilePrompt, user],
+      ] as const) {
+        const all = Array.from({ length: MAX_PROFILE_VARIANTS + 1 }, (_, v) =>
+          (build as typeof buildItemProfilePrompt)(input as typeof item, s, v),
+        );
+        expect(new Set(all.map((p) => p.system)).size, d).toBe(all.length);
+        expect(new Set(all.map((p) => p.templateId)).size, d).toBe(all.length);
+        for (const p of all) {
+          expect(p.user).toBe(all[0]?.user);
+          expect(p.system).toContain('{"summarization": "...", "reasoning": "..."}');
+          expect(p.system).toContain('write "None"');
+          expect(p.templateId).toMatch(
+            new RegExp(`^(item|user)-profile[a-z0-9-]*/${d}@${PROFILE_PROMPT_VERSION}$`),
+          );
+        }
+      }
+    }
+    const books = { ...settings, domain: 'books' as const };
+    expect(buildItemProfilePrompt(item, books, 1).templateId).toBe(
+      `item-profile-variant-1-${PROFILE_VARIANTS[0].facet}/books@${PROFILE_PROMPT_VERSION}`,
+    );
+    expect(buildUserProfilePrompt(user, books, 2).system).toMatch(/moods, tones and occasions/);
+    expect(buildItemProfilePrompt(item, books, 3).system).toMatch(/who would be disappointed by this book/);
+  });
+
+  it('reject a variant without a template', () => {
+    for (const v of [-1, 1.5, MAX_PROFILE_VARIANTS + 1]) {
+      expect(() => buildItemProfilePrompt(item, settings, v)).toThrow(
+        new RegExp(`profile variant ${v} does not exist`),
+      );
+    }
   });
 });
 

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
+import { PromaxError } from '@promax/core';
 import { z } from 'zod';
 
-/** Version of the profile prompt templates; bump it when any template text changes. */
+/**
+ * Version of the profile prompt templates (the main ones and every extra variant); bump it when
+ * any template text changes. Each template has its own id (`profileTemplateName`), so adding a
+ * variant leaves the main templates, their prompt hashes and the answers stored for them as they are.
+ */
 export const PROFILE_PROMPT_VERSION = 'profile-v1';
 /** Version of the re-ranking prompt template. */
 export const RERANK_PROMPT_VERSION = 'rerank-v1';
@@ -123,42 +128,139 @@ function factText(v: FactValue): string {
 const JSON_REPLY = (first: string, second: string): string =>
   `Reply with a single JSON object and nothing before or after it:\n{"summarization": "...", "reasoning": "..."}\n- "summarization": ${first}\n- "reasoning": ${second}`;
 
-/** System prompt for item profiles ("what kind of user would enjoy it"). */
-export function itemProfileSystemPrompt(domain: Domain, s: ProfilePromptSettings): string {
+/**
+ * What one profile template asks for. The main template asks for the audience as a whole; each
+ * extra variant (ProEx's extra profiles) looks at one facet, with the same JSON answer shape.
+ */
+interface ProfileFacet {
+  /** What the item prompt asks the model to describe (the end of its first paragraph). */
+  itemTask(w: DomainWords): string;
+  /** The "summarization" instruction of the item prompt. */
+  itemSummary(w: DomainWords, words: number): string;
+  /** What the user prompt asks the model to work out (the end of its first paragraph). */
+  userTask(w: DomainWords): string;
+  /** The "summarization" instruction of the user prompt. */
+  userSummary(w: DomainWords, words: number): string;
+}
+
+const MAIN_FACET: ProfileFacet = {
+  itemTask: (w) =>
+    `Describe its audience: what kind of person would enjoy this ${w.item}, what such a person values, and who would probably be disappointed by it.`,
+  itemSummary: (w, n) =>
+    `who would enjoy this ${w.item} and why, in at most ${n} words. Describe tastes and preferences rather than retelling the content or advertising it. If the input is too thin to say anything useful, write "None".`,
+  userTask: () => 'Work out what this person enjoys and what they tend to avoid.',
+  userSummary: (w, n) =>
+    `the kinds of ${w.items} this person is likely to enjoy, in at most ${n} words. Name recurring themes, styles and qualities, and dislikes when the reviews show them. If the history is too thin, write "None".`,
+};
+
+/**
+ * The extra profile variants, in variant order (variant k = entry k−1): each describes the same
+ * entity from one facet, so the K profiles of an entity differ in what they stress.
+ */
+export const PROFILE_VARIANTS = [
+  {
+    facet: 'themes',
+    description: 'genres, subjects, themes and style',
+    itemTask: (w: DomainWords) =>
+      `Describe what draws its audience: the genres or kinds, subjects, themes and style of this ${w.item} that would attract a person to it.`,
+    itemSummary: (w: DomainWords, n: number) =>
+      `the genres or kinds, subjects, themes and style of this ${w.item} and the kind of person who looks for them, in at most ${n} words. Describe what attracts people rather than retelling the content or advertising it. If the input is too thin to say anything useful, write "None".`,
+    userTask: (w: DomainWords) =>
+      `Work out which genres or kinds of ${w.items}, subjects, themes and styles this person is drawn to.`,
+    userSummary: (w: DomainWords, n: number) =>
+      `the genres or kinds, subjects, themes and styles of ${w.items} this person is drawn to, in at most ${n} words, most important first. If the history is too thin, write "None".`,
+  },
+  {
+    facet: 'mood',
+    description: 'mood, tone and occasion',
+    itemTask: (w: DomainWords) =>
+      `Describe the experience this ${w.item} offers: its mood, tone and pace, and the moments or occasions it suits (for example to relax, to learn, to share with others, to fill a long evening).`,
+    itemSummary: (w: DomainWords, n: number) =>
+      `the mood and tone of this ${w.item} and the occasions and frames of mind it suits best, in at most ${n} words. If the input is too thin to say anything useful, write "None".`,
+    userTask: (w: DomainWords) =>
+      `Work out what this person seeks in ${w.items}: the moods and tones they like, and why and when they turn to them.`,
+    userSummary: (w: DomainWords, n: number) =>
+      `the moods, tones and occasions this person looks for in ${w.items}, in at most ${n} words. If the history is too thin, write "None".`,
+  },
+  {
+    facet: 'letdowns',
+    description: 'what disappoints',
+    itemTask: (w: DomainWords) =>
+      `Describe who would be disappointed by this ${w.item}: which expectations it fails to meet, which drawbacks people mention, and what kind of person should look elsewhere.`,
+    itemSummary: (w: DomainWords, n: number) =>
+      `who would be disappointed by this ${w.item} and why, and by contrast whom it still suits, in at most ${n} words. If the input is too thin to say anything useful, write "None".`,
+    userTask: (w: DomainWords) =>
+      `Work out what would disappoint this person: the kinds of ${w.items}, qualities and flaws they avoid or complain about, and what is conspicuously absent from their history.`,
+    userSummary: (w: DomainWords, n: number) =>
+      `what this person is likely to dislike or find disappointing in ${w.items}, in at most ${n} words, with what they enjoy instead as contrast. If the history is too thin, write "None".`,
+  },
+] as const satisfies readonly (ProfileFacet & { facet: string; description: string })[];
+
+/** The extra profile variants there are templates for (`promax profiles --variants N` allows at most this). */
+export const MAX_PROFILE_VARIANTS = PROFILE_VARIANTS.length;
+
+/** The facet of a variant: 0 is the main profile, 1..MAX_PROFILE_VARIANTS the extra ones. */
+function facetOf(variant: number): ProfileFacet {
+  if (variant === 0) return MAIN_FACET;
+  const facet = Number.isInteger(variant) ? PROFILE_VARIANTS[variant - 1] : undefined;
+  if (!facet) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: 'variant',
+      message: `profile variant ${variant} does not exist (0 is the main profile, 1..${MAX_PROFILE_VARIANTS} the extra ones)`,
+      fix: `ask for at most ${MAX_PROFILE_VARIANTS} extra profile variants`,
+    });
+  }
+  return facet;
+}
+
+/** The template name of a profile kind and variant: `item-profile`, `item-profile-variant-1-themes`, … */
+export function profileTemplateName(kind: 'item' | 'user', variant = 0): string {
+  facetOf(variant);
+  return variant === 0
+    ? `${kind}-profile`
+    : `${kind}-profile-variant-${variant}-${PROFILE_VARIANTS[variant - 1]?.facet}`;
+}
+
+/** System prompt for item profiles ("what kind of user would enjoy it"; a variant looks at one facet). */
+export function itemProfileSystemPrompt(domain: Domain, s: ProfilePromptSettings, variant = 0): string {
   const w = DOMAIN_WORDS[domain];
+  const facet = facetOf(variant);
   return [
-    `You are helping a recommender system describe its catalogue. You will see facts about one ${w.item} and, when available, a few reviews written by people who tried it. Describe its audience: what kind of person would enjoy this ${w.item}, what such a person values, and who would probably be disappointed by it.`,
+    `You are helping a recommender system describe its catalogue. You will see facts about one ${w.item} and, when available, a few reviews written by people who tried it. ${facet.itemTask(w)}`,
     '',
     'The input has two parts:',
     `ITEM FACTS: a JSON object with fields such as ${w.facts.map((f) => `"${f}"`).join(', ')}. A field we know nothing about is set to "unknown".`,
     'REVIEWS: a JSON array of review texts; it may be empty.',
     '',
     JSON_REPLY(
-      `who would enjoy this ${w.item} and why, in at most ${s.itemSummaryWords} words. Describe tastes and preferences rather than retelling the content or advertising it. If the input is too thin to say anything useful, write "None".`,
+      facet.itemSummary(w, s.itemSummaryWords),
       `which facts and review points support the summarization, in at most ${s.reasoningWords} words.`,
     ),
   ].join('\n');
 }
 
-/** System prompt for user profiles ("what this user enjoys"). */
-export function userProfileSystemPrompt(domain: Domain, s: ProfilePromptSettings): string {
+/** System prompt for user profiles ("what this user enjoys"; a variant looks at one facet). */
+export function userProfileSystemPrompt(domain: Domain, s: ProfilePromptSettings, variant = 0): string {
   const w = DOMAIN_WORDS[domain];
+  const facet = facetOf(variant);
   return [
-    `You are helping a recommender system understand one person's taste. You will see the ${w.items} this person has ${w.consumed}. Each comes with a short description of who tends to enjoy it and, when available, the person's own review. Work out what this person enjoys and what they tend to avoid.`,
+    `You are helping a recommender system understand one person's taste. You will see the ${w.items} this person has ${w.consumed}. Each comes with a short description of who tends to enjoy it and, when available, the person's own review. ${facet.userTask(w)}`,
     '',
     `The input is HISTORY: a JSON array with one object per ${w.item}: {"title": the name, "audience": who tends to enjoy it (or "unknown"), "review": the person's own words (or "none")}.`,
     '',
     JSON_REPLY(
-      `the kinds of ${w.items} this person is likely to enjoy, in at most ${s.userSummaryWords} words. Name recurring themes, styles and qualities, and dislikes when the reviews show them. If the history is too thin, write "None".`,
+      facet.userSummary(w, s.userSummaryWords),
       `how the history supports the summarization, in at most ${s.reasoningWords} words.`,
     ),
   ].join('\n');
 }
 
-/** Renders the prompt of one item profile. */
+/** Renders the prompt of one item profile (variant 0: the main profile; k ≥ 1: extra variant k). */
 export function buildItemProfilePrompt(
   input: ItemProfileInput,
   settings: ProfilePromptSettings,
+  variant = 0,
 ): RenderedPrompt {
   const domain = input.domain ?? settings.domain;
   const facts: Record<string, string> = {};
@@ -173,16 +275,17 @@ export function buildItemProfilePrompt(
     reviews.length ? `[\n${reviews.map((r) => JSON.stringify(r)).join(',\n')}\n]` : '[]',
   ].join('\n');
   return {
-    system: itemProfileSystemPrompt(domain, settings),
+    system: itemProfileSystemPrompt(domain, settings, variant),
     user,
-    templateId: `item-profile/${domain}@${PROFILE_PROMPT_VERSION}`,
+    templateId: `${profileTemplateName('item', variant)}/${domain}@${PROFILE_PROMPT_VERSION}`,
   };
 }
 
-/** Renders the prompt of one user profile. */
+/** Renders the prompt of one user profile (variant 0: the main profile; k ≥ 1: extra variant k). */
 export function buildUserProfilePrompt(
   input: UserProfileInput,
   settings: ProfilePromptSettings,
+  variant = 0,
 ): RenderedPrompt {
   const domain = input.domain ?? settings.domain;
   const rows = input.history.slice(0, settings.maxHistoryItems).map((h) =>
@@ -193,9 +296,9 @@ export function buildUserProfilePrompt(
     }),
   );
   return {
-    system: userProfileSystemPrompt(domain, settings),
+    system: userProfileSystemPrompt(domain, settings, variant),
     user: `HISTORY:\n[\n${rows.join(',\n')}\n]`,
-    templateId: `user-profile/${domain}@${PROFILE_PROMPT_VERSION}`,
+    templateId: `${profileTemplateName('user', variant)}/${domain}@${PROFILE_PROMPT_VERSION}`,
   };
 }
 

@@ -9,6 +9,11 @@ export interface StoreKey {
   /** sha256 of model + system + user prompt text. */
   promptHash: string;
   model: string;
+  /**
+   * Which extra profile variant (1, 2, …) the answer is; absent for everything else (the main
+   * profiles, re-ranking), so keys written before variants existed stay valid.
+   */
+  variant?: number;
 }
 
 export interface StoredUsage {
@@ -51,7 +56,8 @@ export type StoreRecord<T = unknown> = SuccessRecord<T> | FailureRecord;
 
 /** Flat string key of a StoreKey (control characters cannot occur in hashes or ids we write). */
 export function storeKeyString(k: StoreKey): string {
-  return `${k.id}\u0001${k.promptHash}\u0001${k.model}`;
+  const base = `${k.id}\u0001${k.promptHash}\u0001${k.model}`;
+  return k.variant === undefined ? base : `${base}\u0001${k.variant}`;
 }
 
 function isRecord(x: unknown): x is StoreRecord {
@@ -64,12 +70,13 @@ function isRecord(x: unknown): x is StoreRecord {
     k !== null &&
     typeof k.id === 'string' &&
     typeof k.promptHash === 'string' &&
-    typeof k.model === 'string'
+    typeof k.model === 'string' &&
+    (k.variant === undefined || (Number.isInteger(k.variant) && (k.variant as number) > 0))
   );
 }
 
 /**
- * Append-only JSON-lines store of LLM answers keyed by (entity id, prompt hash, model).
+ * Append-only JSON-lines store of LLM answers keyed by (entity id, prompt hash, model[, variant]).
  * Every record is appended and fsynced before `append` resolves, so a job that acknowledges
  * an answer has it on disk; a process killed mid-write leaves at most a torn last line, which
  * is skipped on the next open (a newline is written first so it stays isolated). The latest

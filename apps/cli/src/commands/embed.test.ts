@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { loadEmbeddings, locateData } from '@promax/data';
+import { loadEmbeddings, loadExtraProfiles, locateData } from '@promax/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   writeTinyEncoder,
@@ -317,6 +317,126 @@ describe('promax embed', () => {
       expect(loadEmbeddings(join(out, 'usr_emb.npy')).rows).toBe(5660);
     },
   );
+
+  it('embeds every extra profile variant it finds into usr_emb_np_k / itm_emb_np_k, rows in dense-id order', async () => {
+    const ds = writeSyntheticDataset();
+    const profiles = tempDir();
+    const words = ['hello', 'world', 'cafe', 'the', 'playing', 'a', 'unaffable'];
+    // a distinct text per number: the words of its set bits
+    const text = (n: number) => words.filter((_, b) => ((n + 1) >> b) & 1).join(' ');
+    const jsonl = (kind: 'user' | 'item', ids: string[], textOf: (k: number) => string, skip = -1) =>
+      `${ids
+        .map((id, k) => [id, k] as const)
+        .filter(([, k]) => k !== skip)
+        .reverse()
+        .map(([id, k]) => JSON.stringify({ [kind]: id, profile: textOf(k) }))
+        .join('\n')}\n`;
+    writeFileSync(join(profiles, 'user_profiles.jsonl'), jsonl('user', ds.users, text));
+    writeFileSync(
+      join(profiles, 'item_profiles.jsonl'),
+      jsonl('item', ds.items, (k) => text(40 + k)),
+    );
+    // variant 1: user u gets the main text of user u+1; variant 2 has no profile for the last user
+    writeFileSync(
+      join(profiles, 'user_profiles_1.jsonl'),
+      jsonl('user', ds.users, (k) => text(k + 1)),
+    );
+    writeFileSync(
+      join(profiles, 'item_profiles_1.jsonl'),
+      jsonl('item', ds.items, (k) => text(41 + k)),
+    );
+    writeFileSync(
+      join(profiles, 'user_profiles_2.jsonl'),
+      jsonl('user', ds.users, (k) => text(90 + k), 23),
+    );
+    writeFileSync(
+      join(profiles, 'item_profiles_2.jsonl'),
+      jsonl('item', ds.items, (k) => text(70 + k)),
+    );
+    const out = tempDir();
+    const argv = ['embed', '--profiles', profiles, '--dataset', ds.dir, '--encoder', `onnx:${tinyModel}`];
+    const r = await run([...argv, '--out', out, '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    const usr = loadEmbeddings(join(out, 'usr_emb.npy'));
+    const itm = loadEmbeddings(join(out, 'itm_emb.npy'));
+    const row = (m: typeof usr, k: number) => Array.from(m.data.subarray(k * m.cols, (k + 1) * m.cols));
+    const u1 = loadEmbeddings(join(out, 'usr_emb_np_1.npy'));
+    const i1 = loadEmbeddings(join(out, 'itm_emb_np_1.npy'));
+    const u2 = loadEmbeddings(join(out, 'usr_emb_np_2.npy'));
+    const i2 = loadEmbeddings(join(out, 'itm_emb_np_2.npy'));
+    expect([u1, i1, u2, i2].map((m) => [m.rows, m.cols])).toEqual([
+      [24, 3],
+      [30, 3],
+      [24, 3],
+      [30, 3],
+    ]);
+    // distinct texts give distinct rows, so equal rows below mean the same text at the right row
+    expect(new Set(ds.users.map((_, u) => row(usr, u).join())).size).toBe(24);
+    for (let u = 0; u < 23; u++) expect(row(u1, u), `user ${u}`).toEqual(row(usr, u + 1));
+    for (let i = 0; i < 29; i++) expect(row(i1, i), `item ${i}`).toEqual(row(itm, i + 1));
+    expect(row(u2, 23)).toEqual([0, 0, 0]);
+    expect(row(u2, 0)).not.toEqual([0, 0, 0]);
+    expect(r.err).toMatch(
+      /warning: 1 of 24 users have no profile \(variant 2\): their rows in usr_emb_np_2\.npy are zero/,
+    );
+    const m = JSON.parse(readFileSync(join(out, 'embed_manifest.json'), 'utf8'));
+    expect(m.variants.map((v: { variant: number }) => v.variant)).toEqual([1, 2]);
+    expect(m.variants[1]).toMatchObject({
+      user: { file: 'usr_emb_np_2.npy', withText: 23, zeroRows: 1, textSource: { kind: 'profiles' } },
+      item: {
+        file: 'itm_emb_np_2.npy',
+        withText: 30,
+        textSource: { file: join(profiles, 'item_profiles_2.jsonl') },
+      },
+    });
+    // the layout `promax train --embeddings DIR` reads for ProEx
+    const extra = loadExtraProfiles(out, { numUsers: 24, numItems: 30, width: 3 }, 2);
+    expect(extra?.files).toEqual(
+      ['usr_emb_np_1.npy', 'itm_emb_np_1.npy', 'usr_emb_np_2.npy', 'itm_emb_np_2.npy'].map((f) =>
+        join(out, f),
+      ),
+    );
+
+    // a variant with one side only is a named error; --variants 1 embeds the first only and drops the stale second
+    rmSync(join(profiles, 'item_profiles_2.jsonl'));
+    const partial = await run([...argv, '--out', out, '--quiet']);
+    expect(partial.code).toBe(2);
+    expect(partial.err).toMatch(
+      /^error \[FILE_NOT_FOUND\]: extra profile variant 2 has no item profiles: .*item_profiles_2\.jsonl is missing .*Fix: write them: promax profiles --dataset tiny-books --kind item --variants 2 .*or embed variants 1\.\.1 only \(--variants 1\)/s,
+    );
+    const one = await run([...argv, '--variants', '1', '--out', out, '--quiet']);
+    expect(one.code, one.err).toBe(0);
+    expect(one.out).toMatch(/users \(variant 1\): 24\/24 from profiles .*; 0 embedded, 24 from the cache/);
+    expect(one.err).toMatch(/removed .*usr_emb_np_2\.npy: an extra profile variant this run did not embed/);
+    expect(existsSync(join(out, 'usr_emb_np_1.npy'))).toBe(true);
+    expect(existsSync(join(out, 'itm_emb_np_2.npy'))).toBe(false);
+    const none = await run([...argv, '--variants', '0', '--out', out, '--quiet']);
+    expect(none.code, none.err).toBe(0);
+    expect(existsSync(join(out, 'usr_emb_np_1.npy'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'embed_manifest.json'), 'utf8')).variants).toEqual([]);
+    for (const [flags, pattern] of [
+      [['--variants', '3'], /extra profile variant 2 has no item profiles/],
+      [['--variants', 'some'], /--variants must be 'all' or a whole number, got 'some'/],
+    ] as [string[], RegExp][]) {
+      const bad = await run([...argv, ...flags, '--out', out]);
+      expect(bad.code, flags.join(' ')).toBe(2);
+      expect(bad.err).toMatch(pattern);
+    }
+    const file = await run([
+      'embed',
+      '--profiles',
+      join(profiles, 'user_profiles.jsonl'),
+      '--dataset',
+      ds.dir,
+      '--encoder',
+      `onnx:${tinyModel}`,
+      '--variants',
+      '1',
+      '--out',
+      out,
+    ]);
+    expect(file.err).toMatch(/--variants 1: extra profile variants are read from a folder/);
+  });
 
   it('rejects bad input with the flag and the fix', async () => {
     const ds = writeSyntheticDataset();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Matrix, type ProgressHandler, PromaxError } from '@promax/core';
@@ -21,14 +21,17 @@ import {
   hashTextList,
   OPENAI_EMBEDDER_DEFAULTS,
   OpenAIEmbedder,
+  variantEmbeddingFile,
 } from '@promax/embed';
 import {
+  findProfileVariants,
   type LoadedProfiles,
   loadItemTexts,
   locateProfiles,
   PROFILES_MANIFEST,
   type ProfileFile,
   type ProfileKind,
+  profileOutputFile,
   readProfileFile,
 } from '@promax/profiles';
 import { EXIT } from '../exit-codes.js';
@@ -57,6 +60,14 @@ dimensions, counts, the text source of each side and text hashes). Users or item
 get zero rows (reported as a warning). Vectors are cached in --out/cache by text hash: a rerun
 embeds only new or changed texts.
 
+Extra profile variants (\`promax profiles --variants N\`: user_profiles_k.jsonl and
+item_profiles_k.jsonl in the --profiles folder) are embedded too, by default every one found, with
+the same encoder: --out/usr_emb_np_k.npy and --out/itm_emb_np_k.npy (k = 1..N, RLMRec's names for
+ProEx's extra profiles), so \`promax train --method proex --embeddings DIR\` reads them. Every
+variant needs both sides (no title fallback: it would repeat the main item text). --out then holds
+exactly the variants of this run: usr_emb_np_k.npy / itm_emb_np_k.npy an earlier run left there
+are removed.
+
   --profiles DIR|FILE   the --out folder of \`promax profiles\`, a dataset folder with
                         user_profiles.jsonl(.gz) (DBbook), or one file: our JSONL
                         ({"user"|"item": original id, "profile": text}), DBbook's JSONL(.gz), or
@@ -74,6 +85,8 @@ embeds only new or changed texts.
                         dataset folder)
   --item-text SOURCE    auto (default): item profiles when there are any, else item titles from
                         the dataset's item table (DBbook has no item profiles); profiles; titles
+  --variants all|N      extra profile variants to embed: all (default) — every one in the
+                        --profiles folder; N — variants 1..N, each required; 0 — none
   --out DIR             output folder
   --timeout SECONDS     openai: limit of one HTTP call (default ${OPENAI_EMBEDDER_DEFAULTS.timeoutMs / 1000}); a timeout is retried
   --retries N           openai: retries of one call (default ${OPENAI_EMBEDDER_DEFAULTS.maxRetries}; 0 = none)
@@ -238,6 +251,116 @@ async function createEmbedder(
   };
 }
 
+/** One matrix to write: a side of the main profiles or of an extra profile variant. */
+interface EmbedJob {
+  kind: ProfileKind;
+  /** 0 for the main profiles, k for extra profile variant k. */
+  variant: number;
+  texts: SideTexts;
+  /** File name in --out. */
+  file: string;
+  /** Name of its vector cache in --out/cache. */
+  cacheName: string;
+  result?: EmbedWithCacheResult;
+  matrix?: Matrix;
+}
+
+interface VariantTexts {
+  variant: number;
+  user: SideTexts;
+  item: SideTexts;
+}
+
+/** The texts of every extra profile variant to embed: all found (`--variants all`) or 1..N. */
+async function variantTexts(ds: Dataset, profilesPath: string, flag: string): Promise<VariantTexts[]> {
+  const isDir = existsSync(profilesPath) && statSync(profilesPath).isDirectory();
+  const found = findProfileVariants(profilesPath);
+  let wanted: number;
+  if (flag === 'all') wanted = found.reduce((m, f) => Math.max(m, f.variant), 0);
+  else if (/^[0-9]+$/.test(flag)) wanted = Number(flag);
+  else {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: '--variants',
+      message: `--variants must be 'all' or a whole number, got '${flag}'`,
+      fix: 'pass --variants all (every extra profile variant found), --variants 0 (none) or --variants 3',
+    });
+  }
+  if (wanted > 0 && !isDir) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: '--variants',
+      file: profilesPath,
+      message: `--variants ${flag}: extra profile variants are read from a folder, but --profiles names one file`,
+      fix: 'pass the --out folder of promax profiles --variants N as --profiles, or drop --variants',
+    });
+  }
+  const out: VariantTexts[] = [];
+  for (let v = 1; v <= wanted; v++) {
+    const files = found.find((f) => f.variant === v);
+    const sides = {} as Record<ProfileKind, SideTexts>;
+    for (const kind of ['user', 'item'] as const) {
+      const file = files?.[kind];
+      if (!file) {
+        const expected = join(profilesPath, profileOutputFile(kind, v));
+        throw new PromaxError({
+          code: 'FILE_NOT_FOUND',
+          field: '--variants',
+          file: expected,
+          message:
+            `extra profile variant ${v} has no ${kind} profiles: ${expected} is missing` +
+            (flag === 'all'
+              ? ` (the folder has ${found
+                  .map(
+                    (f) =>
+                      `${Object.keys(f)
+                        .filter((k) => k !== 'variant')
+                        .join('+')} ${f.variant}`,
+                  )
+                  .join(', ')}; ProEx needs both sides of every variant 1..${wanted})`
+              : ''),
+          fix:
+            `write them: promax profiles --dataset ${ds.name} --kind ${kind} --variants ${wanted} ... --out ${profilesPath}` +
+            `, or embed ${v > 1 ? `variants 1..${v - 1} only (--variants ${v - 1})` : 'the main profiles only (--variants 0)'}`,
+        });
+      }
+      const texts = profileTexts(ds, kind, await readProfileFile(file));
+      if (!texts.texts.some((t) => t !== undefined)) {
+        throw new PromaxError({
+          code: 'INVALID_DATA',
+          field: '--profiles',
+          file: file.path,
+          message: `none of the ${kind} texts in ${file.path} match an id of dataset '${ds.name}'`,
+          fix: 'pass the --dataset the profiles were written for',
+        });
+      }
+      sides[kind] = texts;
+    }
+    out.push({ variant: v, ...sides });
+  }
+  return out;
+}
+
+/** Extra profile files `promax train --embeddings DIR` reads (the loader's names and extensions). */
+function loaderVisibleVariants(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => /^(usr|itm)_emb(_np)?_[1-9][0-9]*\.(npy|pkl|npz)$/.test(n))
+    .sort();
+}
+
+/**
+ * Removes the variant files an earlier run wrote to --out (usr_emb_np_k.npy / itm_emb_np_k.npy)
+ * that this run did not write, so --out holds exactly the variants its manifest describes.
+ */
+function removeStaleVariants(dir: string, written: ReadonlySet<string>): string[] {
+  const stale = loaderVisibleVariants(dir).filter(
+    (n) => /^(usr|itm)_emb_np_[1-9][0-9]*\.npy$/.test(n) && !written.has(n),
+  );
+  for (const n of stale) rmSync(join(dir, n), { force: true });
+  return stale;
+}
+
 function scatter(texts: (string | undefined)[], result: EmbedWithCacheResult): Matrix {
   const dim = result.matrix.cols;
   const data = new Float32Array(texts.length * dim);
@@ -251,7 +374,8 @@ function scatter(texts: (string | undefined)[], result: EmbedWithCacheResult): M
 }
 
 export const embedCommand: Command = {
-  summary: 'embed user/item profiles into usr_emb.npy / itm_emb.npy (dense-id order)',
+  summary:
+    'embed user/item profiles into usr_emb.npy / itm_emb.npy (dense-id order), extra variants into usr_emb_np_k.npy / itm_emb_np_k.npy',
   usage,
   async run(argv, io) {
     const { values } = parseArgs({
@@ -263,6 +387,7 @@ export const embedCommand: Command = {
         dimensions: { type: 'string' },
         dataset: { type: 'string' },
         'item-text': { type: 'string', default: 'auto' },
+        variants: { type: 'string', default: 'all' },
         out: { type: 'string' },
         timeout: { type: 'string' },
         retries: { type: 'string' },
@@ -334,6 +459,8 @@ export const embedCommand: Command = {
       }
     }
 
+    const variants = await variantTexts(ds, profilesPath, values.variants);
+
     const t0 = performance.now();
     const { embedder, release, record } = await createEmbedder(
       io,
@@ -342,22 +469,38 @@ export const embedCommand: Command = {
       dimensions,
       http,
     );
-    const results: Partial<Record<ProfileKind, EmbedWithCacheResult>> = {};
-    const matrices: Partial<Record<ProfileKind, Matrix>> = {};
+    /** Every matrix to write: the main pair, then each variant's pair. */
+    const jobs: EmbedJob[] = [
+      ...(['user', 'item'] as const).map((kind) => ({
+        kind,
+        variant: 0,
+        texts: sides[kind],
+        file: kind === 'user' ? EMBEDDING_FILES.user : EMBEDDING_FILES.item,
+        cacheName: `${kind}-${sides[kind].source.kind}`,
+      })),
+      ...variants.flatMap((v) =>
+        (['user', 'item'] as const).map((kind) => ({
+          kind,
+          variant: v.variant,
+          texts: v[kind],
+          file: variantEmbeddingFile(kind, v.variant),
+          cacheName: `${kind}-profiles-${v.variant}`,
+        })),
+      ),
+    ];
     const interrupt = watchInterrupts(io);
     try {
-      for (const kind of ['user', 'item'] as const) {
-        const present = sides[kind].texts.filter((t): t is string => t !== undefined);
-        const r = await embedWithCache({
+      for (const job of jobs) {
+        const present = job.texts.texts.filter((t): t is string => t !== undefined);
+        job.result = await embedWithCache({
           embedder,
           texts: present,
           cacheDir: join(outDir, 'cache'),
-          name: `${kind}-${sides[kind].source.kind}`,
+          name: job.cacheName,
           onProgress,
           abortSignal: interrupt.signal,
         });
-        results[kind] = r;
-        matrices[kind] = scatter(sides[kind].texts, r);
+        job.matrix = scatter(job.texts.texts, job.result);
       }
     } catch (e) {
       // The endpoint still failing after its retries: what was embedded is in the cache.
@@ -373,17 +516,15 @@ export const embedCommand: Command = {
       await release();
     }
     const stats = embedder instanceof OpenAIEmbedder ? embedder.requestStats : undefined;
-    const user = matrices.user as Matrix;
-    const item = matrices.item as Matrix;
     mkdirSync(outDir, { recursive: true });
-    saveEmbeddings(join(outDir, EMBEDDING_FILES.user), user);
-    saveEmbeddings(join(outDir, EMBEDDING_FILES.item), item);
-    const side = (kind: ProfileKind) => {
-      const s = sides[kind];
-      const r = results[kind] as EmbedWithCacheResult;
+    for (const job of jobs) saveEmbeddings(join(outDir, job.file), job.matrix as Matrix);
+    const removed = removeStaleVariants(outDir, new Set(jobs.map((j) => j.file)));
+    const side = (job: EmbedJob) => {
+      const s = job.texts;
+      const r = job.result as EmbedWithCacheResult;
       const present = s.texts.filter((t): t is string => t !== undefined);
       return {
-        file: kind === 'user' ? EMBEDDING_FILES.user : EMBEDDING_FILES.item,
+        file: job.file,
         textSource: s.source,
         rows: s.texts.length,
         withText: present.length,
@@ -395,9 +536,12 @@ export const embedCommand: Command = {
         embedded: r.embedded,
         reused: r.reused,
         tokens: r.usage.tokens,
-        cache: join('cache', `${kind}-${s.source.kind}.manifest.json`),
+        cache: join('cache', `${job.cacheName}.manifest.json`),
       };
     };
+    const jobOf = (kind: ProfileKind, variant: number) =>
+      jobs.find((j) => j.kind === kind && j.variant === variant) as EmbedJob;
+    const user = jobOf('user', 0).matrix as Matrix;
     const userIds = rawIds(ds, 'user');
     const itemIds = rawIds(ds, 'item');
     const manifest = {
@@ -419,33 +563,53 @@ export const embedCommand: Command = {
         itemIdsSha256: idsSha256(itemIds),
       },
       profiles: profilesPath,
-      user: side('user'),
-      item: side('item'),
+      user: side(jobOf('user', 0)),
+      item: side(jobOf('item', 0)),
+      variants: variants.map((v) => ({
+        variant: v.variant,
+        user: side(jobOf('user', v.variant)),
+        item: side(jobOf('item', v.variant)),
+      })),
+      ...(removed.length ? { removedStale: removed } : {}),
       elapsedMs: Math.round(performance.now() - t0),
     };
     writeJson(join(outDir, EMBEDDING_FILES.manifest), manifest);
-    for (const kind of ['user', 'item'] as const) {
-      const s = manifest[kind];
-      if (s.zeroRows > 0) {
-        io.err(
-          `warning: ${s.zeroRows} of ${s.rows} ${kind}s have no ${s.textSource.kind === 'titles' ? 'title' : 'profile'}: their rows in ${s.file} are zero\n`,
-        );
+    const described = [
+      { label: '', main: manifest },
+      ...manifest.variants.map((v) => ({ label: ` (variant ${v.variant})`, main: v })),
+    ];
+    for (const { label, main } of described) {
+      for (const kind of ['user', 'item'] as const) {
+        const s = main[kind];
+        if (s.zeroRows > 0) {
+          io.err(
+            `warning: ${s.zeroRows} of ${s.rows} ${kind}s have no ${s.textSource.kind === 'titles' ? 'title' : 'profile'}${label}: their rows in ${s.file} are zero\n`,
+          );
+        }
+        if (s.notInDataset > 0)
+          io.err(
+            `warning: ${s.notInDataset} ${kind} profiles${label} name ids outside dataset '${ds.name}' and were skipped\n`,
+          );
       }
-      if (s.notInDataset > 0)
-        io.err(
-          `warning: ${s.notInDataset} ${kind} profiles name ids outside dataset '${ds.name}' and were skipped\n`,
-        );
     }
-    const desc = (kind: ProfileKind) => {
-      const s = manifest[kind];
-      return `${kind}s: ${s.withText}/${s.rows} from ${s.textSource.kind} (${s.textSource.file}); ${s.embedded} embedded, ${s.reused} from the cache`;
-    };
+    for (const f of removed)
+      io.err(`removed ${join(outDir, f)}: an extra profile variant this run did not embed\n`);
+    const stale = loaderVisibleVariants(outDir).filter((f) => !jobs.some((j) => j.file === f));
+    if (stale.length)
+      io.err(
+        `warning: ${stale.join(', ')} in ${outDir} ${stale.length === 1 ? 'is' : 'are'} read by promax train --embeddings as extra profiles but ${stale.length === 1 ? 'was' : 'were'} not written by this run\n`,
+      );
+    const desc = (kind: ProfileKind, s: ReturnType<typeof side>, label: string) =>
+      `${kind}s${label}: ${s.withText}/${s.rows} from ${s.textSource.kind} (${s.textSource.file}); ${s.embedded} embedded, ${s.reused} from the cache`;
+    const lines = described.flatMap(({ label, main }) =>
+      (['user', 'item'] as const).map((kind) => desc(kind, main[kind], label)),
+    );
     io.out(
-      `${embedder.provider}/${embedder.modelId}, ${user.cols}-d, rows in the dense-id order of dataset '${ds.name}'\n${desc('user')}\n${desc('item')}\n` +
+      `${embedder.provider}/${embedder.modelId}, ${user.cols}-d, rows in the dense-id order of dataset '${ds.name}'\n${lines.join('\n')}\n` +
         (stats
           ? `${stats.httpRequests} HTTP ${stats.httpRequests === 1 ? 'call' : 'calls'} (${formatRetries(stats.retries, stats.retriesByCause)})\n`
           : '') +
-        `wrote ${join(outDir, EMBEDDING_FILES.user)} (${user.rows}×${user.cols}), ${join(outDir, EMBEDDING_FILES.item)} (${item.rows}×${item.cols}), ${EMBEDDING_FILES.manifest} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+        `wrote ${jobs.map((j) => `${join(outDir, j.file)} (${(j.matrix as Matrix).rows}×${(j.matrix as Matrix).cols})`).join(', ')}, ${EMBEDDING_FILES.manifest} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     );
     return EXIT.OK;
   },

@@ -108,6 +108,34 @@ describe.skipIf(skip !== '')('promax profiles --llm-gguf (Gemma-3-270M, MovieLen
     expect(m2.summary.alreadyStored).toBe(2);
   }, 240_000);
 
+  it('--variants writes the extra profiles through the in-process model too, and a rerun generates nothing', async () => {
+    const out = tempDir('promax-local-llm-');
+    const argv = ['profiles', ...flags(out), '--kind', 'item', '--limit', '1', '--variants', '2'];
+    const first = await run(argv);
+    expect(first.code, first.err).toBe(0);
+    const lines = storeLines(out);
+    expect(lines.map((l) => (l.key as { variant?: number }).variant ?? 0).sort()).toEqual([0, 1, 2]);
+    expect(lines.every((l) => l.type === 'success')).toBe(true);
+    const texts = ['item_profiles.jsonl', 'item_profiles_1.jsonl', 'item_profiles_2.jsonl'].map((f) => {
+      const entries = readJsonl(join(out, f));
+      expect(
+        entries.map((e) => e.item),
+        f,
+      ).toEqual(['1']);
+      return entries[0]?.profile;
+    });
+    expect(new Set(texts).size).toBe(3);
+    const manifest = JSON.parse(readFileSync(join(out, 'item_profiles_2.run.json'), 'utf8'));
+    expect(manifest.templates).toEqual(['item-profile-variant-2-mood/movies@profile-v1']);
+    expect(manifest.local.sha256).toBe(MODEL_ID.split(':')[1]);
+    expect(first.out).toMatch(/^variant 2 \(mood\): 1 HTTP call, /m);
+
+    const again = await run(argv);
+    expect(again.code).toBe(0);
+    expect(storeLines(out)).toHaveLength(3);
+    expect(again.out).toMatch(/^variant 1 \(themes\): 0 HTTP calls/m);
+  }, 240_000);
+
   it('builds user prompts from the train split only', async () => {
     // The stored prompt hash is the one of a prompt rebuilt from the user's train items alone
     // (no item profiles exist in a fresh --out), and none of the user's validation/test items is in it.

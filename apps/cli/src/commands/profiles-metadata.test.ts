@@ -53,6 +53,36 @@ describe('promax profiles --from-metadata', () => {
     });
   });
 
+  it('--variants 3 writes the genres, titles and era facets for every entity, users from train only', async () => {
+    const ds = writeSyntheticDataset();
+    const out = tempDir();
+    const r = await run(['--dataset', ds.dir, '--from-metadata', '--variants', '3', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/variant 1 \(genres\)/);
+    const main0 = readJsonl(join(out, 'item_profiles.jsonl')).map((e) => e.profile);
+    const seen = new Set<unknown>(main0);
+    for (const v of [1, 2, 3]) {
+      const items = readJsonl(join(out, `item_profiles_${v}.jsonl`));
+      const users = readJsonl(join(out, `user_profiles_${v}.jsonl`));
+      expect(items.map((e) => e.item)).toEqual(ds.items);
+      expect(users.length).toBe(ds.users.length);
+      expect(seen.has(items[0]?.profile)).toBe(false);
+      seen.add(items[0]?.profile);
+      for (const e of users) {
+        const u = ds.users.indexOf(String(e.user));
+        const train = new Set(ds.train.filter(([a]) => a === u).map(([, i]) => i));
+        const shown = [...String(e.profile).matchAll(/book number (\d+)/g)].map((m) => Number(m[1]));
+        for (const i of shown) expect(train.has(i)).toBe(true);
+        if (v === 1) {
+          // the genre (topic) counts add up to the user's train items
+          const total = [...String(e.profile).matchAll(/\w+ (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+          expect(total).toBe(train.size);
+        }
+      }
+    }
+    expect(readJsonl(join(out, 'item_profiles_1.jsonl'))[0]?.profile).toMatch(/^genres: \w+$/);
+  });
+
   it('keeps descriptive columns and drops identifiers and links', () => {
     expect(
       itemMetadataText('Emma', {

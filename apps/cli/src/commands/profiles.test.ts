@@ -101,6 +101,191 @@ describe('promax profiles', () => {
     expect(first.out + first.err + second.out + second.err).not.toContain(KEY);
   });
 
+  it('--variants 3 writes three extra profiles per entity from three other prompts, stored, resumable and counted per variant', async () => {
+    const ds = writeSyntheticDataset();
+    const out = tempDir();
+    const args = [
+      '--dataset',
+      ds.dir,
+      '--llm-base-url',
+      server.baseURL,
+      ...fast,
+      '--variants',
+      '3',
+      '--out',
+      out,
+    ];
+    const first = await run(args);
+    expect(first.code, first.err).toBe(0);
+    // (30 items + 24 users) × (main + 3 variants), one request each
+    expect(server.log.length).toBe(54 * 4);
+    for (const [kind, ids] of [
+      ['item', ds.items],
+      ['user', ds.users],
+    ] as const) {
+      const main = readJsonl(join(out, `${kind}_profiles.jsonl`));
+      expect(main.map((e) => e[kind])).toEqual(ids);
+      const texts = new Set(main.map((e) => e.profile));
+      for (const v of [1, 2, 3]) {
+        const file = join(out, `${kind}_profiles_${v}.jsonl`);
+        const entries = readJsonl(file);
+        // one entry per entity, in the same order as the main file, each its own answer
+        expect(
+          entries.map((e) => e[kind]),
+          file,
+        ).toEqual(ids);
+        for (const e of entries) {
+          expect(texts.has(e.profile), `${file}: ${e[kind]}`).toBe(false);
+          texts.add(e.profile);
+        }
+        expect(existsSync(join(out, `${kind}_profiles_${v}.run.json`))).toBe(true);
+      }
+    }
+    // four different system prompts per kind; the inputs (facts, history) are the same
+    const prompts = (marker: RegExp) =>
+      server.log.filter((r) => marker.test(r.body.messages[0]?.content ?? ''));
+    const itemLog = prompts(/describe its catalogue/);
+    const userLog = prompts(/understand one person's taste/);
+    expect(itemLog.length).toBe(120);
+    expect(userLog.length).toBe(96);
+    for (const log of [itemLog, userLog]) {
+      const systems = new Set(log.map((r) => r.body.messages[0]?.content));
+      expect(systems.size).toBe(4);
+      const firstEntity = log[0]?.body.messages[1]?.content;
+      expect(log.filter((r) => r.body.messages[1]?.content === firstEntity).length).toBe(4);
+    }
+    // user variants see the main item profiles in their history
+    const variantUser = userLog.find((r) =>
+      /would disappoint this person/.test(r.body.messages[0]?.content ?? ''),
+    );
+    const mainItems = new Set(readJsonl(join(out, 'item_profiles.jsonl')).map((e) => e.profile));
+    const audience = /"audience":"(profile [0-9a-f]{8})"/.exec(
+      variantUser?.body.messages[1]?.content ?? '',
+    )?.[1];
+    expect(mainItems.has(audience)).toBe(true);
+    // the store keys name the variant
+    const store = readJsonl(join(out, 'profiles.store.jsonl')) as { key: { id: string; variant?: number } }[];
+    expect(store.length).toBe(216);
+    expect(
+      store
+        .filter((l) => l.key.id === 'b00')
+        .map((l) => l.key.variant ?? 0)
+        .sort(),
+    ).toEqual([0, 1, 2, 3]);
+    // the summary counts calls per variant
+    expect(first.out).toMatch(
+      /item, variant 2 \(mood\) profiles: 30 written, 0 "None" — 30 items: 0 from the store, 30 answered now, 0 failed; 30 HTTP calls/,
+    );
+    expect(first.out).toMatch(/^main profiles: 54 HTTP calls, \d+\+\d+ tokens, \$0\.\d+$/m);
+    for (const [v, facet] of [
+      [1, 'themes'],
+      [2, 'mood'],
+      [3, 'letdowns'],
+    ])
+      expect(first.out).toMatch(
+        new RegExp(`^variant ${v} \\(${facet}\\): 54 HTTP calls, \\d+\\+\\d+ tokens, \\$0\\.\\d+$`, 'm'),
+      );
+    const manifest = JSON.parse(readFileSync(join(out, 'profiles_manifest.json'), 'utf8'));
+    expect(manifest.variants).toBe(3);
+    expect(manifest.byVariant.map((t: { variant: number; facet: string }) => [t.variant, t.facet])).toEqual([
+      [0, 'main'],
+      [1, 'themes'],
+      [2, 'mood'],
+      [3, 'letdowns'],
+    ]);
+    for (const t of manifest.byVariant as { httpRequests: number; costUsd: number }[]) {
+      expect(t.httpRequests).toBe(54);
+      expect(t.costUsd).toBeGreaterThan(0);
+    }
+    const sum = (manifest.byVariant as { costUsd: number }[]).reduce((a, t) => a + t.costUsd, 0);
+    expect(sum).toBeCloseTo(manifest.costUsd, 12);
+    expect(manifest.variantReports['2']).toMatchObject({
+      facet: 'mood',
+      kinds: {
+        item: { written: 30, httpRequests: 30 },
+        user: { written: 24, itemProfilesForPrompts: 'this run' },
+      },
+    });
+    const runJson = JSON.parse(readFileSync(join(out, 'user_profiles_3.run.json'), 'utf8'));
+    expect(runJson.summary).toMatchObject({ unique: 24, succeeded: 24, httpRequests: 24 });
+    expect(runJson.templates).toEqual(['user-profile-variant-3-letdowns/generic@profile-v1']);
+
+    // a rerun generates nothing
+    server.reset();
+    const second = await run(args);
+    expect(second.code, second.err).toBe(0);
+    expect(server.log.length).toBe(0);
+    expect(second.out).toMatch(
+      /user, variant 3 \(letdowns\) profiles: 24 written, 0 "None" — 24 users: 24 from the store, 0 answered now/,
+    );
+    expect(second.out).toMatch(/^variant 1 \(themes\): 0 HTTP calls, 0\+0 tokens/m);
+    expect(readJsonl(join(out, 'user_profiles_2.jsonl')).length).toBe(24);
+  });
+
+  it('--variants resumes a run cut short and rejects what it cannot do', async () => {
+    const ds = writeSyntheticDataset();
+    const out = tempDir();
+    const common = [
+      '--dataset',
+      ds.dir,
+      '--llm-base-url',
+      server.baseURL,
+      ...fast,
+      '--kind',
+      'item',
+      '--limit',
+      '5',
+    ];
+    // one variant first; two more later ask only for what is new
+    expect((await run([...common, '--variants', '1', '--out', out])).code).toBe(0);
+    expect(server.log.length).toBe(10);
+    server.reset();
+    const more = await run([...common, '--variants', '3', '--out', out]);
+    expect(more.code, more.err).toBe(0);
+    expect(server.log.length).toBe(10);
+    expect(more.out).toMatch(/^main profiles: 0 HTTP calls/m);
+    expect(more.out).toMatch(/^variant 1 \(themes\): 0 HTTP calls/m);
+    expect(more.out).toMatch(/^variant 3 \(letdowns\): 5 HTTP calls/m);
+    // a failing variant answer is PARTIAL (exit 3), and the same command retries only it
+    const out2 = tempDir();
+    server.reset();
+    server.options = {
+      fault: ({ system, user }) =>
+        /mood and tone/.test(system) && user.includes('book number 2"') ? { content: 'not JSON' } : undefined,
+    };
+    const partial = await run([...common, '--variants', '2', '--repairs', '0', '--out', out2]);
+    expect(partial.code, partial.err).toBe(3);
+    expect(partial.err).toMatch(/1 item, variant 2 \(mood\) profile\(s\) failed/);
+    expect(readJsonl(join(out2, 'item_profiles_2.jsonl')).length).toBe(4);
+    server.options = {};
+    server.reset();
+    const retried = await run([...common, '--variants', '2', '--out', out2]);
+    expect(retried.code, retried.err).toBe(0);
+    expect(server.log.length).toBe(1);
+    expect(readJsonl(join(out2, 'item_profiles_2.jsonl')).length).toBe(5);
+
+    server.reset();
+    const dry = await run([...common, '--variants', '2', '--dry-run', '--out', tempDir()], {});
+    expect(dry.code, dry.err).toBe(0);
+    expect(dry.out).toMatch(/\| item, variant 2 \(mood\) \| 5 \| 0 \| 5 \|/);
+    for (const [argv, pattern] of [
+      [
+        [...common, '--variants', '4', '--out', out],
+        /--variants 4: there are 3 extra prompt variants.*Fix: pass --variants between 0 and 3/,
+      ],
+      [[...common, '--variants', 'two', '--out', out], /--variants must be/],
+      [
+        ['--dataset', ds.dir, '--from-existing', '--variants', '3', '--out', out],
+        /--variants does not apply/,
+      ],
+    ] as [string[], RegExp][]) {
+      const r = await run(argv, {});
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toMatch(pattern);
+    }
+    expect(server.log.length).toBe(0);
+  });
+
   it('--dry-run estimates tokens and cost and sends nothing', async () => {
     const ds = writeSyntheticDataset();
     const out = tempDir();
@@ -167,6 +352,51 @@ describe('promax profiles', () => {
     // exporting again finds everything stored
     const again = await run([...common, '--batch-export', batchIn], {});
     expect(again.out).toMatch(/wrote 0 item-profile requests .* \(4 already in the store\)/);
+    expect(server.log.length).toBe(0);
+  });
+
+  it('--variants with the Batch API: one file holds every variant, the import writes each variant file', async () => {
+    const ds = writeSyntheticDataset();
+    const out = tempDir();
+    const batchIn = join(out, 'batch-in.jsonl');
+    const common = [
+      '--dataset',
+      ds.dir,
+      ...fast,
+      '--kind',
+      'item',
+      '--limit',
+      '3',
+      '--variants',
+      '2',
+      '--out',
+      out,
+    ];
+    const ex = await run([...common, '--batch-export', batchIn], {});
+    expect(ex.code, ex.err).toBe(0);
+    expect(ex.out).toMatch(/wrote 9 item-profile requests \(main and 2 extra variants\)/);
+    const lines = readJsonl(batchIn) as { custom_id: string; body: ChatRequestBody }[];
+    expect(new Set(lines.map((l) => l.custom_id)).size).toBe(9);
+    expect(lines.filter((l) => l.custom_id.startsWith('item-profile.2:')).length).toBe(3);
+    const answers = lines.map((l) =>
+      JSON.stringify({
+        custom_id: l.custom_id,
+        response: {
+          status_code: 200,
+          body: {
+            choices: [{ message: { content: defaultContent(l.body, hashOf(l.body).hash) } }],
+            usage: { prompt_tokens: 100, completion_tokens: 20 },
+          },
+        },
+      }),
+    );
+    writeFileSync(join(out, 'batch-out.jsonl'), `${answers.join('\n')}\n`);
+    const im = await run([...common, '--batch-import', join(out, 'batch-out.jsonl')], {});
+    expect(im.code, im.err).toBe(0);
+    expect(im.out).toMatch(/item, variant 2 \(mood\) profiles: 3 requested — 3 written \(3 imported now\)/);
+    expect(im.out).toMatch(/^variant 1 \(themes\): 0 HTTP calls, 300\+60 tokens/m);
+    for (const f of ['item_profiles.jsonl', 'item_profiles_1.jsonl', 'item_profiles_2.jsonl'])
+      expect(readJsonl(join(out, f)).map((e) => e.item)).toEqual(['b00', 'b01', 'b02']);
     expect(server.log.length).toBe(0);
   });
 

@@ -21,19 +21,24 @@ import {
   type JobEstimate,
   type JobSettingsInput,
   jobSettingsSchema,
+  keyOf,
   type LoadedProfiles,
   loadItemTexts,
   loadProfileMap,
+  MAX_PROFILE_VARIANTS,
   PROFILE_OUTPUT,
   PROFILE_PROMPT_VERSION,
+  PROFILE_VARIANTS,
   PROFILES_MANIFEST,
   type ProfileEntry,
   type ProfileFile,
   type ProfileKind,
   type ProfileOutput,
   type ProfileRequest,
+  profileOutputFile,
   profilePromptSettingsSchema,
   profileTasks,
+  profileTemplateName,
   ResultStore,
   readProfileFile,
   writeProfilesJsonl,
@@ -43,6 +48,8 @@ import { EXIT } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import {
   choiceFlag,
+  formatUsd,
+  nonNegativeIntFlag,
   pathIn,
   positiveIntFlag,
   positiveNumberFlag,
@@ -57,11 +64,18 @@ import { createJobProgressRenderer } from '../profile-pipeline/job-progress.js';
 import { formatJobSummary } from '../profile-pipeline/job-summary.js';
 import * as localLlm from '../profile-pipeline/llm-client.js';
 import { LLM_JOB_OPTIONS, llmJobFlagSettings, llmJobHelp } from '../profile-pipeline/llm-job-flags.js';
-import { metadataProfiles } from '../profile-pipeline/metadata-profiles.js';
+import {
+  METADATA_VARIANT_FACETS,
+  metadataProfiles,
+  metadataVariantProfiles,
+} from '../profile-pipeline/metadata-profiles.js';
 import { markdownTable } from '../render/table.js';
 import type { Command } from './command.js';
 
 const JOB_HELP = llmJobHelp({ store: '--out/profiles.store.jsonl', entity: 'profile' });
+const VARIANTS_HELP = PROFILE_VARIANTS.map(
+  (v, k) => `${' '.repeat(24)}${k + 1}: ${v.description} (template ${profileTemplateName('item', k + 1)}/…)`,
+).join('\n');
 
 const usage = `promax profiles --dataset NAME|DIR --llm-base-url URL --llm-model M --out DIR [options]
 promax profiles --dataset NAME|DIR --from-existing --out DIR [--limit N]
@@ -77,7 +91,9 @@ counts: a rerun sends only what the store lacks (see Resume below for what a cra
 
 Outputs in --out: user_profiles.jsonl / item_profiles.jsonl ({"user"|"item": original id,
 "profile": text, "reasoning": text}), profiles.store.jsonl, <kind>_profiles.run.json (settings,
-usage, cost) and profiles_manifest.json. Answers of "None" (input too thin) are left out.
+usage, cost) and profiles_manifest.json. Answers of "None" (input too thin) are left out. With
+--variants N also user_profiles_k.jsonl / item_profiles_k.jsonl and <kind>_profiles_k.run.json
+for k = 1..N.
 
   --dataset NAME|DIR    a registered dataset (dbbook, amazon-book, ...) or a dataset folder
   --out DIR             output folder (also the resumable store)
@@ -87,6 +103,13 @@ usage, cost) and profiles_manifest.json. Answers of "None" (input too thin) are 
   --domain D            prompt wording: books, businesses, games, movies, generic
                         (default from the dataset: dbbook/amazon-book books, yelp businesses, ...)
   --limit N             only the first N users and the first N items with a title (dense-id order)
+  --variants N          also write N extra profiles per entity (0..${MAX_PROFILE_VARIANTS}, default 0; ProEx
+                        reads 3), each from its own prompt variant with the same JSON answer:
+${VARIANTS_HELP}
+                        They go through the same store (keys include the variant), are resumed
+                        and costed like the main profiles, and user variants see the same
+                        history (main item profiles) as the main user prompt. Then
+                        \`promax embed\` writes usr_emb_np_k.npy / itm_emb_np_k.npy from them.
   --concurrency N       requests in flight (default 4)
   --rpm N / --tpm N     requests / tokens per minute at most (default 500 / 200000)
 ${JOB_HELP.flags}
@@ -104,13 +127,15 @@ ${JOB_HELP.flags}
   --from-metadata       text profiles with no LLM, from the dataset itself: an item's is its
                         metadata (title and every descriptive column: genres, year, ...), a user's
                         the list of their train items (an even spread of at most 30, with genres;
-                        validation and test items never enter) — the "no LLM" arm of an ablation
+                        validation and test items never enter) — the "no LLM" arm of an ablation;
+                        with --variants N also N facets as the extra profiles (genres, titles, era)
 ${localLlm.LOCAL_LLM_USAGE}
   --quiet               no progress output
 
-Progress counts profiles (entities), with the HTTP calls in flight; the summary gives per kind the
-profiles from the store, answered now and failed, the HTTP calls (first calls, retries by cause,
-repairs), tokens and cost.
+Progress counts profiles (entities), with the HTTP calls in flight; the summary gives per kind
+(and per variant) the profiles from the store, answered now and failed, the HTTP calls (first
+calls, retries by cause, repairs), tokens and cost; with --variants also the calls, tokens and
+cost of each variant (in profiles_manifest.json under byVariant).
 
 ${JOB_HELP.notes}
 
@@ -140,6 +165,10 @@ interface KindReport {
   skipped?: { reason: string; count: number }[];
   itemProfilesForPrompts?: string | null;
   runManifest?: string;
+  /** HTTP calls, tokens and cost of this run for this kind (batch imports make no calls). */
+  httpRequests?: number;
+  usage?: { promptTokens: number; completionTokens: number };
+  costUsd?: number | null;
   sourceFile?: string;
   notInDataset?: number;
   flaggedBroken?: string[];
@@ -225,16 +254,33 @@ function readManifest(path: string): Record<string, unknown> {
   }
 }
 
-/** Merges this run's per-kind reports into profiles_manifest.json (a --kind user run keeps the item section). */
+/** Per-kind reports of one extra profile variant. */
+type VariantReports = Record<number, Partial<Record<ProfileKind, KindReport>>>;
+
+/**
+ * Merges this run's per-kind reports into profiles_manifest.json (a --kind user run keeps the item
+ * section; a run with fewer --variants keeps the sections of the others).
+ */
 function writeManifest(
   outDir: string,
   ds: Dataset,
   top: Record<string, unknown>,
   kinds: Partial<Record<ProfileKind, KindReport>>,
+  variants: VariantReports = {},
 ): void {
   const path = join(outDir, PROFILES_MANIFEST);
   const old = readManifest(path);
   const oldKinds = (old.kinds ?? {}) as Record<string, unknown>;
+  const oldVariants = (old.variantReports ?? {}) as Record<string, { kinds?: Record<string, unknown> }>;
+  const mergedVariants: Record<string, unknown> = { ...oldVariants };
+  for (const [v, reports] of Object.entries(variants)) {
+    const facet = PROFILE_VARIANTS[Number(v) - 1];
+    mergedVariants[v] = {
+      facet: facet?.facet,
+      description: facet?.description,
+      kinds: { ...(oldVariants[v]?.kinds ?? {}), ...reports },
+    };
+  }
   writeJson(path, {
     format: 'promax-profiles',
     version: 1,
@@ -242,10 +288,24 @@ function writeManifest(
     dataset: datasetRecord(ds),
     ...top,
     kinds: { ...oldKinds, ...kinds },
+    ...(Object.keys(mergedVariants).length ? { variantReports: mergedVariants } : {}),
   });
 }
 
-function estimateRows(estimates: [ProfileKind, JobEstimate][], model: string): string {
+/** How a kind and variant read in summaries: "item", "item, variant 2 (mood)". */
+function kindLabel(kind: ProfileKind, variant: number): string {
+  return variant === 0 ? kind : `${kind}, variant ${variant} (${PROFILE_VARIANTS[variant - 1]?.facet})`;
+}
+
+/** The run manifest of a kind and variant: item_profiles.run.json, item_profiles_2.run.json. */
+const runManifestFile = (kind: ProfileKind, variant: number): string =>
+  profileOutputFile(kind, variant).replace(/\.jsonl$/, '.run.json');
+
+/** The requests of an extra profile variant (variant 0: the main requests as they are). */
+const forVariant = (requests: readonly ProfileRequest[], variant: number): ProfileRequest[] =>
+  variant === 0 ? [...requests] : requests.map((r) => ({ ...r, variant }));
+
+function estimateRows(estimates: [string, JobEstimate][], model: string): string {
   const usd = (v: number | undefined) => (v === undefined ? '?' : `$${v.toFixed(4)}`);
   return (
     markdownTable(
@@ -278,7 +338,7 @@ function estimateRows(estimates: [ProfileKind, JobEstimate][], model: string): s
   );
 }
 
-/** Profiles of the given tasks as the store holds them (exact keys: id, prompt hash, model). */
+/** Profiles of the given tasks as the store holds them (exact keys: id, prompt hash, model, variant). */
 function collectFromStore(
   tasks: readonly ChatTask<ProfileOutput>[],
   store: ResultStore,
@@ -289,7 +349,7 @@ function collectFromStore(
   let missing = 0;
   let none = 0;
   for (const t of tasks) {
-    const rec = store.get({ id: t.id, promptHash: t.promptHash, model });
+    const rec = store.get(keyOf(t, model));
     if (!rec) missing++;
     else if (rec.type === 'failure') failed.push(t.id);
     else {
@@ -387,8 +447,18 @@ async function fromExisting(io: Io, ds: Dataset, outDir: string, limit: number):
   return 0;
 }
 
-/** `--from-metadata`: text profiles from the dataset's own metadata and train histories. */
-function fromMetadata(io: Io, ds: Dataset, outDir: string, limit: number, kinds: ProfileKind[]): number {
+/**
+ * `--from-metadata`: text profiles from the dataset's own metadata and train histories; with
+ * `--variants N` also the first N metadata facets (genres, titles, era) as the extra profiles.
+ */
+function fromMetadata(
+  io: Io,
+  ds: Dataset,
+  outDir: string,
+  limit: number,
+  kinds: ProfileKind[],
+  variants: number,
+): number {
   const texts = loadItemTexts(ds);
   if (!texts) {
     throw new PromaxError({
@@ -399,13 +469,16 @@ function fromMetadata(io: Io, ds: Dataset, outDir: string, limit: number, kinds:
       fix: 'add items.tsv with a header "item<TAB>title[<TAB>more columns]" to the dataset folder',
     });
   }
-  const made = metadataProfiles(ds, texts, { maxHistoryItems: 30, limit });
+  const options = { maxHistoryItems: 30, limit };
+  const made = metadataProfiles(ds, texts, options);
   const reports: Partial<Record<ProfileKind, KindReport>> = {};
   const lines: string[] = [];
+  const written: string[] = [];
   for (const kind of kinds) {
     const entries = made[kind];
     const target = join(outDir, PROFILE_OUTPUT[kind]);
     writeProfilesJsonl(target, kind, entries);
+    written.push(PROFILE_OUTPUT[kind]);
     const missing = kind === 'item' ? made.itemsWithoutText : made.usersWithoutText;
     reports[kind] = {
       source: 'metadata',
@@ -419,15 +492,25 @@ function fromMetadata(io: Io, ds: Dataset, outDir: string, limit: number, kinds:
         `${missing ? `; ${missing} ${kind}s have no text (${kind === 'item' ? 'no title' : 'no titled train item'})` : ''}`,
     );
   }
+  for (let v = 1; v <= variants; v++) {
+    const extra = metadataVariantProfiles(ds, texts, v as 1 | 2 | 3, options);
+    for (const kind of kinds) {
+      const file = profileOutputFile(kind, v);
+      writeProfilesJsonl(join(outDir, file), kind, extra[kind]);
+      written.push(file);
+    }
+    lines.push(
+      `variant ${v} (${METADATA_VARIANT_FACETS[v - 1]}): ${kinds.map((k) => `${extra[k].length} ${k}s`).join(', ')}`,
+    );
+  }
   writeManifest(outDir, ds, { source: 'metadata', limit: Number.isFinite(limit) ? limit : null }, reports);
-  io.out(
-    `${lines.join('\n')}\nwrote ${outDir} (${kinds.map((k) => PROFILE_OUTPUT[k]).join(', ')}, ${PROFILES_MANIFEST})\n`,
-  );
+  io.out(`${lines.join('\n')}\nwrote ${outDir} (${written.join(', ')}, ${PROFILES_MANIFEST})\n`);
   return 0;
 }
 
 export const profilesCommand: Command = {
-  summary: 'write LLM user/item profiles for a dataset (resumable), or take the ones it has',
+  summary:
+    "write LLM user/item profiles for a dataset (resumable; --variants N adds ProEx's extra ones), or take the ones it has",
   usage,
   async run(argv, io) {
     const { values } = parseArgs({
@@ -440,6 +523,7 @@ export const profilesCommand: Command = {
         kind: { type: 'string', default: 'both' },
         domain: { type: 'string' },
         limit: { type: 'string' },
+        variants: { type: 'string' },
         concurrency: { type: 'string' },
         rpm: { type: 'string' },
         tpm: { type: 'string' },
@@ -459,6 +543,17 @@ export const profilesCommand: Command = {
     const outDir = pathIn(io, requireFlag(values.out, '--out', usage));
     const limit = positiveIntFlag(values.limit, '--limit') ?? Number.POSITIVE_INFINITY;
     const kind = choiceFlag(values.kind, '--kind', KINDS);
+    const variants = nonNegativeIntFlag(values.variants, '--variants') ?? 0;
+    if (variants > MAX_PROFILE_VARIANTS) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: '--variants',
+        message: `--variants ${variants}: there are ${MAX_PROFILE_VARIANTS} extra prompt variants (${PROFILE_VARIANTS.map((v) => v.facet).join(', ')})`,
+        fix: `pass --variants between 0 and ${MAX_PROFILE_VARIANTS} (ProEx reads 3)`,
+      });
+    }
+    /** 0 (the main profile), then the extra variants 1..N. */
+    const variantList = Array.from({ length: variants + 1 }, (_, v) => v);
     const dryRun = values['dry-run'];
     const batchExport = values['batch-export'];
     const batchImport = values['batch-import'];
@@ -490,7 +585,12 @@ export const profilesCommand: Command = {
             'retries',
             'repairs',
           ] as const
-        ).find((k) => values[k] !== undefined) ?? (values.set.length > 0 ? 'set' : undefined);
+        ).find((k) => values[k] !== undefined) ??
+        (values.set.length > 0
+          ? 'set'
+          : variants > 0 && offlineSource === 'from-existing'
+            ? 'variants'
+            : undefined);
       if (clash || dryRun) {
         throw new PromaxError({
           code: 'INVALID_ARGUMENT',
@@ -502,7 +602,7 @@ export const profilesCommand: Command = {
       const ds = loadDatasetArg(io, datasetArg);
       return offlineSource === 'from-existing'
         ? fromExisting(io, ds, outDir, limit)
-        : fromMetadata(io, ds, outDir, limit, kind === 'both' ? ['item', 'user'] : [kind]);
+        : fromMetadata(io, ds, outDir, limit, kind === 'both' ? ['item', 'user'] : [kind], variants);
     }
     if (batchExport && batchImport) {
       throw new PromaxError({
@@ -569,6 +669,7 @@ export const profilesCommand: Command = {
         domain: dom,
       },
       limit: Number.isFinite(limit) ? limit : null,
+      variants,
       store: storePath,
     };
     // An in-process model gets compact budgets beneath the user's own (see LOCAL_PROFILE_PROMPT_DEFAULTS).
@@ -602,10 +703,15 @@ export const profilesCommand: Command = {
       };
 
       if (dryRun) {
-        const estimates: [ProfileKind, JobEstimate][] = [];
+        const estimates: [string, JobEstimate][] = [];
         for (const k of kinds) {
           const { requests } = await build(k);
-          estimates.push([k, estimateProfileJob(requests, { settings, prompt, store })]);
+          for (const v of variantList) {
+            estimates.push([
+              kindLabel(k, v),
+              estimateProfileJob(forVariant(requests, v), { settings, prompt, store }),
+            ]);
+          }
         }
         io.out(
           `dry run for ${ds.name} with ${model}: nothing was sent\n\n${estimateRows(estimates, model)}\n` +
@@ -622,7 +728,8 @@ export const profilesCommand: Command = {
         let jsonl = '';
         for (const k of kinds) {
           const { requests } = await build(k);
-          const tasks = profileTasks(requests, { model, prompt });
+          // every variant of a kind in one file: user variants only need the main item profiles
+          const tasks = variantList.flatMap((v) => profileTasks(forVariant(requests, v), { model, prompt }));
           const e = exportChatBatch(tasks, { settings, store: st });
           exported = { kind: k, count: e.count, skipped: e.skipped };
           jsonl = e.jsonl;
@@ -631,7 +738,7 @@ export const profilesCommand: Command = {
         writeText(path, jsonl);
         const x = exported as { kind: ProfileKind; count: number; skipped: number };
         io.out(
-          `wrote ${x.count} ${x.kind}-profile requests to ${path} (${x.skipped} already in the store); nothing was sent\n` +
+          `wrote ${x.count} ${x.kind}-profile requests${variants > 0 ? ` (main and ${variants} extra variants)` : ''} to ${path} (${x.skipped} already in the store); nothing was sent\n` +
             'next: upload it with purpose "batch" for /v1/chat/completions; when it is done, run this command again with --batch-import OUTPUT.jsonl in place of --batch-export\n' +
             (kind === 'both' && x.kind === 'item'
               ? 'after importing the item answers, export again for the user profiles (their prompts include the item profiles)\n'
@@ -641,18 +748,48 @@ export const profilesCommand: Command = {
       }
 
       const reports: Partial<Record<ProfileKind, KindReport>> = {};
+      const variantReports: VariantReports = {};
       const lines: string[] = [];
+      const written: string[] = [];
       let freshItems: ProfileEntry[] | undefined;
       let usage = { promptTokens: 0, completionTokens: 0 };
       let cost: number | undefined = 0;
       let failed = 0;
+      /** Calls, tokens and cost of this run per variant ("main", "1", …), both kinds together. */
+      const byVariant: Record<
+        string,
+        { httpRequests: number; usage: { promptTokens: number; completionTokens: number }; costUsd?: number }
+      > = {};
+      const tally = (
+        v: number,
+        calls: number,
+        u: { promptTokens: number; completionTokens: number },
+        usd: number | undefined,
+      ): void => {
+        const key = v === 0 ? 'main' : String(v);
+        const t = byVariant[key] ?? {
+          httpRequests: 0,
+          usage: { promptTokens: 0, completionTokens: 0 },
+          costUsd: 0,
+        };
+        t.httpRequests += calls;
+        t.usage.promptTokens += u.promptTokens;
+        t.usage.completionTokens += u.completionTokens;
+        t.costUsd = t.costUsd === undefined || usd === undefined ? undefined : t.costUsd + usd;
+        byVariant[key] = t;
+        usage = {
+          promptTokens: usage.promptTokens + u.promptTokens,
+          completionTokens: usage.completionTokens + u.completionTokens,
+        };
+        cost = cost === undefined || usd === undefined ? undefined : cost + usd;
+      };
       const local =
         gguf && !batchImport ? await localLlm.openLocalLlm(gguf, 'profile', onProgress) : undefined;
       closeLocal = local;
       const client = batchImport ? undefined : (local ?? createChatClient({ baseURL }, io.env));
       for (const k of kinds) {
-        const { requests, skipped, itemSource } = await build(k, freshItems);
-        const file = join(outDir, PROFILE_OUTPUT[k]);
+        const built = await build(k, freshItems);
+        const { skipped, itemSource } = built;
         const skippedList = skipped
           ? [
               {
@@ -662,102 +799,144 @@ export const profilesCommand: Command = {
               },
             ]
           : [];
-        if (batchImport) {
-          const tasks = profileTasks(requests, { model, prompt });
-          const s = await importChatBatch(tasks, {
+        for (const v of variantList) {
+          const requests = forVariant(built.requests, v);
+          const file = join(outDir, profileOutputFile(k, v));
+          const label = kindLabel(k, v);
+          const keep = (report: KindReport): void => {
+            if (v === 0) reports[k] = report;
+            else variantReports[v] = { ...variantReports[v], [k]: report };
+          };
+          written.push(file);
+          if (batchImport) {
+            const tasks = profileTasks(requests, { model, prompt });
+            const s = await importChatBatch(tasks, {
+              settings,
+              store: st,
+              path: pathIn(io, batchImport),
+              onProgress,
+            });
+            const c = collectFromStore(tasks, st, model);
+            writeProfilesJsonl(file, k, c.entries);
+            if (k === 'item' && v === 0) freshItems = c.entries;
+            tally(v, 0, s.usage, s.costUsd);
+            keep({
+              source: 'batch-import',
+              file,
+              requested: requests.length,
+              written: c.entries.length,
+              generated: s.imported,
+              failures: c.failed.length,
+              failedIds: c.failed.slice(0, 50),
+              noneAnswers: c.none,
+              missing: c.missing,
+              skipped: skippedList,
+              itemProfilesForPrompts: k === 'user' ? itemSource : undefined,
+              httpRequests: 0,
+              usage: s.usage,
+              costUsd: s.costUsd ?? null,
+            });
+            failed += c.failed.length + c.missing;
+            if (c.failed.length + c.missing > 0) {
+              io.err(
+                `warning: ${c.failed.length} ${label} profile(s) failed and ${c.missing} are not in the batch output; --batch-export writes a new batch of only those (exit code ${EXIT.PARTIAL})\n`,
+              );
+            }
+            lines.push(
+              `${label} profiles: ${requests.length} requested — ${c.entries.length} written (${s.imported} imported now), ${c.failed.length} failed, ${c.missing} not answered yet, ${c.none} "None"`,
+            );
+            continue;
+          }
+          const runManifest = join(outDir, runManifestFile(k, v));
+          const result = await generateProfiles(requests, {
+            client: client as NonNullable<typeof client>,
             settings,
             store: st,
-            path: pathIn(io, batchImport),
+            prompt,
             onProgress,
+            task: `${label} profiles`,
+            unit: `${k}s`,
+            abortSignal,
+            manifestPath: runManifest,
           });
-          const c = collectFromStore(tasks, st, model);
-          writeProfilesJsonl(file, k, c.entries);
-          if (k === 'item') freshItems = c.entries;
-          usage = {
-            promptTokens: usage.promptTokens + s.usage.promptTokens,
-            completionTokens: usage.completionTokens + s.usage.completionTokens,
-          };
-          cost = cost === undefined || s.costUsd === undefined ? undefined : cost + s.costUsd;
-          reports[k] = {
-            source: 'batch-import',
+          if (local) localLlm.recordLocalRun(runManifest, local, result.summary);
+          const entries: ProfileEntry[] = [];
+          let none = 0;
+          for (const p of result.profiles) {
+            if (isNone(p.summarization)) none++;
+            else entries.push({ id: p.id, profile: p.summarization, reasoning: p.reasoning });
+          }
+          writeProfilesJsonl(file, k, entries);
+          if (k === 'item' && v === 0) freshItems = entries;
+          const s = result.summary;
+          tally(v, s.httpRequests, s.usage, s.costUsd);
+          const fromStore = result.profiles.filter((p) => p.fromStore).length;
+          keep({
+            source: 'llm',
             file,
             requested: requests.length,
-            written: c.entries.length,
-            generated: s.imported,
-            failures: c.failed.length,
-            failedIds: c.failed.slice(0, 50),
-            noneAnswers: c.none,
-            missing: c.missing,
+            written: entries.length,
+            fromStore,
+            generated: result.profiles.length - fromStore,
+            failures: result.failures.length,
+            failedIds: result.failures.slice(0, 50).map((f) => f.id),
+            noneAnswers: none,
             skipped: skippedList,
             itemProfilesForPrompts: k === 'user' ? itemSource : undefined,
-          };
-          failed += c.failed.length + c.missing;
-          if (c.failed.length + c.missing > 0) {
+            runManifest,
+            httpRequests: s.httpRequests,
+            usage: s.usage,
+            costUsd: s.costUsd ?? null,
+          });
+          failed += result.failures.length;
+          lines.push(
+            `${label} profiles: ${entries.length} written, ${none} "None"` +
+              (skipped ? `, ${skipped} skipped (${skippedList[0]?.reason})` : '') +
+              ` — ${formatJobSummary(s, `${k}s`)}`,
+          );
+          if (result.failures.length) {
             io.err(
-              `warning: ${c.failed.length} ${k} profile(s) failed and ${c.missing} are not in the batch output; --batch-export writes a new batch of only those (exit code ${EXIT.PARTIAL})\n`,
+              `warning: ${result.failures.length} ${label} profile(s) failed (e.g. ${result.failures[0]?.id}: ${result.failures[0]?.error.message}); the same command retries only them (exit code ${EXIT.PARTIAL})\n`,
             );
           }
+        }
+      }
+      if (variants > 0) {
+        for (const v of variantList) {
+          const key = v === 0 ? 'main' : String(v);
+          const t = byVariant[key];
+          if (!t) continue;
           lines.push(
-            `${k} profiles: ${requests.length} requested — ${c.entries.length} written (${s.imported} imported now), ${c.failed.length} failed, ${c.missing} not answered yet, ${c.none} "None"`,
-          );
-          continue;
-        }
-        const result = await generateProfiles(requests, {
-          client: client as NonNullable<typeof client>,
-          settings,
-          store: st,
-          prompt,
-          onProgress,
-          task: `${k} profiles`,
-          unit: `${k}s`,
-          abortSignal,
-          manifestPath: join(outDir, `${k}_profiles.run.json`),
-        });
-        if (local) localLlm.recordLocalRun(join(outDir, `${k}_profiles.run.json`), local, result.summary);
-        const entries: ProfileEntry[] = [];
-        let none = 0;
-        for (const p of result.profiles) {
-          if (isNone(p.summarization)) none++;
-          else entries.push({ id: p.id, profile: p.summarization, reasoning: p.reasoning });
-        }
-        writeProfilesJsonl(file, k, entries);
-        if (k === 'item') freshItems = entries;
-        const s = result.summary;
-        usage = {
-          promptTokens: usage.promptTokens + s.usage.promptTokens,
-          completionTokens: usage.completionTokens + s.usage.completionTokens,
-        };
-        cost = cost === undefined || s.costUsd === undefined ? undefined : cost + s.costUsd;
-        const fromStore = result.profiles.filter((p) => p.fromStore).length;
-        reports[k] = {
-          source: 'llm',
-          file,
-          requested: requests.length,
-          written: entries.length,
-          fromStore,
-          generated: result.profiles.length - fromStore,
-          failures: result.failures.length,
-          failedIds: result.failures.slice(0, 50).map((f) => f.id),
-          noneAnswers: none,
-          skipped: skippedList,
-          itemProfilesForPrompts: k === 'user' ? itemSource : undefined,
-          runManifest: join(outDir, `${k}_profiles.run.json`),
-        };
-        failed += result.failures.length;
-        lines.push(
-          `${k} profiles: ${entries.length} written, ${none} "None"` +
-            (skipped ? `, ${skipped} skipped (${skippedList[0]?.reason})` : '') +
-            ` — ${formatJobSummary(s, `${k}s`)}`,
-        );
-        if (result.failures.length) {
-          io.err(
-            `warning: ${result.failures.length} ${k} profile(s) failed (e.g. ${result.failures[0]?.id}: ${result.failures[0]?.error.message}); the same command retries only them (exit code ${EXIT.PARTIAL})\n`,
+            `${v === 0 ? 'main profiles' : `variant ${v} (${PROFILE_VARIANTS[v - 1]?.facet})`}: ${t.httpRequests} HTTP ${t.httpRequests === 1 ? 'call' : 'calls'}, ${t.usage.promptTokens}+${t.usage.completionTokens} tokens, ${formatUsd(t.costUsd, model)}`,
           );
         }
       }
-      writeManifest(outDir, ds, { ...top, usage, costUsd: cost ?? null }, reports);
+      writeManifest(
+        outDir,
+        ds,
+        {
+          ...top,
+          usage,
+          costUsd: cost ?? null,
+          byVariant: variantList.flatMap((v) => {
+            const t = byVariant[v === 0 ? 'main' : String(v)];
+            return t
+              ? [
+                  {
+                    variant: v,
+                    facet: v === 0 ? 'main' : PROFILE_VARIANTS[v - 1]?.facet,
+                    ...t,
+                    costUsd: t.costUsd ?? null,
+                  },
+                ]
+              : [];
+          }),
+        },
+        reports,
+        variantReports,
+      );
       io.out(
-        `${lines.join('\n')}\nwrote ${kinds.map((k) => join(outDir, PROFILE_OUTPUT[k])).join(', ')} and ${PROFILES_MANIFEST} (store: ${storePath})\n`,
+        `${lines.join('\n')}\nwrote ${written.join(', ')} and ${PROFILES_MANIFEST} (store: ${storePath})\n`,
       );
       return failed > 0 ? EXIT.PARTIAL : EXIT.OK;
     } catch (e) {

@@ -103,7 +103,7 @@ export function withOverrides(ds: Dataset, config: Pick<RunConfig, 'embeddings' 
     out.itemEmb = pair.itemEmb;
     out.files.userEmb = pair.userFile;
     out.files.itemEmb = pair.itemFile;
-    // ProEx's extra variants written beside them (usr_emb_{1,2,3}.npy) replace the dataset's own.
+    // ProEx's extra variants beside them (usr_emb_np_{1,2,3}.npy, as promax embed writes them) replace the dataset's own.
     const extra = loadExtraProfiles(config.embeddings, {
       numUsers: ds.numUsers,
       numItems: ds.numItems,
