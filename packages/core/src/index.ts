@@ -42,6 +42,8 @@ export type {
   EncodeResult,
   GraphNormalization,
   ModelCapabilities,
+  ModelConstantSpec,
+  ModelConstantsOptions,
   ModelDims,
   ParameterInitializer,
   ParameterRole,
@@ -55,7 +57,12 @@ export type {
   StochasticTensorSpec,
   StochasticValues,
 } from './model-spec.js';
-export { assertParameterSpecs, assertRecommenderModelV1, parseModelSettings } from './model-spec.js';
+export {
+  assertModelConstants,
+  assertParameterSpecs,
+  assertRecommenderModelV1,
+  parseModelSettings,
+} from './model-spec.js';
 export type { AnyTypedArray, DType, Matrix, NdArray, TypedArrayFor } from './ndarray.js';
 export { shapeSize } from './ndarray.js';
 export type { ProgressEvent, ProgressHandler } from './progress.js';

@@ -29,6 +29,8 @@ export type MethodGraphView = 'original' | 'augmented';
 export type MethodInputKind =
   /** One profile embedding per user and per item (e.g. RLMRec's usr_emb_np.pkl / itm_emb_np.pkl). */
   | 'profileEmbeddings'
+  /** One profile embedding per item only (itm_emb_np.pkl): AlphaRec derives its users from them. */
+  | 'itemProfileEmbeddings'
   /** Extra profile embeddings per entity (ProEx's usr_emb_np_{1,2,3}.pkl / itm_emb_np_{1,2,3}.pkl). */
   | 'extraProfileEmbeddings'
   /** The augmented train matrix A′ ⊇ R (aug_trn_mat.npz). */
@@ -255,21 +257,28 @@ export function assertRecommenderMethodV1(
   if (typeof m?.doPrepare !== 'function') fail(`method ${id} must implement doPrepare`);
 }
 
-/** A named MISSING_INPUT error for a method that cannot run without an input. */
+/**
+ * A named MISSING_INPUT error for a method (or, with `plugin: 'model'`, a base model that reads
+ * inputs, `RecommenderModelDefinition.inputs`) that cannot run without an input.
+ */
 export function missingInputError(
   methodId: string,
   kind: MethodInputKind,
   inputs: MethodInputs,
+  plugin: 'method' | 'model' = 'method',
 ): PromaxError {
   const looked = inputs.lookedFor?.[kind];
   const what: Record<MethodInputKind, string> = {
     profileEmbeddings: 'profile embeddings (one vector per user and per item)',
+    itemProfileEmbeddings: 'item profile embeddings (one vector per item)',
     extraProfileEmbeddings: 'extra profile embeddings (usr_emb_np_{1,2,3} / itm_emb_np_{1,2,3})',
     augmentedGraph: 'the augmented train matrix A′',
   };
   const fix: Record<MethodInputKind, string> = {
     profileEmbeddings:
       'put usr_emb_np.pkl + itm_emb_np.pkl (or usr_emb.npy + itm_emb.npy) in the dataset folder, or pass --embeddings DIR (the output of promax embed)',
+    itemProfileEmbeddings:
+      'put itm_emb_np.pkl (or itm_emb_np.npy) in the dataset folder, or pass --embeddings DIR (the output of promax embed)',
     extraProfileEmbeddings:
       'put usr_emb_np_{1,2,3}.pkl + itm_emb_np_{1,2,3}.pkl in the dataset folder, or write them: promax profiles --dataset D --llm-base-url URL --llm-model M --variants 3 --out PROFILES (or --llm-gguf FILE), then promax embed --profiles PROFILES --encoder onnx:all-MiniLM-L6-v2 --out EMB, and train with --embeddings EMB',
     augmentedGraph:
@@ -279,8 +288,8 @@ export function missingInputError(
     code: 'MISSING_INPUT',
     field: kind,
     file: looked,
-    message: `method ${methodId} needs ${what[kind]}, which this run does not have${looked ? ` (looked for ${looked})` : ''}`,
+    message: `${plugin} ${methodId} needs ${what[kind]}, which this run does not have${looked ? ` (looked for ${looked})` : ''}`,
     fix: fix[kind],
-    details: { method: methodId, input: kind },
+    details: { [plugin]: methodId, input: kind },
   });
 }

@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import type { CsrMatrix } from './csr.js';
 import { PromaxError } from './errors.js';
+import type { MethodInputSpec, MethodInputs } from './method-spec.js';
 import type { Rng } from './rng.js';
 import { parseSettings } from './settings.js';
 
@@ -96,6 +97,37 @@ export interface ModelCapabilities {
   readonly hasAuxiliaryLoss: boolean;
   /** The model declares random inputs (`doDeclareStochasticInputs`). */
   readonly hasStochasticInputs: boolean;
+  /**
+   * The model's `doAuxiliaryLoss` holds its ranking loss, which REPLACES the trainer's BPR
+   * (AlphaRec's sampled softmax); needs `hasAuxiliaryLoss`. Absent: false (BPR runs).
+   */
+  readonly replacesBpr?: boolean;
+}
+
+/**
+ * A constant float32 tensor a model reads besides its parameters (e.g. profile embeddings):
+ * built once per dataset by `doDeclareConstants`, fed unchanged to every training and inference
+ * graph, never trained (no gradient flows into it).
+ */
+export interface ModelConstantSpec {
+  /**
+   * Graph input name (letters, digits, `_ . -`), conventionally `<modelId>.<name>`; must not clash
+   * with the model's parameters, stochastic inputs or the trainer's inputs (`batch.*`, `A`, `A_aug`).
+   */
+  readonly name: string;
+  /** Fixed sizes, e.g. `[numUsers + numItems, 1536]`. */
+  readonly shape: readonly number[];
+  /** Row-major values, length = product of `shape`. */
+  readonly data: Float32Array;
+}
+
+/** What a model builds its constants from: the dataset's dims, its TRAIN matrix and the run's inputs. */
+export interface ModelConstantsOptions {
+  readonly dims: ModelDims;
+  /** The train split only (validation and test interactions never reach a model). */
+  readonly train: CsrMatrix;
+  /** The inputs the run found (profile embeddings, …); the model checks what it needs. */
+  readonly inputs: MethodInputs;
 }
 
 /** How the trainer normalises every user–item graph it gives the model. */
@@ -127,6 +159,8 @@ export interface EncodeOptions<G, T, A> {
   readonly training: boolean;
   /** The model's stochastic inputs (empty maps when not training). */
   readonly stochastic: StochasticValues<T, A>;
+  /** The model's constants (`doDeclareConstants`), by name; empty when it declares none. */
+  readonly constants: Readonly<Record<string, T>>;
 }
 
 /** The batch's index tensors (int64). */
@@ -141,6 +175,11 @@ export interface BatchTensors<T> {
   readonly uniqueUsers: T;
   /** [Bi] distinct positive items of the batch, ascending. */
   readonly uniquePos: T;
+  /**
+   * [B, K] negatives of each triple, only for a model with `sampledNegatives` K > 0: drawn by the
+   * trainer for every batch, uniformly (with replacement) over the items NOT in the user's train row.
+   */
+  readonly negatives?: T;
 }
 
 export interface AuxiliaryLossOptions<G, T, A> extends EncodeOptions<G, T, A> {
@@ -169,10 +208,22 @@ export interface RecommenderModelV1<G, T, A, S = Readonly<Record<string, unknown
   readonly embeddingSize: number;
   /** The width of the final user/item vectors when it is not `embeddingSize` (GCCF: d·(L+1)). */
   readonly outputSize?: number;
+  /**
+   * K > 0: the trainer draws K negatives per triple for every batch (seeded, outside the user's
+   * train row) and passes them as `batch.negatives` [B, K] to `doAuxiliaryLoss` (AlphaRec: 256).
+   * Absent or 0: none are drawn, and the trainer's random stream is untouched.
+   */
+  readonly sampledNegatives?: number;
   /** Parameters for a dataset, in a fixed order (initialisation draws from one Rng in this order). */
   doDeclareParameters(dims: ModelDims): readonly ParameterSpec[];
   /** Random inputs the trainer must draw and feed (only with `capabilities.hasStochasticInputs`). */
   doDeclareStochasticInputs?(dims: ModelDims): readonly StochasticInputSpec[];
+  /**
+   * Constant tensors built from the run's inputs and train matrix (AlphaRec: item profile
+   * embeddings and each user's mean over its train items), given to every `doEncode` as
+   * `constants`. Throw `missingInputError(modelId, kind, inputs, 'model')` for an absent input.
+   */
+  doDeclareConstants?(options: ModelConstantsOptions): readonly ModelConstantSpec[];
   /** The forward pass: user and item representations over `graph`. Pure graph building. */
   doEncode(options: EncodeOptions<G, T, A>): EncodeResult<T>;
   /**
@@ -186,6 +237,7 @@ export interface RecommenderModelV1<G, T, A, S = Readonly<Record<string, unknown
   /**
    * Model-specific loss terms added to BPR + λreg (only with `capabilities.hasAuxiliaryLoss`),
    * each a float32 scalar ALREADY weighted by the model's own λ, by name (e.g. `{ cl: … }`).
+   * With `capabilities.replacesBpr` they are added to λreg alone (the model's own ranking loss).
    */
   doAuxiliaryLoss?(options: AuxiliaryLossOptions<G, T, A>): Readonly<Record<string, T>>;
 }
@@ -211,6 +263,11 @@ export interface RecommenderModelDefinition<M, S, I = S> {
    * user's own settings, and records which preset it used.
    */
   readonly presets?: Readonly<Record<string, I>>;
+  /**
+   * Inputs the model reads besides the train matrix (the kinds methods declare; absent: none).
+   * A missing required one is a MISSING_INPUT error naming the files looked for, before training.
+   */
+  readonly inputs?: readonly MethodInputSpec[];
   create(settings?: I): M;
 }
 
@@ -269,6 +326,18 @@ export function assertRecommenderModelV1(
   if (typeof m?.graphNormalization?.selfLoops !== 'boolean') {
     fail(`model ${id}: graphNormalization.selfLoops must be a boolean`);
   }
+  if (caps?.replacesBpr !== undefined && typeof caps.replacesBpr !== 'boolean') {
+    fail(`model ${id}: capabilities.replacesBpr must be a boolean when set`);
+  }
+  if (caps?.replacesBpr && !caps.hasAuxiliaryLoss) {
+    fail(
+      `model ${id}: capabilities.replacesBpr needs hasAuxiliaryLoss (doAuxiliaryLoss holds the ranking loss)`,
+    );
+  }
+  const k = m?.sampledNegatives;
+  if (k !== undefined && !(Number.isInteger(k) && (k as number) >= 0)) {
+    fail(`model ${id}: sampledNegatives must be a non-negative integer, got ${String(k)}`);
+  }
 }
 
 /** Checks declared parameters: unique valid names, positive integer shapes. */
@@ -300,6 +369,41 @@ export function assertParameterSpecs(modelId: string, specs: readonly ParameterS
         code: 'SHAPE_MISMATCH',
         field: s.name,
         message: `model ${modelId}: parameter '${s.name}' has shape [${String(s.shape)}]; sizes must be positive integers`,
+      });
+    }
+  }
+}
+
+/**
+ * Checks a model's constants: valid names unique among themselves and unused by `taken` (its
+ * parameters, stochastic inputs and the trainer's inputs), positive integer shapes, and data of
+ * exactly that size.
+ */
+export function assertModelConstants(
+  modelId: string,
+  constants: readonly ModelConstantSpec[],
+  taken: ReadonlySet<string>,
+): void {
+  const seen = new Set<string>();
+  for (const c of constants) {
+    if (typeof c.name !== 'string' || !NAME.test(c.name) || taken.has(c.name) || seen.has(c.name)) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: String(c.name),
+        message: `model ${modelId}: constant name '${String(c.name)}' is not usable (invalid, declared twice, or already a parameter or trainer input)`,
+        fix: `name constants '${modelId}.<name>' (letters, digits, _ . -)`,
+      });
+    }
+    seen.add(c.name);
+    const ok =
+      Array.isArray(c.shape) && c.shape.length > 0 && c.shape.every((d) => Number.isInteger(d) && d > 0);
+    const size = ok ? c.shape.reduce((a, b) => a * b, 1) : -1;
+    if (!ok || !(c.data instanceof Float32Array) || c.data.length !== size) {
+      throw new PromaxError({
+        code: 'SHAPE_MISMATCH',
+        field: c.name,
+        message: `model ${modelId}: constant '${c.name}' has shape [${String(c.shape)}] but ${c.data instanceof Float32Array ? c.data.length : 'no float32'} values`,
+        fix: 'give a Float32Array whose length is the product of the (positive integer) shape',
       });
     }
   }

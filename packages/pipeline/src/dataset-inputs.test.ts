@@ -60,3 +60,22 @@ describe('datasetInputs: extra profile embeddings', () => {
     );
   });
 });
+
+describe('datasetInputs: item profile embeddings alone (AlphaRec)', () => {
+  it('are present with the item file as their source, even without user profiles', () => {
+    const ds = { ...dataset(undefined), userEmb: undefined, files: { itemEmb: '/d/itm_emb_np.pkl' } };
+    const inputs = datasetInputs(ds);
+    expect(inputs.itemProfiles?.rows).toBe(2);
+    expect(inputs.sources?.itemProfileEmbeddings).toBe('/d/itm_emb_np.pkl');
+    expect(inputs.sources?.profileEmbeddings).toBeUndefined();
+  });
+
+  it('absent: the MISSING_INPUT error of a model names the item file looked for', () => {
+    const inputs = datasetInputs({ ...dataset(undefined), itemEmb: undefined, files: {} });
+    const err = missingInputError('alpharec', 'itemProfileEmbeddings', inputs, 'model');
+    expect(err.code).toBe('MISSING_INPUT');
+    expect(err.message).toMatch(/^model alpharec needs item profile embeddings .*\/d\/itm_emb_np\.pkl/);
+    expect(err.details).toEqual({ model: 'alpharec', input: 'itemProfileEmbeddings' });
+    expect(missingInputError('kar', 'profileEmbeddings', inputs).message).toMatch(/^method kar needs/);
+  });
+});

@@ -106,6 +106,8 @@ export type ExperimentResults = TrainResult & {
   model_id: string;
   model_settings: Record<string, unknown>;
   model_preset: string | null;
+  /** The inputs the model read, by kind, with their source (only models that declare inputs). */
+  model_inputs?: Partial<Record<MethodInputKind, string>>;
   methods: MethodRecord[];
   /** ProMax's terms when the promax method ran (kept for readers of earlier run directories). */
   promax: { enabled: boolean; components?: unknown; settings?: unknown };
@@ -172,6 +174,9 @@ function instantiate(options: ExperimentOptions): Instances {
     encodesViews: model.capabilities.usesGraph || typeof model.doEncodeView === 'function',
   };
   const inputs = options.inputs ?? datasetInputs(dataset);
+  for (const spec of mdef.inputs ?? [])
+    if (spec.need === 'required' && !hasInput(inputs, spec.kind))
+      throw missingInputError(mdef.id, spec.kind, inputs, 'model');
   const seen = new Set<string>();
   const methods: RecommenderMethod[] = [];
   const resolvedMethods: ResolvedPlugin[] = [];
@@ -301,6 +306,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         numItems: dataset.numItems,
         train: dataset.train,
         aug: usesAug ? inputs.aug : undefined,
+        inputs,
       },
       seed: resolved.seed,
       optimizer: { lr: resolved.trainer.lr },
@@ -316,10 +322,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       report: prepared[k].prepared.report,
     }));
     const promaxIndex = resolved.methods.findIndex((r) => r.id === 'promax');
+    const modelInputs = modelInputSources(options.model.definition, inputs);
     const extras = {
       model_id: resolved.model.id,
       model_settings: resolved.model.settings,
       model_preset: resolved.model.preset,
+      ...(modelInputs ? { model_inputs: modelInputs } : {}),
       methods: methodRecords,
       promax:
         promaxIndex < 0
@@ -379,6 +387,7 @@ export function datasetInputs(dataset: Dataset): MethodInputs {
   const sources: Partial<Record<MethodInputKind, string>> = {};
   if (dataset.userEmb && dataset.itemEmb)
     sources.profileEmbeddings = [dataset.files.userEmb, dataset.files.itemEmb].filter(Boolean).join(' + ');
+  if (dataset.itemEmb) sources.itemProfileEmbeddings = dataset.files.itemEmb;
   if (dataset.aug) sources.augmentedGraph = dataset.files.aug;
   const extra = dataset.extraProfiles;
   const complete = extra && extra.missing.length === 0 && extra.users.length > 0;
@@ -397,6 +406,7 @@ export function datasetInputs(dataset: Dataset): MethodInputs {
     sources,
     lookedFor: {
       profileEmbeddings: `${join(dataset.sourceDir, 'usr_emb_np.pkl')} + itm_emb_np.pkl (or usr_emb.npy + itm_emb.npy)`,
+      itemProfileEmbeddings: `${join(dataset.sourceDir, 'itm_emb_np.pkl')} (or itm_emb_np.npy, or itm_emb.npy in --embeddings DIR)`,
       extraProfileEmbeddings:
         extra && extra.missing.length > 0
           ? `${extra.missing.join(', ')} (the other extra profile files exist: the set is incomplete)`
@@ -406,9 +416,20 @@ export function datasetInputs(dataset: Dataset): MethodInputs {
   };
 }
 
+/** The inputs a model that declares some read, by kind, with their source (undefined: it reads none). */
+function modelInputSources(
+  definition: AnyModelDefinition,
+  inputs: MethodInputs,
+): Partial<Record<MethodInputKind, string>> | undefined {
+  const specs = (definition.inputs ?? []).filter((spec) => hasInput(inputs, spec.kind));
+  if (specs.length === 0) return undefined;
+  return Object.fromEntries(specs.map((spec) => [spec.kind, inputs.sources?.[spec.kind] ?? 'given']));
+}
+
 function hasInput(inputs: MethodInputs, kind: MethodInputKind): boolean {
   if (kind === 'profileEmbeddings')
     return inputs.userProfiles !== undefined && inputs.itemProfiles !== undefined;
+  if (kind === 'itemProfileEmbeddings') return inputs.itemProfiles !== undefined;
   if (kind === 'extraProfileEmbeddings') return (inputs.extraProfiles?.users.length ?? 0) > 0;
   return inputs.aug !== undefined;
 }

@@ -29,7 +29,7 @@ export { createModelTrainable, MODEL_TRAINABLE_INPUTS, ModelTrainable } from './
 export type { RunSeedsOptions, SeedsResult } from './multi-seed.js';
 export { aggregateMetrics, formatMeanStd, numericLeaves, runSeeds } from './multi-seed.js';
 export type { TripleSamplerOptions } from './negative-sampler.js';
-export { sampleNegatives, TripleSampler } from './negative-sampler.js';
+export { sampleBatchNegatives, sampleNegatives, TripleSampler } from './negative-sampler.js';
 export type { ResolvedPluginSettings, SettingsOwner } from './plugin-settings.js';
 export { deepMerge, presetFor, resolvePluginSettings } from './plugin-settings.js';
 export type {

@@ -388,6 +388,85 @@ describe('createModelTrainable', () => {
     await base.release();
   });
 
+  it('a model with constants, its own ranking loss and K sampled negatives (no BPR)', async () => {
+    const K = 3;
+    // Item "profiles" as a constant [numItems, 2]; users are a parameter; the loss reads the
+    // negatives so its value can be recomputed by hand: mean over (b, k) of z_u·z_n − z_u·z_p.
+    const profiles = Float32Array.from({ length: 12 }, (_, i) => (i % 5) - 2);
+    const model: RecommenderModel = {
+      ...mf(2),
+      modelId: 'test-constants',
+      capabilities: {
+        usesGraph: false,
+        hasAuxiliaryLoss: true,
+        hasStochasticInputs: false,
+        replacesBpr: true,
+      },
+      sampledNegatives: K,
+      doDeclareParameters: ({ numUsers }) => [
+        { name: 'user_emb', shape: [numUsers, 2], role: 'user-embedding', init: xavierUniform() },
+      ],
+      doDeclareConstants: ({ dims, inputs }) => {
+        if (!inputs.itemProfiles) throw new PromaxError({ code: 'MISSING_INPUT', message: 'no profiles' });
+        return [{ name: 'test.items', shape: [dims.numItems, 2], data: inputs.itemProfiles.data }];
+      },
+      doEncode: ({ params, constants }) => ({ users: params.user_emb, items: constants['test.items'] }),
+      doAuxiliaryLoss: ({ g, encoded, batch }) => {
+        const u = g.gather(encoded.users, batch.users);
+        const p = g.rowDot(u, g.gather(encoded.items, batch.pos));
+        const n = g.reduceSum(
+          g.mul(g.unsqueeze(u, 1), g.gather(encoded.items, batch.negatives as never)),
+          [2],
+        );
+        return { rank: g.reduceMean(g.sub(n, g.unsqueeze(p, 1))) };
+      },
+    };
+    const inputs = { itemProfiles: { rows: 6, cols: 2, data: profiles } };
+    await expect(createModelTrainable({ model, data: DATA, seed: 1 })).rejects.toThrow(/no profiles/);
+    const t = await createModelTrainable({ model, data: { ...DATA, inputs }, seed: 1, l2: 0 });
+    try {
+      expect(t.terms).toEqual(['reg', 'rank']);
+      const { losses, grads } = await t.computeGradients(BATCH);
+      const negatives = t.lastNegatives() as Int32Array;
+      expect(negatives).toHaveLength(BATCH.users.length * K);
+      const U = t.getState().user_emb.data;
+      let want = 0;
+      BATCH.users.forEach((u, b) => {
+        expect(TRAIN.indices.subarray(TRAIN.indptr[u], TRAIN.indptr[u + 1])).not.toContain(negatives[b * K]);
+        const dot = (i: number) => U[u * 2] * profiles[i * 2] + U[u * 2 + 1] * profiles[i * 2 + 1];
+        for (let k = 0; k < K; k++) want += dot(negatives[b * K + k]) - dot(BATCH.pos[b]);
+      });
+      expect(losses.rank).toBeCloseTo(want / (BATCH.users.length * K), 5);
+      expect(losses.bpr).toBeUndefined();
+      // The constant is fed, not trained.
+      expect([...grads.keys()]).toEqual(['user_emb']);
+      const e = await t.embed();
+      expect(e.items.data).toEqual(profiles);
+      // A method that replaces BPR cannot join a model that does.
+      await expect(
+        createModelTrainable({
+          model,
+          data: { ...DATA, inputs },
+          seed: 1,
+          methods: [method({ replacesBpr: true })],
+        }),
+      ).rejects.toThrow(/own ranking loss instead of BPR, and method test replaces/);
+    } finally {
+      await t.release();
+    }
+  });
+
+  it('refuses constants that clash with parameters or trainer inputs', async () => {
+    const clash = (name: string): RecommenderModel => ({
+      ...mf(2),
+      doDeclareConstants: () => [{ name, shape: [2], data: new Float32Array(2) }],
+    });
+    for (const name of ['user_emb', 'batch.users', 'A'])
+      await expect(createModelTrainable({ model: clash(name), data: DATA, seed: 1 })).rejects.toThrow(
+        /constant name/,
+      );
+  });
+
   it('draws epoch-level inputs at onEpochStart and step-level inputs every step', async () => {
     const t = await createModelTrainable({ model: stochastic(), data: DATA, seed: 2 });
     expect(t.terms).toEqual(['bpr', 'reg', 'epochNoise', 'stepNoise', 'viewSum']);

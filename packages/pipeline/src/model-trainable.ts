@@ -1,4 +1,5 @@
 import {
+  assertModelConstants,
   assertParameterSpecs,
   assertRecommenderModelV1,
   type BatchTensors,
@@ -6,6 +7,7 @@ import {
   type EncodeResult,
   type Matrix,
   type MethodBatch,
+  type MethodInputs,
   type ModelDims,
   type ParameterSpec,
   type PreparedMethodV1,
@@ -32,6 +34,7 @@ import {
   type TrainingProgram,
   xavierUniform,
 } from '@promax/tensor';
+import { sampleBatchNegatives } from './negative-sampler.js';
 import type { StateDict, Trainable, TripleBatch } from './trainable.js';
 
 /** The plugin contract bound to @promax/tensor (what `createModelTrainable` accepts). */
@@ -57,6 +60,7 @@ export const MODEL_TRAINABLE_INPUTS = {
   neg: 'batch.neg',
   uniqueUsers: 'batch.uniqueUsers',
   uniquePos: 'batch.uniquePos',
+  negatives: 'batch.negatives',
   original: 'A',
   augmented: 'A_aug',
 } as const;
@@ -71,6 +75,11 @@ export interface ModelTrainableData {
   train: CsrMatrix;
   /** The augmented matrix R′ (ProMax's A′), needed only if a method encodes the 'augmented' view. */
   aug?: CsrMatrix;
+  /**
+   * Inputs of a model that reads some (`doDeclareConstants`: AlphaRec's item profile embeddings);
+   * the same object methods receive. Models without constants ignore it.
+   */
+  inputs?: MethodInputs;
 }
 
 export interface ModelTrainableOptions {
@@ -173,6 +182,10 @@ export class ModelTrainable implements Trainable {
   private readonly itemMark: Uint8Array;
   private readonly tensorBuffers = new Map<string, Float32Array>();
   private drawnEpochInputs = false;
+  /** K negatives per triple (the model's `sampledNegatives`), their item marker and last draw. */
+  private readonly negativesK: number;
+  private readonly negativeMarker: Int32Array;
+  private negatives: { users: Int32Array; ids: Int32Array; feed: BigInt64Array } | undefined;
 
   /** @internal use {@link createModelTrainable} */
   constructor(
@@ -196,6 +209,8 @@ export class ModelTrainable implements Trainable {
     this.terms = program.outputNames;
     this.userMark = new Uint8Array(dims.numUsers);
     this.itemMark = new Uint8Array(dims.numItems);
+    this.negativesK = this.needed.has(MODEL_TRAINABLE_INPUTS.negatives) ? (model.sampledNegatives ?? 0) : 0;
+    this.negativeMarker = new Int32Array(this.negativesK > 0 ? dims.numItems : 0).fill(-1);
     for (const [k, v] of Object.entries(graphFeeds)) if (this.needed.has(k)) this.staticFeeds[k] = v;
     for (const s of stochastic) {
       if (s.kind === 'tensor')
@@ -238,6 +253,14 @@ export class ModelTrainable implements Trainable {
     return out;
   }
 
+  /**
+   * The negatives last drawn for a model with `sampledNegatives` K (a copy, [B·K] row-major, row b
+   * for the b-th triple), or undefined before the first batch / for other models: for tests and tools.
+   */
+  lastNegatives(): Int32Array | undefined {
+    return this.negatives?.ids.slice();
+  }
+
   private async runBatch(batch: TripleBatch, redraw: boolean) {
     checkBatch(batch, this.dims);
     if (!this.drawnEpochInputs) {
@@ -256,6 +279,7 @@ export class ModelTrainable implements Trainable {
     feeds[names.users] = toInt64(batch.users, buf.users);
     if (this.needed.has(names.pos)) feeds[names.pos] = toInt64(batch.pos, buf.pos);
     if (this.needed.has(names.neg)) feeds[names.neg] = toInt64(batch.neg, buf.neg);
+    if (this.negativesK > 0) feeds[names.negatives] = this.drawNegatives(batch.users, redraw);
     const feeders = this.methods.filter((m) => m.prepared.feedsForBatch);
     const wantsUnique = feeders.length > 0;
     let uniqueUsers: Int32Array | undefined;
@@ -357,6 +381,21 @@ export class ModelTrainable implements Trainable {
     for (const m of this.methods) await m.prepared.release();
   }
 
+  /**
+   * K negatives per triple from the trainer's seeded stream; with `redraw` false the previous draw
+   * is reused (finite-difference checks), provided it was drawn for the same users.
+   */
+  private drawNegatives(users: Int32Array, redraw: boolean): BigInt64Array {
+    const k = this.negativesK;
+    const last = this.negatives;
+    const same =
+      last !== undefined && last.users.length === users.length && last.users.every((u, b) => u === users[b]);
+    if (!redraw && same) return last.feed;
+    const ids = sampleBatchNegatives(this.train, users, k, this.rng, this.negativeMarker);
+    this.negatives = { users: users.slice(), ids, feed: BigInt64Array.from(ids, (v) => BigInt(v)) };
+    return this.negatives.feed;
+  }
+
   private draw(schedule: 'step' | 'epoch'): void {
     for (const s of this.stochastic) {
       if (s.schedule !== schedule) continue;
@@ -380,7 +419,10 @@ export class ModelTrainable implements Trainable {
  *
  * Total loss = mean softplus(z_u·z_j − z_u·z_i) + λreg·Σ‖p‖² (whole tables of every parameter
  * the model and its methods mark regularised) + the model's auxiliary terms + every method's terms.
- * `trainBatch` reports `{ loss, bpr, reg, <aux…>, <method terms…> }`.
+ * `trainBatch` reports `{ loss, bpr, reg, <aux…>, <method terms…> }`. BPR is left out when a
+ * method or the model (`capabilities.replacesBpr`, e.g. AlphaRec's sampled softmax over
+ * `batch.negatives`) brings its own ranking loss. A model's constants (`doDeclareConstants`) are
+ * built once from `data.train` and `data.inputs` and fed to both programs.
  */
 export async function createModelTrainable(options: ModelTrainableOptions): Promise<ModelTrainable> {
   const { model, data, seed } = options;
@@ -432,13 +474,21 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
     });
   }
   const stochastic = model.doDeclareStochasticInputs?.(dims) ?? [];
+  const names = MODEL_TRAINABLE_INPUTS;
+  // Constants (profile embeddings, …) are built once from the train matrix and the inputs.
+  const constants = model.doDeclareConstants?.({ dims, train: data.train, inputs: data.inputs ?? {} }) ?? [];
+  assertModelConstants(
+    model.modelId,
+    constants,
+    new Set([...specs.map((sp) => sp.name), ...stochastic.map((sp) => sp.name), ...Object.values(names)]),
+  );
   const nodes = dims.numUsers + dims.numItems;
   const normalize = (m: CsrMatrix): AdjacencyData =>
     normalizedBipartiteAdjacency(m, { selfLoops: model.graphNormalization.selfLoops });
-  const names = MODEL_TRAINABLE_INPUTS;
 
-  // Graph feeds are built once, only for the views some graph declares.
+  // Graph feeds (and the constants) are built once, only for the views some graph declares.
   const graphFeeds: Record<string, FeedValue> = {};
+  for (const c of constants) graphFeeds[c.name] = { data: c.data, dims: c.shape };
   const feedView = (view: GraphView): void => {
     const name = view === 'original' ? names.original : names.augmented;
     if (`${name}.src` in graphFeeds) return;
@@ -466,7 +516,13 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
     neg: g.input(names.neg, 'int64', ['B']),
     uniqueUsers: g.input(names.uniqueUsers, 'int64', ['Bu']),
     uniquePos: g.input(names.uniquePos, 'int64', ['Bi']),
+    ...(model.sampledNegatives
+      ? { negatives: g.input(names.negatives, 'int64', ['B', model.sampledNegatives]) }
+      : {}),
   };
+  const constantTensors = Object.fromEntries(
+    constants.map((c) => [c.name, g.input(c.name, 'float32', c.shape)]),
+  );
   const tensors: Record<string, SymbolicTensor> = {};
   const graphs: Record<string, Adjacency> = {};
   for (const s of stochastic) {
@@ -491,7 +547,14 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
   const encode = (view: GraphView): EncodeResult<SymbolicTensor> => {
     let z = encodings.get(view);
     if (!z) {
-      const common = { g, params, dims, training: true, stochastic: stochasticValues };
+      const common = {
+        g,
+        params,
+        dims,
+        training: true,
+        stochastic: stochasticValues,
+        constants: constantTensors,
+      };
       if (model.capabilities.usesGraph) z = model.doEncode({ ...common, graph: adjacencyOf(view) });
       else if (view === 'original') z = model.doEncode({ ...common, graph: undefined });
       else if (model.doEncodeView) {
@@ -519,8 +582,17 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
       fix: 'run these methods in separate arms',
     });
   }
+  const modelReplacesBpr = model.capabilities.replacesBpr === true;
+  if (modelReplacesBpr && replacing.length > 0) {
+    throw new PromaxError({
+      code: 'UNSUPPORTED_COMBINATION',
+      field: 'methods',
+      message: `model ${model.modelId} trains with its own ranking loss instead of BPR, and method ${replacing[0].id} replaces the BPR loss too`,
+      fix: `train ${replacing[0].id} on a model that uses the trainer's BPR`,
+    });
+  }
   const terms: Record<string, SymbolicTensor> = {};
-  if (replacing.length === 0) {
+  if (replacing.length === 0 && !modelReplacesBpr) {
     const u = g.gather(z.users, batch.users);
     terms.bpr = g.bprLoss(
       g.rowDot(u, g.gather(z.items, batch.pos)),
@@ -538,6 +610,7 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
       dims,
       training: true,
       stochastic: stochasticValues,
+      constants: constantTensors,
       encoded: z,
       batch,
     });
@@ -572,6 +645,7 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
           dims,
           training: true,
           stochastic: stochasticValues,
+          constants: constantTensors,
         };
         if (model.capabilities.usesGraph) return model.doEncode({ ...common, graph: adjacencyOf(view) });
         if (view === 'original') return model.doEncode({ ...common, graph: undefined });
@@ -619,6 +693,7 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
     dims,
     training: false,
     stochastic: { tensors: {}, graphs: {} },
+    constants: Object.fromEntries(constants.map((c) => [c.name, gi.input(c.name, 'float32', c.shape)])),
   });
   const inferenceInputs = new Set<string>();
   methods.forEach((m, idx) => {

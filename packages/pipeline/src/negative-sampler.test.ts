@@ -1,6 +1,6 @@
 import { type CsrMatrix, csrFromCoo, PromaxError, Rng } from '@promax/core';
 import { describe, expect, it } from 'vitest';
-import { sampleNegatives, TripleSampler } from './negative-sampler.js';
+import { sampleBatchNegatives, sampleNegatives, TripleSampler } from './negative-sampler.js';
 
 const csr = (rows: number, cols: number, pairs: [number, number][]): CsrMatrix =>
   csrFromCoo({ rows, cols, row: pairs.map((p) => p[0]), col: pairs.map((p) => p[1]) }).matrix;
@@ -167,5 +167,74 @@ describe('TripleSampler', () => {
     times.sort((a, b) => a - b);
     // Typically ~10 ms; the bound leaves room for a loaded CI machine.
     expect(times[3]).toBeLessThan(100);
+  });
+});
+
+describe('sampleBatchNegatives', () => {
+  // degrees 0..9 of 10 items: user 9 has exactly one valid negative.
+  const train = randomTrain(12, 10, (u) => (u < 10 ? u : 3), 7);
+  const rows = Array.from({ length: train.rows }, (_, u) => rowSet(train, u));
+
+  it('K negatives per row, never a train item of that row (repeated users, reused marker)', () => {
+    const marker = new Int32Array(10).fill(-1);
+    const rng = new Rng(3);
+    const users = Int32Array.from([9, 0, 9, 5, 1, 9, 11, 3, 3, 8]);
+    for (let step = 0; step < 200; step++) {
+      const out = sampleBatchNegatives(train, users, 7, rng, marker);
+      expect(out).toHaveLength(70);
+      users.forEach((u, b) => {
+        for (let k = 0; k < 7; k++) {
+          const j = out[b * 7 + k];
+          expect(j >= 0 && j < 10 && !rows[u].has(j), `user ${u} drew ${j}`).toBe(true);
+        }
+      });
+    }
+    const missing = [...Array(10).keys()].find((i) => !rows[9].has(i));
+    const out = sampleBatchNegatives(train, Int32Array.from([9]), 5, rng, marker);
+    expect(Array.from(out)).toEqual([missing, missing, missing, missing, missing]);
+  });
+
+  it('draws uniformly over the items outside the row (chi-square), deterministically per seed', () => {
+    const items = 40;
+    const m = randomTrain(3, items, (u) => [12, 2, 30][u], 5);
+    const counts = Array.from({ length: 3 }, () => new Float64Array(items));
+    const marker = new Int32Array(items).fill(-1);
+    const rng = new Rng(2025);
+    const users = Int32Array.from([0, 1, 2, 1, 0]);
+    for (let step = 0; step < 2000; step++) {
+      const out = sampleBatchNegatives(m, users, 16, rng, marker);
+      users.forEach((u, b) => {
+        for (let k = 0; k < 16; k++) counts[u][out[b * 16 + k]]++;
+      });
+    }
+    for (let u = 0; u < 3; u++) {
+      const row = rowSet(m, u);
+      const total = counts[u].reduce((a, b) => a + b, 0);
+      const allowed = items - row.size;
+      let chi = 0;
+      for (let i = 0; i < items; i++) {
+        if (row.has(i)) expect(counts[u][i]).toBe(0);
+        else chi += (counts[u][i] - total / allowed) ** 2 / (total / allowed);
+      }
+      expect(chi).toBeLessThan(chiSquareCritical(allowed - 1));
+    }
+    const draw = (seed: number) =>
+      Array.from(sampleBatchNegatives(m, users, 4, new Rng(seed), new Int32Array(items).fill(-1)));
+    expect(draw(1)).toEqual(draw(1));
+    expect(draw(1)).not.toEqual(draw(2));
+  });
+
+  it('rejects a full row and a marker of the wrong size', () => {
+    const full = csr(2, 3, [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+      [1, 2],
+    ]);
+    const marker = new Int32Array(3).fill(-1);
+    expect(() => sampleBatchNegatives(full, Int32Array.from([1]), 2, new Rng(1), marker)).toThrow(/user 1/);
+    expect(() => sampleBatchNegatives(full, Int32Array.from([0]), 2, new Rng(1), new Int32Array(2))).toThrow(
+      /marker/,
+    );
   });
 });

@@ -124,6 +124,44 @@ export function sampleNegatives(
 }
 
 /**
+ * K negatives for each triple of a batch (models with `sampledNegatives`, e.g. AlphaRec's 256):
+ * `out[b·K + k]` is drawn uniformly, with replacement, from the items NOT in `users[b]`'s train row
+ * (rejection sampling). `marker` has one slot per item, initialised to −1 once and never cleared:
+ * each row re-marks its user's items before drawing, so `marker[j] === u` exactly when j is in u's
+ * row. Consumes `rng` row by row, so a seeded rng gives the same negatives on every platform.
+ */
+export function sampleBatchNegatives(
+  train: CsrMatrix,
+  users: Int32Array,
+  k: number,
+  rng: Rng,
+  marker: Int32Array,
+  out: Int32Array = new Int32Array(users.length * k),
+): Int32Array {
+  const { indptr, indices, cols } = train;
+  if (marker.length !== cols || out.length < users.length * k) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      message: `sampleBatchNegatives: marker must have ${cols} slots (has ${marker.length}) and out ≥ ${users.length * k} (has ${out.length})`,
+    });
+  }
+  for (let b = 0; b < users.length; b++) {
+    const u = users[b];
+    const s = indptr[u];
+    const e = indptr[u + 1];
+    if (e - s >= cols) throw fullRow(u, cols);
+    for (let q = s; q < e; q++) marker[indices[q]] = u;
+    const base = b * k;
+    for (let r = 0; r < k; r++) {
+      let j = rng.nextInt(cols);
+      while (marker[j] === u) j = rng.nextInt(cols);
+      out[base + r] = j;
+    }
+  }
+  return out;
+}
+
+/**
  * Rejection sampling against a per-user marker: `marker[j] === u` exactly when j is in u's row
  * (rows are visited in order and each marks all its items before drawing), so the marker never
  * needs clearing, not even between epochs. Every row must leave at least one item free.

@@ -71,9 +71,15 @@ export function methodTestInputs(data: TinyDataset, seed = 7): MethodInputs {
       items: [0, 1, 2].map(() => gauss(data.numItems, 12)),
     },
     aug,
-    sources: { profileEmbeddings: 'test', extraProfileEmbeddings: 'test', augmentedGraph: 'test' },
+    sources: {
+      profileEmbeddings: 'test',
+      itemProfileEmbeddings: 'test',
+      extraProfileEmbeddings: 'test',
+      augmentedGraph: 'test',
+    },
     lookedFor: {
       profileEmbeddings: 'usr_emb_np.pkl',
+      itemProfileEmbeddings: 'itm_emb_np.pkl',
       extraProfileEmbeddings: 'usr_emb_np_1.pkl',
       augmentedGraph: 'aug_trn_mat.npz',
     },
@@ -82,6 +88,7 @@ export function methodTestInputs(data: TinyDataset, seed = 7): MethodInputs {
 
 function without(inputs: MethodInputs, kind: MethodInputKind): MethodInputs {
   if (kind === 'profileEmbeddings') return { ...inputs, userProfiles: undefined, itemProfiles: undefined };
+  if (kind === 'itemProfileEmbeddings') return { ...inputs, itemProfiles: undefined };
   if (kind === 'extraProfileEmbeddings') return { ...inputs, extraProfiles: undefined };
   return { ...inputs, aug: undefined };
 }
@@ -168,7 +175,12 @@ export function describeRecommenderMethod(
         expect(PromaxError.isInstance(e) && e.code).toBe('INVALID_CONFIG');
       }
       for (const spec of definition.inputs) {
-        expect(['profileEmbeddings', 'extraProfileEmbeddings', 'augmentedGraph']).toContain(spec.kind);
+        expect([
+          'profileEmbeddings',
+          'itemProfileEmbeddings',
+          'extraProfileEmbeddings',
+          'augmentedGraph',
+        ]).toContain(spec.kind);
         expect(['required', 'optional']).toContain(spec.need);
       }
     });

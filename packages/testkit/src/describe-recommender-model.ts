@@ -4,14 +4,19 @@ import { join } from 'node:path';
 import {
   assertParameterSpecs,
   assertRecommenderModelV1,
+  csrHas,
+  type MethodInputs,
+  type ModelConstantSpec,
   type NdArray,
   type ParameterSpec,
+  PromaxError,
   Rng,
   type StochasticInputSpec,
 } from '@promax/core';
 import type { StateDict } from '@promax/pipeline';
 import type { CompileOptions } from '@promax/tensor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { methodTestInputs } from './describe-recommender-method.js';
 import { ModelHarness, storeOf, trainRecallAtK } from './harness.js';
 import { decodeNpyFloat32, encodeNpyFloat32 } from './npy.js';
 import { type TinyDataset, tinyDataset } from './tiny-data.js';
@@ -42,6 +47,11 @@ export interface DescribeRecommenderModelOptions {
    * false skips it (e.g. for losses with discontinuities at the probe scale).
    */
   gradientCheckTolerance?: number | false;
+  /**
+   * Inputs of a model that reads some (`doDeclareConstants`, e.g. AlphaRec's item profiles);
+   * default `methodTestInputs(data)`: seeded 12-d Gaussian profiles for every user and item.
+   */
+  inputs?: MethodInputs;
 }
 
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
@@ -80,7 +90,9 @@ function allFinite(a: ArrayLike<number>): boolean {
  * deterministic seeded initialisation without Math.random, output shapes, graph sensitivity
  * (encodings over two graphs differ iff `usesGraph`), finite non-zero gradients for every
  * parameter that agree with a finite difference, a checkpoint round trip through .npy files and
- * that the model overfits a tiny dataset.
+ * that the model overfits a tiny dataset. For a model that reads inputs (`doDeclareConstants`) it
+ * checks the constants and the MISSING_INPUT error; for one with `sampledNegatives` that no
+ * negative is a train item of its user, and that `replacesBpr` removes the trainer's BPR.
  */
 export function describeRecommenderModel(
   name: string,
@@ -89,19 +101,22 @@ export function describeRecommenderModel(
 ): void {
   const data = options.data ?? tinyDataset();
   const seed = options.seed ?? 2025;
+  const inputs = options.inputs ?? methodTestInputs(data);
 
   describe(`${name}: RecommenderModel v1 conformance`, () => {
     let model: RecommenderModel;
     let harness: ModelHarness;
     let specs: readonly ParameterSpec[];
     let stochastic: readonly StochasticInputSpec[];
+    let constants: readonly ModelConstantSpec[];
     const dims = { numUsers: data.numUsers, numItems: data.numItems };
 
     beforeAll(() => {
       model = factory();
-      harness = new ModelHarness(model, data.train, options.engine);
+      harness = new ModelHarness(model, data.train, options.engine, inputs);
       specs = model.doDeclareParameters(dims);
       stochastic = model.doDeclareStochasticInputs?.(dims) ?? [];
+      constants = model.doDeclareConstants?.({ dims, train: data.train, inputs }) ?? [];
     });
     afterAll(async () => {
       await harness?.release();
@@ -116,7 +131,8 @@ export function describeRecommenderModel(
       expect(() => assertParameterSpecs(model.modelId, specs)).not.toThrow();
       expect(specs.length).toBeGreaterThan(0);
       const roles = new Set(specs.map((s) => s.role));
-      expect(roles.has('user-embedding') || roles.has('item-embedding')).toBe(true);
+      // ID tables, or constants read in their place (AlphaRec maps profile embeddings).
+      expect(roles.has('user-embedding') || roles.has('item-embedding') || constants.length > 0).toBe(true);
       const names = new Set(specs.map((s) => s.name));
       for (const s of stochastic) {
         expect(names.has(s.name)).toBe(false);
@@ -152,6 +168,62 @@ export function describeRecommenderModel(
       } finally {
         spy.mockRestore();
       }
+    });
+
+    it.skipIf(!factory().doDeclareConstants)(
+      'builds its constants from the inputs; a missing input is a named MISSING_INPUT error',
+      () => {
+        const names = new Set([...specs.map((s) => s.name), ...stochastic.map((s) => s.name)]);
+        for (const c of constants) {
+          expect(names.has(c.name), `${c.name} is not also a parameter`).toBe(false);
+          expect(c.data.length).toBe(c.shape.reduce((a, b) => a * b, 1));
+          expect(allFinite(c.data), `${c.name} is finite`).toBe(true);
+        }
+        // The same inputs give the same constants.
+        const again = model.doDeclareConstants?.({ dims, train: data.train, inputs }) ?? [];
+        expect(again.every((c, k) => bitsEqual(c.data, constants[k].data))).toBe(true);
+        let error: unknown;
+        try {
+          model.doDeclareConstants?.({ dims, train: data.train, inputs: {} });
+        } catch (e) {
+          error = e;
+        }
+        // A model whose constants need no input may build them from the train matrix alone.
+        if (error !== undefined) {
+          expect(PromaxError.isInstance(error) && error.code).toBe('MISSING_INPUT');
+          expect(String(error)).toMatch(new RegExp(`model ${model.modelId} needs`));
+        }
+      },
+    );
+
+    it('trains with BPR, or its own ranking loss over sampled negatives outside the train rows', async () => {
+      const t = await harness.trainable({ seed });
+      const batch = harness.sampleTriples(new Rng(seed));
+      const { losses } = await t.computeGradients(batch);
+      if (model.capabilities.replacesBpr) expect(losses.bpr).toBeUndefined();
+      else expect(Number.isFinite(losses.bpr)).toBe(true);
+      const k = model.sampledNegatives ?? 0;
+      const negatives = t.lastNegatives();
+      if (k === 0) {
+        expect(negatives).toBeUndefined();
+        return;
+      }
+      expect(negatives?.length).toBe(batch.users.length * k);
+      const ids = negatives as Int32Array;
+      for (let b = 0; b < batch.users.length; b++) {
+        for (let r = 0; r < k; r++) {
+          const j = ids[b * k + r];
+          expect(j >= 0 && j < data.numItems).toBe(true);
+          expect(csrHas(data.train, batch.users[b], j), `negative ${j} of user ${batch.users[b]}`).toBe(
+            false,
+          );
+        }
+      }
+      // Drawn afresh per step from the seeded stream, reused with redraw: false.
+      await t.computeGradients(batch, { redraw: false });
+      expect(t.lastNegatives()).toEqual(ids);
+      await t.computeGradients(batch);
+      expect(t.lastNegatives()).not.toEqual(ids);
     });
 
     it('encodes every user and item into finite vectors of one size', async () => {

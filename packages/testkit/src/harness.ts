@@ -3,6 +3,7 @@ import {
   type CsrMatrix,
   csrNnz,
   type Matrix,
+  type MethodInputs,
   type NdArray,
   type Rng,
 } from '@promax/core';
@@ -38,6 +39,8 @@ export interface HarnessTrainableOptions {
   /** λreg (default 0: gradient checks see the model's own terms). */
   l2?: number;
   methods?: readonly TrainableMethod[];
+  /** Inputs of a model that reads some (default: the harness's). */
+  inputs?: MethodInputs;
 }
 
 const asNd = (m: Matrix): NdArray => ({ dtype: 'float32', shape: [m.rows, m.cols], data: m.data });
@@ -53,10 +56,15 @@ export class ModelHarness {
   private readonly made: ModelTrainable[] = [];
   private readonly encoders = new Map<CsrMatrix, ModelTrainable>();
 
+  /**
+   * @param inputs what a model that reads inputs (profile embeddings, `doDeclareConstants`) gets
+   *   in every trainable; models without constants ignore it.
+   */
   constructor(
     readonly model: RecommenderModel,
     readonly train: CsrMatrix,
     readonly engine: CompileOptions = {},
+    readonly inputs: MethodInputs = {},
   ) {
     assertRecommenderModelV1(model);
     this.numUsers = train.rows;
@@ -72,6 +80,7 @@ export class ModelHarness {
         numItems: this.numItems,
         train: options.train ?? this.train,
         aug: options.aug,
+        inputs: options.inputs ?? this.inputs,
       },
       seed: options.seed,
       optimizer: { lr: options.lr ?? 1e-3 },

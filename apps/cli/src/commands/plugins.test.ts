@@ -10,6 +10,13 @@ describe('promax models / methods (derived from the installed plugins)', () => {
     const ids = models.map((m) => m.id);
     for (const id of ['mf', 'lightgcn', 'gccf', 'simgcl', 'sgl']) expect(ids).toContain(id);
     expect(models.find((m) => m.id === 'sgl')?.presets).toEqual(['amazon-book', 'yelp', 'steam']);
+    // A model that reads inputs lists them like a method (AlphaRec: item profile embeddings).
+    const io1 = captureIo();
+    expect(await main(['models'], io1), io1.stderr()).toBe(0);
+    expect(io1.stdout()).toMatch(
+      /alpharec\s+AlphaRec: .*\n.*package @promax\/model-alpharec; settings: embeddingSize=64/,
+    );
+    expect(io1.stdout()).toMatch(/input itemProfileEmbeddings \(required\)/);
     const io2 = captureIo();
     expect(await main(['methods'], io2), io2.stderr()).toBe(0);
     expect(io2.stdout()).toMatch(

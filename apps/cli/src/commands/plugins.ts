@@ -38,7 +38,7 @@ function listing(kind: 'model' | 'method') {
             presets: Object.keys(p.definition.presets ?? {}),
             ...(p.kind === 'method'
               ? { inputs: p.definition.inputs, adaptation: p.definition.adaptation ?? null }
-              : {}),
+              : { inputs: p.definition.inputs ?? [] }),
           })),
         )}\n`,
       );
@@ -53,10 +53,8 @@ function listing(kind: 'model' | 'method') {
       lines.push(`${''.padEnd(12)} package ${p.packageName}; settings: ${settingsLine(p) || '(none)'}`);
       const presets = Object.keys(d.presets ?? {});
       if (presets.length) lines.push(`${''.padEnd(12)} presets: ${presets.join(', ')}`);
-      if (p.kind === 'method') {
-        for (const i of p.definition.inputs)
-          lines.push(`${''.padEnd(12)} input ${i.kind} (${i.need}): ${i.purpose}`);
-      }
+      for (const i of p.definition.inputs ?? [])
+        lines.push(`${''.padEnd(12)} input ${i.kind} (${i.need}): ${i.purpose}`);
     }
     io.out(`${lines.join('\n') || `no ${kind} plugins found`}\n`);
     return 0;
@@ -64,7 +62,7 @@ function listing(kind: 'model' | 'method') {
 }
 
 export const modelsCommand: Command = {
-  summary: 'list the installed base-model plugins, with their settings and presets',
+  summary: 'list the installed base-model plugins, with their settings, presets and inputs',
   usage: `promax models [--json] [--plugin PACKAGE_OR_DIR ...]
 
 Lists every base model found: @promax/model-* and promax-model-* packages in node_modules above the

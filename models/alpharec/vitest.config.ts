@@ -1,0 +1,3 @@
+import { projectConfig } from '../../scripts/vitest.shared.mjs';
+
+export default projectConfig('@promax/model-alpharec');
