@@ -1,57 +1,21 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csrFromCoo, Rng } from '@promax/core';
-import { saveSparseMatrix } from '@promax/data';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
+import { hasNumpy, writeRlmrecPickleFolder } from '../test-util/rlmrec-pickles.js';
 
-const U = 40;
-const I = 30;
-const numpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
-if (!numpy)
+if (!hasNumpy)
   console.warn('skipping the AlphaRec CLI runs: python3 with numpy is needed to write RLMRec pickles');
 
-/** An RLMRec-layout folder; `pickles` lists which 1536-d profile pickles to write (usr, itm). */
-function writeRlmrecFolder(dir: string, pickles: readonly ('usr' | 'itm')[]): string {
-  mkdirSync(dir, { recursive: true });
-  const rng = new Rng(4);
-  const parts: [number, number][][] = [[], [], []];
-  for (let u = 0; u < U; u++) {
-    const items = Array.from({ length: 10 }, (_, k) => ((u % 3) * 10 + k) % I);
-    rng.shuffle(items);
-    for (const i of items.slice(0, 6)) parts[0].push([u, i]);
-    for (const i of items.slice(6, 8)) parts[1].push([u, i]);
-    for (const i of items.slice(8, 10)) parts[2].push([u, i]);
-  }
-  const csr = (pairs: [number, number][]) =>
-    csrFromCoo({ rows: U, cols: I, row: pairs.map((p) => p[0]), col: pairs.map((p) => p[1]) }).matrix;
-  saveSparseMatrix(join(dir, 'trn_mat.npz'), csr(parts[0]));
-  saveSparseMatrix(join(dir, 'val_mat.npz'), csr(parts[1]));
-  saveSparseMatrix(join(dir, 'tst_mat.npz'), csr(parts[2]));
-  const py = `
-import pickle, sys, numpy as np
-rng = np.random.default_rng(0)
-d = sys.argv[1]
-for name in sys.argv[2:]:
-    n = ${U} if name == 'usr' else ${I}
-    with open(f'{d}/{name}_emb_np.pkl', 'wb') as f:
-        pickle.dump(rng.standard_normal((n, 1536)).astype(np.float32), f)
-`;
-  const r = spawnSync('python3', ['-c', py, dir, ...pickles], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return dir;
-}
-
-describe.skipIf(!numpy)(
+describe.skipIf(!hasNumpy)(
   'promax train / reproduce --model alpharec on an RLMRec folder with 1536-d pickles',
   () => {
-    const root = numpy ? mkdtempSync(join(tmpdir(), 'promax-alpharec-cli-')) : '';
+    const root = hasNumpy ? mkdtempSync(join(tmpdir(), 'promax-alpharec-cli-')) : '';
 
     it('trains on the item profiles alone (no usr_emb_np.pkl) and records its settings and input', async () => {
-      const data = writeRlmrecFolder(join(root, 'items-only'), ['itm']);
+      const data = writeRlmrecPickleFolder(join(root, 'items-only'), ['itm']);
       const out = join(root, 'run-alpharec');
       const io = captureIo();
       const code = await main(
@@ -89,7 +53,7 @@ describe.skipIf(!numpy)(
     });
 
     it('a folder without itm_emb_np is a MISSING_INPUT error naming the file', async () => {
-      const data = writeRlmrecFolder(join(root, 'no-profiles'), []);
+      const data = writeRlmrecPickleFolder(join(root, 'no-profiles'), []);
       const io = captureIo();
       const code = await main(
         ['train', '--dataset', data, '--model', 'alpharec', '--out', join(root, 'run-missing')],
@@ -102,7 +66,7 @@ describe.skipIf(!numpy)(
     });
 
     it('reproduce --models alpharec trains the base and base+ProMax (SDR over AlphaRec)', async () => {
-      const data = writeRlmrecFolder(join(root, 'both'), ['usr', 'itm']);
+      const data = writeRlmrecPickleFolder(join(root, 'both'), ['usr', 'itm']);
       const out = join(root, 'repro');
       const io = captureIo();
       const code = await main(
