@@ -51,21 +51,46 @@ export class AlphaRecModel implements RecommenderModel {
 
   readonly embeddingSize: number;
   readonly sampledNegatives: number;
-  /** ⌊m·D⌋, the MLP's hidden width (unused by 'homo'). */
-  readonly hiddenSize: number;
+  /** D once known: the setting, or with 'auto' the profile width `doDeclareParameters` saw. */
+  private width?: number;
 
   constructor(readonly settings: AlphaRecSettings) {
     this.embeddingSize = settings.embeddingSize;
     this.sampledNegatives = settings.negatives;
-    this.hiddenSize = Math.floor(settings.hiddenRatio * settings.inputSize);
-    if (settings.mlp === 'mlp' && this.hiddenSize < 1) {
+    if (settings.inputSize !== 'auto') this.width = this.checkedWidth(settings.inputSize);
+  }
+
+  /** ⌊m·D⌋, the MLP's hidden width (unused by 'homo'); needs D to be known. */
+  get hiddenSize(): number {
+    return Math.floor(this.settings.hiddenRatio * this.inputWidth());
+  }
+
+  private checkedWidth(D: number): number {
+    if (this.settings.mlp === 'mlp' && Math.floor(this.settings.hiddenRatio * D) < 1) {
       throw new PromaxError({
         code: 'INVALID_CONFIG',
         field: 'hiddenRatio',
-        message: `alpharec: hiddenRatio ${settings.hiddenRatio} × inputSize ${settings.inputSize} leaves no hidden unit`,
+        message: `alpharec: hiddenRatio ${this.settings.hiddenRatio} × inputSize ${D} leaves no hidden unit`,
         fix: 'raise hiddenRatio so that ⌊hiddenRatio · inputSize⌋ ≥ 1',
       });
     }
+    return D;
+  }
+
+  /** D: the setting, else the width of the item profiles in `dims` (inputSize 'auto'). */
+  private inputWidth(dims?: ModelDims): number {
+    if (this.width !== undefined) return this.width;
+    const items = dims?.profileWidths?.items;
+    if (items === undefined) {
+      throw new PromaxError({
+        code: 'INVALID_CONFIG',
+        field: 'modelSettings.inputSize',
+        message: "alpharec: inputSize is 'auto' but the width of the item profile embeddings is not known",
+        fix: 'give the run item profile embeddings (itm_emb_np.pkl / itm_emb.npy), or set modelSettings.inputSize',
+      });
+    }
+    this.width = this.checkedWidth(items);
+    return this.width;
   }
 
   /**
@@ -73,8 +98,9 @@ export class AlphaRecModel implements RecommenderModel {
    * nn.Linear's default initialisation, which both released codes keep: kaiming_uniform(a = √5) on
    * the weights and the bias init are both U(±1/√fan_in).
    */
-  doDeclareParameters(_dims: ModelDims): ParameterSpec[] {
-    const { inputSize: D, embeddingSize: d, regularize } = this.settings;
+  doDeclareParameters(dims: ModelDims): ParameterSpec[] {
+    const { embeddingSize: d, regularize } = this.settings;
+    const D = this.inputWidth(dims);
     const H = this.hiddenSize;
     const linear = (name: string, shape: number[], fanIn: number): ParameterSpec => ({
       name: `${MLP}.${name}`,
@@ -98,7 +124,7 @@ export class AlphaRecModel implements RecommenderModel {
       rows: dims.numItems,
       file,
     });
-    const D = this.settings.inputSize;
+    const D = this.inputWidth({ ...dims, profileWidths: { items: items.cols } });
     if (items.cols !== D) {
       throw new PromaxError({
         code: 'SHAPE_MISMATCH',

@@ -462,7 +462,7 @@ describe('alpharec settings', () => {
   it('defaults to the official model with the port’s MLP ratio: 1536 → 768 → 64, τ 0.15, 256 negatives', () => {
     expect(alphaRecDefinition.defaults).toEqual({
       embeddingSize: 64,
-      inputSize: 1536,
+      inputSize: 'auto',
       mlp: 'mlp',
       hiddenRatio: 0.5,
       layers: 2,
@@ -472,17 +472,31 @@ describe('alpharec settings', () => {
       regularize: false,
     });
     const model = createAlphaRec();
+    // 'auto': D is the width of the profiles the run reads (1536 for RLMRec's ada-002 pickles)
+    const specs = model.doDeclareParameters({ numUsers: 3, numItems: 4, profileWidths: { items: 1536 } });
     expect(model.hiddenSize).toBe(768);
     expect(model.sampledNegatives).toBe(256);
     expect(model.capabilities.replacesBpr).toBe(true);
-    const specs = model.doDeclareParameters({ numUsers: 3, numItems: 4 });
     expect(specs.map((s) => [s.name, s.shape, s.regularize])).toEqual([
       ['mlp.w1', [1536, 768], false],
       ['mlp.b1', [768], false],
       ['mlp.w2', [768, 64], false],
       ['mlp.b2', [64], false],
     ]);
-    expect(createAlphaRec({ mlp: 'homo' }).doDeclareParameters({ numUsers: 3, numItems: 4 })).toHaveLength(1);
+    expect(
+      createAlphaRec({ mlp: 'homo', inputSize: 1536 }).doDeclareParameters({ numUsers: 3, numItems: 4 }),
+    ).toHaveLength(1);
+    // 384-d MiniLM profiles size the MLP 384 → 192 → 64 with no setting to match
+    const mini = createAlphaRec().doDeclareParameters({
+      numUsers: 3,
+      numItems: 4,
+      profileWidths: { items: 384 },
+    });
+    expect(mini.map((p) => p.shape)).toEqual([[384, 192], [192], [192, 64], [64]]);
+    // 'auto' with no profile width known is a named error, not a guess
+    expect(() => createAlphaRec().doDeclareParameters({ numUsers: 3, numItems: 4 })).toThrow(
+      /inputSize is 'auto' but the width of the item profile embeddings is not known/,
+    );
     expect(ALPHAREC_INPUT).toBe('alpharec.input');
   });
 

@@ -8,10 +8,11 @@ export const alphaRecSettingsSchema = z.strictObject({
   /** d: width of the MLP output and of the final vectors (64 in the official runs; the port uses 32). */
   embeddingSize: z.number().int().positive().default(64),
   /**
-   * D: width of the item profile embeddings (1536: text-embedding-ada-002, RLMRec's itm_emb_np.pkl).
-   * The MLP is sized by it, so it must equal the width of the profiles the run reads.
+   * D: width of the item profile embeddings. 'auto' (default): the width of the profiles the run
+   * reads (1536 for RLMRec's ada-002 itm_emb_np.pkl, 384 for all-MiniLM-L6-v2); a number must
+   * equal it (the MLP is sized by it).
    */
-  inputSize: z.number().int().positive().default(1536),
+  inputSize: z.union([z.number().int().positive(), z.literal('auto')]).default('auto'),
   /** 'mlp': D → ⌊m·D⌋ → d with LeakyReLU (the default); 'homo': one bias-free Linear D → d. */
   mlp: z.enum(['mlp', 'homo']).default('mlp'),
   /**

@@ -26,6 +26,11 @@ export type RecommenderModelSpecificationVersion = 'v1';
 export interface ModelDims {
   readonly numUsers: number;
   readonly numItems: number;
+  /**
+   * Widths of the profile embeddings the run reads, when it reads any: a model sized by them
+   * (AlphaRec's MLP) takes its input width from here instead of a setting the user must match.
+   */
+  readonly profileWidths?: { readonly users?: number; readonly items?: number };
 }
 
 /**

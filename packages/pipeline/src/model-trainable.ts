@@ -443,7 +443,13 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
   if (!(l2 >= 0)) {
     throw new PromaxError({ code: 'INVALID_ARGUMENT', field: 'l2', message: `l2 must be ≥ 0, got ${l2}` });
   }
-  const dims: ModelDims = { numUsers: data.numUsers, numItems: data.numItems };
+  const users = data.inputs?.userProfiles?.cols;
+  const items = data.inputs?.itemProfiles?.cols;
+  const dims: ModelDims = {
+    numUsers: data.numUsers,
+    numItems: data.numItems,
+    ...(users !== undefined || items !== undefined ? { profileWidths: { users, items } } : {}),
+  };
   const modelSpecs = model.doDeclareParameters(dims);
   assertParameterSpecs(model.modelId, modelSpecs);
   const methods = options.methods ?? [];

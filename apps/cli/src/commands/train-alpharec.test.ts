@@ -40,7 +40,7 @@ describe.skipIf(!hasNumpy)(
       const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
       expect(results.model_id).toBe('alpharec');
       expect(results.model_settings).toMatchObject({
-        inputSize: 1536,
+        inputSize: 'auto',
         hiddenRatio: 0.5,
         negatives: 16,
         tau: 0.15,
