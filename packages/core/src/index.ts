@@ -49,6 +49,7 @@ export type {
   RecommenderModelDefinition,
   RecommenderModelSpecificationVersion,
   RecommenderModelV1,
+  StochasticEdgeMaskSpec,
   StochasticGraphSpec,
   StochasticInputSpec,
   StochasticSchedule,
