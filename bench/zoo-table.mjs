@@ -16,7 +16,10 @@ const rows = readdirSync(dir)
   .sort((a, b) => `${a.dataset} ${a.benchmark}`.localeCompare(`${b.dataset} ${b.benchmark}`));
 const settings = (r) =>
   Object.entries(r.model_settings ?? {})
-    .filter(([k]) => !['embeddingSize', 'layers', 'layerCombination'].includes(k))
+    .filter(
+      ([k, v]) =>
+        !['embeddingSize', 'layers', 'layerCombination'].includes(k) && !(k === 'edgeKeepRate' && v === 1),
+    )
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
 console.log(`| run | dataset | settings | ${KEYS.join(' | ')} | best epoch | val R@20 | s/epoch |`);

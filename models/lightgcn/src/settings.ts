@@ -12,6 +12,14 @@ export const lightGcnSettingsSchema = z.strictObject({
    * 'sum0' = Σ_{l=0..L} E^(l), layer 0 included (RLMRec's released LightGCN, `--protocol rlmrec`).
    */
   layerCombination: z.enum(['sum', 'mean', 'sum0']).default('sum'),
+  /**
+   * Probability that each stored entry of the normalised adjacency Â survives in a training step
+   * (RLMRec's `SpAdjEdgeDrop`, `keep_rate` 0.8 in its LightGCN ymls, set by `--protocol rlmrec`):
+   * every training encoding multiplies Â entry-wise by a fresh Bernoulli(keep) 0/1 mask per view
+   * and step, drawn from the trainer's seeded Rng, without rescaling or renormalising; u→i and
+   * i→u are drawn separately. Evaluation uses the full Â. 1 (default): no dropout (ProRec, ProMax).
+   */
+  edgeKeepRate: z.number().gt(0).max(1).default(1),
 });
 
 /** Resolved LightGCN settings. */

@@ -23,6 +23,15 @@ export const sglSettingsSchema = z.strictObject({
   temperature: z.number().positive().default(0.2),
   /** When the two views are redrawn: every 'epoch' (the SGL paper, default) or every 'step'. */
   resample: z.enum(['epoch', 'step']).default('epoch'),
+  /**
+   * < 1 switches the two views to RLMRec's SGL (`sgl.py`, `keep_rate` 0.8 in its ymls, set by
+   * `--protocol rlmrec`): each view is the full normalised Â with every stored entry kept with this
+   * probability (u→i and i→u drawn separately), unscaled and not renormalised, redrawn every step
+   * from the trainer's seeded Rng; `dropRate` and `resample` then do not apply. BPR (and every
+   * method's encoding, e.g. RLMRec's KD term) stays on the full graph, as RLMRec's third forward
+   * with keep 1.0. 1 (default): the SGL-paper views above.
+   */
+  edgeKeepRate: z.number().gt(0).max(1).default(1),
 });
 
 /**

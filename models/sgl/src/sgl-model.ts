@@ -23,7 +23,10 @@ import { type SglSettings, type SglSettingsInput, sglPresets, sglSettingsSchema 
 type RecommenderModel = RecommenderModelV1<GraphBuilder, SymbolicTensor, Adjacency, SglSettings>;
 type Encode = EncodeOptions<GraphBuilder, SymbolicTensor, Adjacency>;
 
-/** Names of the two dropped-edge graph views. */
+/**
+ * Names of the two dropped-edge views: stochastic graph views (SGL paper) or, with
+ * `edgeKeepRate` < 1, edge masks over Â (adjacencies `sgl.view1.A`, `sgl.view2.A`).
+ */
 export const SGL_VIEWS = ['sgl.view1', 'sgl.view2'] as const;
 
 /**
@@ -31,6 +34,11 @@ export const SGL_VIEWS = ['sgl.view1', 'sgl.view2'] as const;
  * graph, plus λ_ssl · [InfoNCE over the batch's unique users + InfoNCE over its unique positive
  * items] between encodings over two subgraphs that each keep a train interaction with
  * probability 1 − ρ (renormalised like the full graph, redrawn every epoch).
+ *
+ * With `edgeKeepRate` < 1 the views are RLMRec's instead (its `sgl.py`: `forward(adj, keep_rate)`
+ * twice, then `forward(adj, 1.0)` for BPR): Â ⊙ M₁ and Â ⊙ M₂, two independent 0/1 masks per
+ * stored entry drawn every step, unscaled. The encoding every other loss uses, BPR's and the
+ * methods' (RLMRec-Con/Gen's un-augmented view, ProMax's A and A′), is never dropped.
  */
 export class SglModel implements RecommenderModel {
   readonly specificationVersion = 'v1';
@@ -53,8 +61,16 @@ export class SglModel implements RecommenderModel {
   }
 
   doDeclareStochasticInputs(): StochasticInputSpec[] {
-    const { dropRate, lambdaSsl, resample } = this.settings;
+    const { dropRate, lambdaSsl, resample, edgeKeepRate } = this.settings;
     if (lambdaSsl === 0) return [];
+    if (edgeKeepRate < 1) {
+      return SGL_VIEWS.map((name) => ({
+        kind: 'edge-mask' as const,
+        name,
+        schedule: 'step' as const,
+        keepRate: edgeKeepRate,
+      }));
+    }
     return SGL_VIEWS.map((name) => ({
       kind: 'graph' as const,
       name,
@@ -82,10 +98,22 @@ export class SglModel implements RecommenderModel {
   doAuxiliaryLoss(
     options: AuxiliaryLossOptions<GraphBuilder, SymbolicTensor, Adjacency>,
   ): Record<string, SymbolicTensor> {
-    const { g, batch, stochastic } = options;
-    const { lambdaSsl, temperature } = this.settings;
+    const { g, batch, stochastic, graph } = options;
+    const { lambdaSsl, temperature, edgeKeepRate } = this.settings;
     if (lambdaSsl === 0) return { ssl: g.scalar(0) };
     const [a, b] = SGL_VIEWS.map((name) => {
+      if (edgeKeepRate < 1) {
+        const maskOf = stochastic.maskedGraphs[name];
+        if (!maskOf || !graph) {
+          throw new PromaxError({
+            code: 'INVALID_ARGUMENT',
+            field: name,
+            message: `sgl: edgeKeepRate is ${edgeKeepRate} but edge mask '${name}' or the graph was not provided`,
+            fix: 'feed every input of doDeclareStochasticInputs (the trainer glue does this)',
+          });
+        }
+        return this.doEncode({ ...options, graph: maskOf(graph) });
+      }
       const view = stochastic.graphs[name];
       if (!view) {
         throw new PromaxError({

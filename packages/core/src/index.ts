@@ -51,6 +51,7 @@ export type {
   RecommenderModelDefinition,
   RecommenderModelSpecificationVersion,
   RecommenderModelV1,
+  StochasticEdgeMaskSpec,
   StochasticGraphSpec,
   StochasticInputSpec,
   StochasticSchedule,

@@ -86,12 +86,35 @@ export interface StochasticGraphSpec {
   sample(train: CsrMatrix, rng: Rng): CsrMatrix;
 }
 
-export type StochasticInputSpec = StochasticTensorSpec | StochasticGraphSpec;
+/**
+ * Edge dropout over a normalised adjacency the model encodes over in training (RLMRec's
+ * `SpAdjEdgeDrop`): for every graph view it is asked for (A, A′, …), the trainer draws one keep
+ * or drop per stored entry — u→i and i→u separately — keeping it with probability `keepRate`,
+ * from its seeded Rng, and feeds the kept entries at their values in the view (no rescaling, no
+ * renormalisation). Inference graphs get none.
+ */
+export interface StochasticEdgeMaskSpec {
+  readonly kind: 'edge-mask';
+  /** Mask name; its view of `<view>` is the adjacency `<name>.<view>` (e.g. `lightgcn.edgeMask.A`). */
+  readonly name: string;
+  readonly schedule: StochasticSchedule;
+  /** Probability that an entry is kept, in (0, 1]. */
+  readonly keepRate: number;
+}
+
+export type StochasticInputSpec = StochasticTensorSpec | StochasticGraphSpec | StochasticEdgeMaskSpec;
 
 /** Stochastic inputs as graph values, by name (present only while training). */
 export interface StochasticValues<T, A> {
   readonly tensors: Readonly<Record<string, T>>;
   readonly graphs: Readonly<Record<string, A>>;
+  /**
+   * Edge masks by spec name: `maskedGraphs[name](graph)` is `graph` ⊙ M, the same matrix holding
+   * only this draw's kept entries, to encode over instead of `graph`; the same adjacency for every
+   * call with the same view in one training graph. Views are the trainer's A and A′, not
+   * stochastic graph views.
+   */
+  readonly maskedGraphs: Readonly<Record<string, (graph: A) => A>>;
 }
 
 /** What a model can do; trainers and the conformance suite check these against the methods. */

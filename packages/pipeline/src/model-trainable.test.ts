@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CsrMatrix, csrFromCoo, PromaxError, Rng, type StochasticInputSpec } from '@promax/core';
 import type { GraphBuilder, SymbolicTensor } from '@promax/tensor';
-import { xavierUniform } from '@promax/tensor';
+import { layerPropagation, normalizedBipartiteAdjacency, xavierUniform } from '@promax/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import {
@@ -545,5 +545,233 @@ describe('createModelTrainable', () => {
     expect(result.epochs).toBe(3);
     expect(Object.keys(result.history[0].losses).sort()).toEqual(['bpr', 'loss', 'reg']);
     expect(result.test['recall@5']).toBeGreaterThanOrEqual(0);
+  });
+});
+
+/** A LightGCN-style model whose training encodings propagate over Â ⊙ M (RLMRec's edge dropout). */
+const masked = (keepRate: number, d = 3, layers = 2): RecommenderModel => ({
+  ...mf(d),
+  modelId: 'test-masked',
+  capabilities: { usesGraph: true, hasAuxiliaryLoss: false, hasStochasticInputs: true },
+  doDeclareStochasticInputs: (): StochasticInputSpec[] => [
+    { kind: 'edge-mask', name: 'test.mask', schedule: 'step', keepRate },
+  ],
+  doEncode: ({ g, params, graph, dims, training, stochastic: s }) => {
+    if (!graph) throw new Error('no graph');
+    const view = training ? s.maskedGraphs['test.mask'](graph) : graph;
+    const x0 = g.concat([params.user_emb, params.item_emb], 0);
+    const z = layerPropagation(g, x0, view, { layers, combination: 'sum' });
+    const [users, items] = g.split(z, [dims.numUsers, dims.numItems]);
+    return { users, items };
+  },
+});
+
+/**
+ * Σ_{l=1..L} (Â ⊙ M)^l E in float64; the mask is read in the edge order of the trainer's feeds,
+ * the weights 1/√(deg_s·deg_d) come from the matrix itself.
+ */
+function maskedPropagateF64(
+  m: CsrMatrix,
+  e: Float64Array[],
+  layers: number,
+  mask: Float32Array,
+): Float64Array[] {
+  const { src, dst } = normalizedBipartiteAdjacency(m);
+  const n = m.rows + m.cols;
+  const deg = new Float64Array(n);
+  for (let u = 0; u < m.rows; u++) {
+    for (let k = m.indptr[u]; k < m.indptr[u + 1]; k++) {
+      deg[u]++;
+      deg[m.rows + m.indices[k]]++;
+    }
+  }
+  const d = e[0].length;
+  let x = e;
+  const sum = Array.from({ length: n }, () => new Float64Array(d));
+  for (let l = 0; l < layers; l++) {
+    const next = Array.from({ length: n }, () => new Float64Array(d));
+    for (let k = 0; k < src.length; k++) {
+      const a = Number(src[k]);
+      const b = Number(dst[k]);
+      const w = mask[k] / Math.sqrt(deg[a] * deg[b]);
+      for (let c = 0; c < d; c++) next[b][c] += w * x[a][c];
+    }
+    x = next;
+    for (let v = 0; v < n; v++) for (let c = 0; c < d; c++) sum[v][c] += x[v][c];
+  }
+  return sum;
+}
+
+function bprF64(z: Float64Array[], numUsers: number, batch: TripleBatch): number {
+  const dot = (a: Float64Array, b: Float64Array) => a.reduce((acc, v, c) => acc + v * b[c], 0);
+  let bpr = 0;
+  for (let k = 0; k < batch.users.length; k++) {
+    const u = z[batch.users[k]];
+    bpr += softplus(dot(u, z[numUsers + batch.neg[k]]) - dot(u, z[numUsers + batch.pos[k]]));
+  }
+  return bpr / batch.users.length;
+}
+
+/** A random users × items matrix with `perUser` distinct items per user. */
+function randomMatrix(users: number, items: number, perUser: number, rng: Rng): CsrMatrix {
+  const pairs: [number, number][] = [];
+  for (let u = 0; u < users; u++) {
+    const row = new Set<number>();
+    while (row.size < perUser) row.add(rng.nextInt(items));
+    for (const i of row) pairs.push([u, i]);
+  }
+  return csr(users, items, pairs);
+}
+
+describe('createModelTrainable: edge masks', () => {
+  const encodesBoth = method({
+    usesAugmentedView: true,
+    doLoss: (ctx) => ({
+      extra: ctx.g.mul(ctx.g.reduceSum(ctx.encode('augmented').users), 1e-3),
+    }),
+  });
+
+  it('draws a 0/1 mask per stored entry of each view every step, from the seeded stream', async () => {
+    const make = () =>
+      createModelTrainable({
+        model: masked(0.5),
+        data: { ...DATA, aug: AUG },
+        seed: 4,
+        methods: [encodesBoth],
+      });
+    const t = await make();
+    await t.trainBatch(BATCH);
+    const first = t.stochasticTensors();
+    expect(Object.keys(first).sort()).toEqual(['test.mask.A', 'test.mask.A_aug']);
+    expect(first['test.mask.A'].length).toBe(2 * TRAIN.indptr[5]);
+    expect(first['test.mask.A_aug'].length).toBe(2 * AUG.indptr[5]);
+    for (const m of Object.values(first)) {
+      expect(m.every((v) => v === 0 || v === 1)).toBe(true);
+      expect(m.includes(0) && m.includes(1)).toBe(true);
+    }
+    await t.trainBatch(BATCH);
+    const second = t.stochasticTensors();
+    expect(second['test.mask.A']).not.toEqual(first['test.mask.A']);
+    expect(second['test.mask.A_aug']).not.toEqual(first['test.mask.A_aug']);
+    // Held fixed without a redraw (finite-difference checks rely on it).
+    await t.computeGradients(BATCH, { redraw: false });
+    expect(t.stochasticTensors()).toEqual(second);
+    // The same seed gives the same masks, step by step.
+    const again = await make();
+    await again.trainBatch(BATCH);
+    expect(again.stochasticTensors()).toEqual(first);
+    await again.trainBatch(BATCH);
+    expect(again.stochasticTensors()).toEqual(second);
+    const other = await createModelTrainable({
+      model: masked(0.5),
+      data: { ...DATA, aug: AUG },
+      seed: 5,
+      methods: [encodesBoth],
+    });
+    await other.trainBatch(BATCH);
+    expect(other.stochasticTensors()['test.mask.A']).not.toEqual(first['test.mask.A']);
+    for (const x of [t, again, other]) await x.release();
+  });
+
+  it('keeps ≈ keepRate of the entries, u→i and i→u independently', async () => {
+    const train = randomMatrix(300, 40, 8, new Rng(11));
+    const t = await createModelTrainable({
+      model: masked(0.8, 2, 1),
+      data: { numUsers: 300, numItems: 40, train },
+      seed: 6,
+    });
+    const { src, dst } = normalizedBipartiteAdjacency(train);
+    const twin = new Int32Array(src.length);
+    const at = new Map<string, number>();
+    for (let k = 0; k < src.length; k++) at.set(`${src[k]},${dst[k]}`, k);
+    for (let k = 0; k < src.length; k++) twin[k] = at.get(`${dst[k]},${src[k]}`) as number;
+    const batch: TripleBatch = {
+      users: Int32Array.from([0, 1, 2]),
+      pos: Int32Array.from([0, 1, 2].map((u) => train.indices[train.indptr[u]])),
+      neg: Int32Array.from([0, 1, 2].map((u) => (train.indices[train.indptr[u]] + 1) % 40)),
+    };
+    let entries = 0;
+    let kept = 0;
+    let pairs = 0;
+    let bothKept = 0;
+    for (let step = 0; step < 20; step++) {
+      await t.trainBatch(batch);
+      const m = t.stochasticTensors()['test.mask.A'];
+      for (let k = 0; k < m.length; k++) {
+        entries++;
+        kept += m[k];
+        if (k < twin[k]) {
+          pairs++;
+          bothKept += m[k] * m[twin[k]];
+        }
+      }
+    }
+    expect(entries).toBe(20 * 2 * 300 * 8);
+    expect(Math.abs(kept / entries - 0.8)).toBeLessThan(0.01);
+    // Independent twins: both survive with probability 0.64 (not 0.8, as one draw per pair would give).
+    expect(Math.abs(bothKept / pairs - 0.64)).toBeLessThan(0.015);
+    await t.release();
+  });
+
+  it('trains over Â ⊙ M without rescaling; inference encodes over the full graph', async () => {
+    const t = await createModelTrainable({ model: masked(0.6), data: DATA, seed: 5, l2: 0 });
+    const s = t.getState();
+    const e = [...rows(s.user_emb.data, 3), ...rows(s.item_emb.data, 3)];
+    const { losses } = await t.computeGradients(BATCH);
+    const mask = t.stochasticTensors()['test.mask.A'];
+    expect(mask.includes(0)).toBe(true);
+    const want = bprF64(maskedPropagateF64(TRAIN, e, 2, mask), 5, BATCH);
+    expect(losses.bpr).toBeCloseTo(want, 6);
+    // Not the full graph, not the rescaled mask.
+    const full = bprF64(propagateF64(TRAIN, e, 2), 5, BATCH);
+    const rescaled = bprF64(
+      maskedPropagateF64(
+        TRAIN,
+        e,
+        2,
+        mask.map((v) => v / 0.6),
+      ),
+      5,
+      BATCH,
+    );
+    expect(Math.abs(losses.bpr - full)).toBeGreaterThan(1e-4);
+    expect(Math.abs(losses.bpr - rescaled)).toBeGreaterThan(1e-4);
+    // Evaluation: the full graph, bit for bit what the same parameters give without a mask.
+    const plain = await createModelTrainable({ model: propagation(3, 2), data: DATA, seed: 5 });
+    plain.setState(t.getState());
+    const a = await t.embed();
+    const b = await plain.embed();
+    expect(Array.from(a.users.data)).toEqual(Array.from(b.users.data));
+    expect(Array.from(a.items.data)).toEqual(Array.from(b.items.data));
+    await t.release();
+    await plain.release();
+  });
+
+  it('refuses a keep rate outside (0, 1] and masks over a stochastic graph view', async () => {
+    const code = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (e) {
+        return PromaxError.isInstance(e) ? `${e.code} ${e.field}` : String(e);
+      }
+      return 'no error';
+    };
+    expect(await code(createModelTrainable({ model: masked(0), data: DATA, seed: 1 }))).toBe(
+      'INVALID_ARGUMENT test.mask.keepRate',
+    );
+    expect(await code(createModelTrainable({ model: masked(1.5), data: DATA, seed: 1 }))).toBe(
+      'INVALID_ARGUMENT test.mask.keepRate',
+    );
+    const overView: RecommenderModel = {
+      ...masked(0.8),
+      doDeclareStochasticInputs: () => [
+        { kind: 'edge-mask', name: 'test.mask', schedule: 'step', keepRate: 0.8 },
+        { kind: 'graph', name: 'view', schedule: 'epoch', sample: (m) => m },
+      ],
+      doEncode: (o) => masked(0.8).doEncode({ ...o, graph: o.training ? o.stochastic.graphs.view : o.graph }),
+    };
+    expect(await code(createModelTrainable({ model: overView, data: DATA, seed: 1 }))).toBe(
+      'INVALID_ARGUMENT test.mask',
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
   type RecommenderMethodV1,
   type RecommenderModelV1,
   Rng,
+  type StochasticEdgeMaskSpec,
   type StochasticInputSpec,
 } from '@promax/core';
 import {
@@ -25,6 +26,10 @@ import {
   type CompileOptions,
   compileInference,
   compileTraining,
+  type EdgeSubsetBuffers,
+  edgeSubset,
+  edgeSubsetBuffers,
+  edgeSubsetFeeds,
   type FeedValue,
   GraphBuilder,
   type InferenceProgram,
@@ -64,6 +69,15 @@ export const MODEL_TRAINABLE_INPUTS = {
   original: 'A',
   augmented: 'A_aug',
 } as const;
+
+/** One masked view the training graph declared: spec, the view's data and the masked adjacency's name. */
+interface EdgeMaskInput {
+  readonly spec: StochasticEdgeMaskSpec;
+  /** The normalised view ('A' or 'A_aug') whose stored entries are kept or dropped. */
+  readonly base: AdjacencyData;
+  /** `<spec.name>.<view>`: the adjacency of the kept entries. */
+  readonly input: string;
+}
 
 /** One batch as index arrays, as methods' `feedsForBatch` receive it. */
 export type BatchIndices = MethodBatch;
@@ -181,6 +195,7 @@ export class ModelTrainable implements Trainable {
   private readonly userMark: Uint8Array;
   private readonly itemMark: Uint8Array;
   private readonly tensorBuffers = new Map<string, Float32Array>();
+  private readonly maskBuffers = new Map<string, { mask: Float32Array; kept: EdgeSubsetBuffers }>();
   private drawnEpochInputs = false;
   /** K negatives per triple (the model's `sampledNegatives`), their item marker and last draw. */
   private readonly negativesK: number;
@@ -202,6 +217,7 @@ export class ModelTrainable implements Trainable {
     private readonly graphFeeds: Record<string, FeedValue>,
     private readonly methods: readonly TrainableMethod[],
     private readonly hookInputs: ReadonlySet<string>,
+    private readonly edgeMaskInputs: readonly EdgeMaskInput[],
     seed: number,
   ) {
     this.rng = new Rng((seed ^ 0x5bd1e995) >>> 0);
@@ -215,6 +231,12 @@ export class ModelTrainable implements Trainable {
     for (const s of stochastic) {
       if (s.kind === 'tensor')
         this.tensorBuffers.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
+    }
+    for (const m of edgeMaskInputs) {
+      this.maskBuffers.set(m.input, {
+        mask: new Float32Array(m.base.src.length),
+        kept: edgeSubsetBuffers(m.base),
+      });
     }
   }
 
@@ -246,10 +268,15 @@ export class ModelTrainable implements Trainable {
     return { losses, grads: result.grads };
   }
 
-  /** The model's stochastic tensor inputs as last drawn (copies), by name: for tests and tools. */
+  /**
+   * The model's stochastic tensor inputs, and its edge masks as 0/1 per stored entry of the view
+   * (`<mask>.<view>`, e.g. `lightgcn.edgeMask.A`, in the view's edge order), as last drawn
+   * (copies), by name: for tests and tools.
+   */
   stochasticTensors(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
     for (const [name, buf] of this.tensorBuffers) out[name] = buf.slice();
+    for (const [name, buf] of this.maskBuffers) out[name] = buf.mask.slice();
     return out;
   }
 
@@ -405,6 +432,19 @@ export class ModelTrainable implements Trainable {
         const out = this.tensorBuffers.get(s.name) as Float32Array;
         s.fill(out, this.rng);
         this.staticFeeds[s.name] = { data: out, dims: s.shape };
+      } else if (s.kind === 'edge-mask') {
+        // One independent keep/drop draw per stored entry, view after view (in declaration order);
+        // the kept entries are fed as an edge list in the view's order.
+        for (const m of this.edgeMaskInputs) {
+          if (m.spec !== s || !this.needed.has(`${m.input}.src`)) continue;
+          const { mask, kept } = this.maskBuffers.get(m.input) as {
+            mask: Float32Array;
+            kept: EdgeSubsetBuffers;
+          };
+          for (let e = 0; e < mask.length; e++) mask[e] = this.rng.nextFloat() < s.keepRate ? 1 : 0;
+          for (const [k, v] of Object.entries(edgeSubsetFeeds(m.input, m.base, mask, kept)))
+            if (this.needed.has(k)) this.staticFeeds[k] = v;
+        }
       } else {
         if (!this.needed.has(`${s.name}.src`)) continue;
         const feeds = adjacencyFeeds(s.name, this.adjacency(s.sample(this.train, this.rng)));
@@ -495,6 +535,7 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
   // Graph feeds (and the constants) are built once, only for the views some graph declares.
   const graphFeeds: Record<string, FeedValue> = {};
   for (const c of constants) graphFeeds[c.name] = { data: c.data, dims: c.shape };
+  const viewData = new Map<string, AdjacencyData>();
   const feedView = (view: GraphView): void => {
     const name = view === 'original' ? names.original : names.augmented;
     if (`${name}.src` in graphFeeds) return;
@@ -507,7 +548,9 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
         fix: "pass data.aug (the dataset's A′, e.g. Dataset.aug) to createModelTrainable",
       });
     }
-    Object.assign(graphFeeds, adjacencyFeeds(name, normalize(m)));
+    const a = normalize(m);
+    viewData.set(name, a);
+    Object.assign(graphFeeds, adjacencyFeeds(name, a));
   };
 
   // ---- training graph
@@ -531,12 +574,15 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
   );
   const tensors: Record<string, SymbolicTensor> = {};
   const graphs: Record<string, Adjacency> = {};
+  const maskedGraphs: Record<string, (graph: Adjacency) => Adjacency> = {};
+  const edgeMaskInputs: EdgeMaskInput[] = [];
+  const adjacencies = new Map<GraphView, Adjacency>();
   for (const s of stochastic) {
     if (s.kind === 'tensor') tensors[s.name] = g.input(s.name, 'float32', s.shape);
-    else graphs[s.name] = g.adjacency(s.name, { rows: nodes, symmetric: true });
+    else if (s.kind === 'graph') graphs[s.name] = g.adjacency(s.name, { rows: nodes, symmetric: true });
+    else maskedGraphs[s.name] = maskedGraphOf(model.modelId, s, g, adjacencies, viewData, edgeMaskInputs);
   }
-  const stochasticValues = { tensors, graphs };
-  const adjacencies = new Map<GraphView, Adjacency>();
+  const stochasticValues = { tensors, graphs, maskedGraphs };
   const adjacencyOf = (view: GraphView): Adjacency => {
     let a = adjacencies.get(view);
     if (!a) {
@@ -698,7 +744,7 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
     graph: original,
     dims,
     training: false,
-    stochastic: { tensors: {}, graphs: {} },
+    stochastic: { tensors: {}, graphs: {}, maskedGraphs: {} },
     constants: Object.fromEntries(constants.map((c) => [c.name, gi.input(c.name, 'float32', c.shape)])),
   });
   const inferenceInputs = new Set<string>();
@@ -751,8 +797,51 @@ export async function createModelTrainable(options: ModelTrainableOptions): Prom
     graphFeeds,
     methods,
     hookInputs,
+    edgeMaskInputs,
     seed,
   );
+}
+
+/**
+ * `maskedGraphs[spec.name]` of the training graph: the kept entries of a view are declared the
+ * first time the model asks for them (`edgeSubset` named `<spec.name>.<view>`) and recorded for
+ * drawing.
+ */
+function maskedGraphOf(
+  modelId: string,
+  spec: StochasticEdgeMaskSpec,
+  g: GraphBuilder,
+  adjacencies: ReadonlyMap<GraphView, Adjacency>,
+  viewData: ReadonlyMap<string, AdjacencyData>,
+  inputs: EdgeMaskInput[],
+): (graph: Adjacency) => Adjacency {
+  if (!(spec.keepRate > 0 && spec.keepRate <= 1)) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: `${spec.name}.keepRate`,
+      message: `model ${modelId} declares edge mask '${spec.name}' with keepRate ${spec.keepRate}; it must be in (0, 1]`,
+      fix: 'declare a keep probability in (0, 1] (1 keeps every entry)',
+    });
+  }
+  const made = new Map<string, Adjacency>();
+  return (graph) => {
+    let masked = made.get(graph.name);
+    if (masked) return masked;
+    const base = viewData.get(graph.name);
+    if (!base || ![...adjacencies.values()].includes(graph)) {
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: spec.name,
+        message: `model ${modelId} asked for edge mask '${spec.name}' over '${graph.name}', which is not a view of the trainer (A or A′)`,
+        fix: 'ask for edge masks only over the graph given to doEncode/doAuxiliaryLoss, not over stochastic graph views',
+      });
+    }
+    const input = `${spec.name}.${graph.name}`;
+    masked = edgeSubset(g, input, graph);
+    made.set(graph.name, masked);
+    inputs.push({ spec, base, input });
+    return masked;
+  };
 }
 
 /** FNV-1a hash of a string (a stable per-method seed offset). */

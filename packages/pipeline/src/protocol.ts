@@ -20,19 +20,23 @@ export interface ProtocolDefaults {
 
 /**
  * The defaults of a protocol. 'prorec': seed 2025, patience 20, LightGCN over layers 1..L, no edge
- * dropout. 'rlmrec': seed 2023, patience 5, LightGCN summing layers 0..L. RLMRec's per-step edge
- * dropout (keep 0.8 per stored entry of the symmetric Â, no rescaling, so u→i may survive while
- * i→u is dropped) needs a directed edge-mask view the trainer does not have yet: runs under
- * 'rlmrec' use the full graph, and say so.
+ * dropout. 'rlmrec': seed 2023, patience 5, LightGCN summing layers 0..L, and RLMRec's per-step
+ * edge dropout (`SpAdjEdgeDrop`, keep 0.8 per stored entry of the symmetric Â, no rescaling, so
+ * u→i may survive while i→u is dropped): `edgeKeepRate` 0.8 for LightGCN (every training forward)
+ * and SGL (its two contrastive views; BPR stays on the full graph). SimGCL's keep_rate is 1.0 and
+ * GCCF's forward never drops, so they get none.
  */
 export function protocolDefaults(protocol: ExperimentProtocol): ProtocolDefaults {
   if (protocol === 'rlmrec') {
     return {
       seed: 2023,
       trainer: { patience: 5 },
-      modelSettings: { lightgcn: { layerCombination: 'sum0' } },
+      modelSettings: {
+        lightgcn: { layerCombination: 'sum0', edgeKeepRate: 0.8 },
+        sgl: { edgeKeepRate: 0.8 },
+      },
       notes: [
-        "rlmrec protocol: RLMRec's per-step edge dropout (keep 0.8, unscaled) is not applied; the full graph is used",
+        "rlmrec protocol: SGL keeps its own contrastive term (in-batch InfoNCE over the batch's users and positives) and layers 1..L; RLMRec's sgl.py contrasts users, positives and negatives against every row and sums layers 0..L",
       ],
     };
   }

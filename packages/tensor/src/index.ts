@@ -18,6 +18,7 @@ export type { Adjacency, AdjacencyOptions, MatMulOptions, TensorLike } from './g
 export { GraphBuilder } from './graph/builder.js';
 export type { Dim, Shape } from './graph/dims.js';
 export { formatShape } from './graph/dims.js';
+export { edgeSubset } from './graph/edge-subset.js';
 export type {
   Attrs,
   AttrValue,
@@ -35,6 +36,8 @@ export type { LayerPropagationOptions } from './graph/propagation.js';
 export { layerPropagation } from './graph/propagation.js';
 export type { AdjacencyData, BipartiteAdjacencyOptions } from './graph-data/adjacency.js';
 export { adjacencyFeeds, normalizedBipartiteAdjacency } from './graph-data/adjacency.js';
+export type { EdgeSubsetBuffers } from './graph-data/edge-subset.js';
+export { edgeSubsetBuffers, edgeSubsetFeeds } from './graph-data/edge-subset.js';
 export type {
   AttributeValue,
   Dim as OnnxDim,

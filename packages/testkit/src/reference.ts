@@ -1,4 +1,5 @@
 import type { CsrMatrix } from '@promax/core';
+import { normalizedBipartiteAdjacency } from '@promax/tensor';
 
 /** A float64 dense (n × n) normalised bipartite adjacency, users first then items. */
 export function normalizedAdjacencyF64(r: CsrMatrix, selfLoops = false): Float64Array[] {
@@ -24,11 +25,17 @@ export function normalizedAdjacencyF64(r: CsrMatrix, selfLoops = false): Float64
 export interface PropagationReferenceOptions {
   layers: number;
   selfLoops?: boolean;
+  /**
+   * A factor per stored entry of Â (an edge-dropout mask), in the edge order of the trainer's
+   * adjacency feeds: entry e multiplies Â[dst_e, src_e] of `normalizedBipartiteAdjacency(r)`.
+   */
+  edgeMask?: ArrayLike<number>;
 }
 
 /**
- * Float64 reference of graph propagation: the layers E^(0..L) with E^(l) = Â E^(l−1), from
- * user and item tables (row-major, d columns). For checking models against a plain loop.
+ * Float64 reference of graph propagation: the layers E^(0..L) with E^(l) = Â E^(l−1) (Â ⊙ M with
+ * `edgeMask`), from user and item tables (row-major, d columns). For checking models against a
+ * plain loop.
  */
 export function propagateReference(
   r: CsrMatrix,
@@ -39,6 +46,15 @@ export function propagateReference(
 ): Float64Array[][] {
   const a = normalizedAdjacencyF64(r, options.selfLoops ?? false);
   const n = a.length;
+  if (options.edgeMask) {
+    const { src, dst } = normalizedBipartiteAdjacency(r, { selfLoops: options.selfLoops });
+    if (options.edgeMask.length !== src.length) {
+      throw new RangeError(
+        `propagateReference: edgeMask has ${options.edgeMask.length} entries, Â ${src.length}`,
+      );
+    }
+    for (let e = 0; e < src.length; e++) a[Number(dst[e])][Number(src[e])] *= options.edgeMask[e];
+  }
   const e0: Float64Array[] = [];
   for (let u = 0; u < r.rows; u++) e0.push(Float64Array.from(users.subarray(u * d, u * d + d)));
   for (let i = 0; i < r.cols; i++) e0.push(Float64Array.from(items.subarray(i * d, i * d + d)));

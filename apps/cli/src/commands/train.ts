@@ -30,7 +30,8 @@ RUN_DIR: config.json, metrics.jsonl, results.json, checkpoint/, user_emb.npy, it
   --embeddings DIR   profile embeddings from 'promax embed' (usr_emb.npy, itm_emb.npy)
   --aug FILE         augmented graph A' from 'promax augment' (aug_trn_mat.npz)
   --protocol P       prorec (default: method.md §6, seed 2025, patience 20, LightGCN layers 1..L)
-                     or rlmrec (seed 2023, patience 5, LightGCN layers 0..L); explicit values win
+                     or rlmrec (seed 2023, patience 5, LightGCN layers 0..L, edge keep rate 0.8
+                     for LightGCN and SGL's views); explicit values win
   --json             print results.json on stdout`;
 
 export const trainCommand: Command = {

@@ -76,19 +76,28 @@ describe('model settings presets (resolved once, by canonical dataset name)', ()
 });
 
 describe('--protocol', () => {
-  it('rlmrec sets seed 2023, patience 5 and LightGCN layers 0..L beneath explicit values; prorec changes nothing', () => {
+  it('rlmrec sets seed 2023, patience 5, LightGCN layers 0..L and edge keep 0.8 beneath explicit values; prorec changes nothing', () => {
     const r = resolveRunConfig({ flags: { model: 'lightgcn', protocol: 'rlmrec' } });
     expect(r.protocol).toBe('rlmrec');
     expect(r.seed).toBe(2023);
     expect(r.trainer).toEqual({ patience: 5 });
-    expect(r.modelSettings).toEqual({ layerCombination: 'sum0' });
+    expect(r.modelSettings).toEqual({ layerCombination: 'sum0', edgeKeepRate: 0.8 });
     const own = resolveRunConfig({
       flags: { model: 'lightgcn', protocol: 'rlmrec', seed: 7 },
-      sets: ['trainer.patience=9', 'modelSettings.layerCombination=mean'],
+      sets: ['trainer.patience=9', 'modelSettings.layerCombination=mean', 'modelSettings.edgeKeepRate=1'],
     });
-    expect([own.seed, own.trainer.patience, own.modelSettings.layerCombination]).toEqual([7, 9, 'mean']);
-    const mf = resolveRunConfig({ flags: { model: 'mf', protocol: 'rlmrec' } });
-    expect(mf.modelSettings).toEqual({});
+    expect([
+      own.seed,
+      own.trainer.patience,
+      own.modelSettings.layerCombination,
+      own.modelSettings.edgeKeepRate,
+    ]).toEqual([7, 9, 'mean', 1]);
+    expect(resolveRunConfig({ flags: { model: 'sgl', protocol: 'rlmrec' } }).modelSettings).toEqual({
+      edgeKeepRate: 0.8,
+    });
+    for (const model of ['mf', 'simgcl', 'gccf']) {
+      expect(resolveRunConfig({ flags: { model, protocol: 'rlmrec' } }).modelSettings).toEqual({});
+    }
     const p = resolveRunConfig({ flags: { model: 'lightgcn' } });
     expect([p.protocol, p.seed, p.trainer, p.modelSettings]).toEqual(['prorec', 2025, {}, {}]);
     expect(() => resolveRunConfig({ flags: { protocol: 'rlmrek' } })).toThrow(/protocol/);

@@ -24,6 +24,36 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rel = 2e-4
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('composite losses: values and gradients against closed forms', () => {
+  it('l2Normalize: x/‖x‖ with ∂ = (I − x̂x̂ᵀ)/‖x‖; a zero row maps to 0 with the clamped gradient 1/eps, not NaN', async () => {
+    const g = new GraphBuilder();
+    const x = g.param('x', [3, 4]);
+    const w = g.input('w', 'float32', [3, 4]);
+    const loss = g.reduceSum(g.mul(g.l2Normalize(x), w));
+    const program = await compileTraining({ graph: g, loss });
+    const rng = new Rng(5);
+    const store = new ParameterStore();
+    const xv = store.set('x', [3, 4], randn(rng, 12));
+    xv.fill(0, 4, 8); // row 1 is zero
+    const wv = randn(rng, 12);
+    const r = await program.run({ w: { data: wv, dims: [3, 4] } }, store);
+    const grad = r.grads.get('x') as Float32Array;
+    expect(grad.every(Number.isFinite)).toBe(true);
+    const want: number[] = [];
+    let value = 0;
+    for (const row of [0, 1, 2]) {
+      const v = Array.from(xv.subarray(row * 4, row * 4 + 4));
+      const ww = Array.from(wv.subarray(row * 4, row * 4 + 4));
+      const n = Math.max(Math.hypot(...v), 1e-12);
+      const dot = v.reduce((a, c, k) => a + (c / n) * ww[k], 0);
+      value += dot;
+      for (let k = 0; k < 4; k++) want.push((ww[k] - (v[k] / n) * dot) / n);
+    }
+    expect(r.loss).toBeCloseTo(value, 5);
+    expectClose(grad.subarray(0, 4), want.slice(0, 4));
+    expectClose(grad.subarray(8, 12), want.slice(8, 12));
+    expectClose(grad.subarray(4, 8), want.slice(4, 8), 1e-3);
+  });
+
   it('BPR: mean log(1 + e^(n−p)); ∂/∂p = −σ(n−p)/B, ∂/∂n = σ(n−p)/B', async () => {
     const B = 7;
     const g = new GraphBuilder();

@@ -2,10 +2,14 @@ import type { GraphBuilder } from '../builder.js';
 import type { SymbolicTensor } from '../ir.js';
 import { argError, shapeError } from '../ops/checks.js';
 
-/** x / max(‖x‖₂, eps) along `axis` (PyTorch F.normalize semantics). */
+/**
+ * x / max(‖x‖₂, eps) along `axis` (PyTorch F.normalize semantics), computed as
+ * x / √max(Σx², eps²): the same values, but a zero row (e.g. a node whose every edge an edge
+ * dropout removed) gets the finite gradient 1/eps of the clamped branch instead of the 0/0 that
+ * √'s derivative at 0 would give after the clamp.
+ */
 export function l2Normalize(g: GraphBuilder, x: SymbolicTensor, axis: number, eps: number): SymbolicTensor {
-  const norm = g.sqrt(g.reduceSum(g.mul(x, x), [axis], true));
-  return g.div(x, g.maximum(norm, eps));
+  return g.div(x, g.sqrt(g.maximum(g.reduceSum(g.mul(x, x), [axis], true), eps * eps)));
 }
 
 /** Σ a⊙b over the last axis. */
