@@ -53,11 +53,11 @@ describe('IVF partitions and probes', () => {
     expect(defaults.index.type).toBe('ivf-flat');
     expect(partitionsFor(defaults.index, 1_000_000)).toBe(1000);
     expect(partitionsFor(defaults.index, 200_000)).toBe(447);
-    expect(probesFor(defaults, 1_000_000)).toBe(5);
-    expect(probesFor(defaults, 500_000)).toBe(8);
-    expect(probesFor(defaults, 200_000)).toBe(12);
+    expect(probesFor(defaults, 1_000_000)).toBe(10);
+    expect(probesFor(defaults, 500_000)).toBe(15);
+    expect(probesFor(defaults, 200_000)).toBe(23);
     // small corpora: every partition, never more
-    expect(probesFor(defaults, 6000)).toBe(65);
+    expect(probesFor(defaults, 6000)).toBe(77);
     expect(probesFor(defaults, 100)).toBe(10);
     const set = parseLanceRetrieverSettings({
       dir: 'x',

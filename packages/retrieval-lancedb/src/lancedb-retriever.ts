@@ -424,8 +424,8 @@ export function partitionsFor(index: LanceIndexSettings, rows: number): number {
 /**
  * Partitions probed per query: the setting, or (null) as many as hold about `search.candidates`
  * rows — ⌈candidates · partitions / rows⌉ — so the rows scanned per query, and with them the
- * recall, stay about the same across corpus sizes (5 of 1,000 partitions at 1M rows, 12 of 447 at
- * 200k with the defaults).
+ * recall, stay about the same across corpus sizes (10 of 1,000 partitions at 1M rows, 23 of 447
+ * at 200k with the defaults).
  */
 export function probesFor(settings: LanceRetrieverSettings, rows: number): number {
   const { nprobes, candidates } = settings.search;

@@ -33,15 +33,16 @@ export const lanceSearchSchema = z
   .strictObject({
     /**
      * IVF partitions probed per query; null (the default): as many as hold about `candidates`
-     * rows, ⌈candidates · partitions / rows⌉ (5 of 1,000 partitions at 1M rows).
+     * rows, ⌈candidates · partitions / rows⌉ (10 of 1,000 partitions at 1M rows).
      */
     nprobes: z.number().int().positive().nullable().default(null),
     /**
-     * Rows scanned per query when `nprobes` is null. 5,000 gave recall@20 0.998 at 1M rows and
-     * 0.98 at 500k on `pnpm bench:scale`'s clustered 64-d vectors, faster than exact search at
-     * both (bench/README.md); more candidates, more recall and time (about linearly).
+     * Rows scanned per query when `nprobes` is null. On `pnpm bench:scale`'s clustered 64-d
+     * vectors (bench/README.md) 5,000 already gave recall@20 ≥ 0.99 from 200k to 1M rows; the
+     * default scans twice that, as margin for embeddings less clustered than those, for ~10%
+     * more query time (3.3× faster than exact search at 1M rows). Time grows about linearly.
      */
-    candidates: z.number().int().positive().default(5000),
+    candidates: z.number().int().positive().default(10_000),
     /** HNSW candidate list per query (ivf-hnsw-sq); null: LanceDB's default (1.5·k). */
     ef: z.number().int().positive().nullable().default(null),
     /**

@@ -10,11 +10,10 @@ import { createLanceRetriever } from '@promax/retrieval-lancedb';
 
 /**
  * Corpora (items, or users for neighbour search) at or above this many rows use the LanceDB ANN
- * index (its default settings: IVF-flat, √rows partitions, ~5,000 candidate rows per query) when
- * `--index` is not given; below it exact search is faster as well as exact. `pnpm bench:scale`
- * on 64-d vectors, 2 busy cores: at 200k rows exact search was faster (ANN 0.82× its throughput),
- * at 500k the index won (1.35× throughput, 2.3× single-query latency, recall@20 0.98), at 1M
- * more so (bench/README.md).
+ * index (its default settings: IVF-flat, √rows partitions, ~10,000 candidate rows per query) when
+ * `--index` is not given; below it exact search is as fast and exact. `pnpm bench:scale` on 64-d
+ * vectors, 2 busy cores, all queries in one call: at 200k rows the index only tied exact search
+ * (0.96× its throughput), at 500k it was 2× faster, at 1M 3–5× (bench/README.md).
  */
 export const LANCEDB_DEFAULT_MIN_ROWS = 500_000;
 
