@@ -132,11 +132,18 @@ export function powerLawDataset({ users, items, interactions, dim = 64, seed = 2
   };
 }
 
-/** Clustered vectors for the ANN benchmark: 1,000 centres, noise 0.6 (the shape of profile embeddings). */
-export function clusteredVectors(rows, dim, seed) {
-  const rng = new Rng(seed);
+/**
+ * Clustered vectors for the ANN benchmark: 1,000 centres drawn from `centreSeed`, noise 0.6 (the
+ * shape of profile embeddings). Queries must share the corpus's `centreSeed` (and use another
+ * `seed` for their own draws): user and item profiles live around the same topics, so a query
+ * drawn around centres of its own would be a random direction to the corpus, a case ANN
+ * retrieval over profiles never meets.
+ */
+export function clusteredVectors(rows, dim, seed, centreSeed = seed) {
+  const centreRng = new Rng(centreSeed);
   const C = 1000;
-  const centres = Float32Array.from({ length: C * dim }, () => rng.nextNormal());
+  const centres = Float32Array.from({ length: C * dim }, () => centreRng.nextNormal());
+  const rng = centreSeed === seed ? centreRng : new Rng(seed);
   const data = new Float32Array(rows * dim);
   for (let r = 0; r < rows; r++) {
     const c = rng.nextInt(C) * dim;

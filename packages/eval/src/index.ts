@@ -17,4 +17,4 @@ export {
   tInterval,
   wilcoxonSignedRank,
 } from './stats.js';
-export { TopKScorer } from './topk-kernel.js';
+export { TopKScorer, transposeMatrix } from './topk-kernel.js';

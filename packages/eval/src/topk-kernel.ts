@@ -71,6 +71,11 @@ export class TopKScorer {
     users: Int32Array;
     k: number;
     exclude?: CsrMatrix;
+    /**
+     * `itemEmb` transposed (cols × rows, row-major), for callers that search one corpus many
+     * times: transposing a million-row corpus costs more than scoring a few queries against it.
+     */
+    itemsTransposed?: Float32Array;
     visit: (user: number, items: Int32Array, scores: Float32Array, count: number) => void;
     onChunk?: (done: number, total: number) => void;
   }): Promise<void> {
@@ -89,7 +94,15 @@ export class TopKScorer {
     const k = Math.min(args.k, n);
     const d = itemEmb.cols;
     const session = await this.session();
-    const itemsT = transpose(itemEmb);
+    if (args.itemsTransposed && args.itemsTransposed.length !== n * itemEmb.cols) {
+      throw new PromaxError({
+        code: 'SHAPE_MISMATCH',
+        field: 'itemsTransposed',
+        message: `itemsTransposed holds ${args.itemsTransposed.length} values, expected ${itemEmb.cols}×${n}`,
+        fix: 'pass transposeMatrix(itemEmb) of the same item embeddings',
+      });
+    }
+    const itemsT = args.itemsTransposed ?? transposeMatrix(itemEmb);
     const itemsTensor = float32Tensor(itemsT, [d, n]);
 
     const degree = (u: number): number => (exclude ? exclude.indptr[u + 1] - exclude.indptr[u] : 0);
@@ -142,7 +155,8 @@ export class TopKScorer {
   }
 }
 
-function transpose(m: Matrix): Float32Array {
+/** The row-major transpose (cols × rows) of a matrix: the layout the scoring graph reads items in. */
+export function transposeMatrix(m: Matrix): Float32Array {
   const { rows, cols, data } = m;
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {

@@ -145,4 +145,74 @@ describe('tune (successive halving on validation)', () => {
     expect(res.trials.map((t) => t.val?.['recall@20'])).toEqual([0.025, 0.1, 0.1, 0.1]);
     expect(res.trained).toBe(2);
   });
+
+  it('runRung: one call per rung with the trials still to train; same choice as runTrial, resumable', async () => {
+    const perTrial = await tune({ space, trials: 8, maxEpochs: 9, seed: 3, ...fakeTraining(0.12) });
+    const f = fakeTraining(0.12);
+    const rungs: { epochs: number; ids: string[] }[] = [];
+    const runRung = vi.fn(async (ts: readonly Trial[], epochs: number) => {
+      rungs.push({ epochs, ids: ts.map((t) => t.id) });
+      const out = new Map<string, TrialOutcome>();
+      for (const t of ts) out.set(t.key, await f.runTrial(t, epochs));
+      return out;
+    });
+    const store = memoryStore();
+    const res = await tune({
+      space,
+      trials: 8,
+      maxEpochs: 9,
+      seed: 3,
+      store,
+      runRung,
+      testTrial: f.testTrial,
+    });
+    expect(rungs.map((r) => r.epochs)).toEqual([1, 3, 9]);
+    expect(rungs[0].ids).toHaveLength(9);
+    expect(rungs[1].ids).toContain('base');
+    expect(res.best).toEqual(perTrial.best);
+    expect(res.trials).toEqual(perTrial.trials);
+    expect(res.trained).toBe(f.calls.length);
+    // Resubmitted with the same store: no rung has anything left to train.
+    runRung.mockClear();
+    const again = await tune({
+      space,
+      trials: 8,
+      maxEpochs: 9,
+      seed: 3,
+      store,
+      runRung,
+      testTrial: f.testTrial,
+    });
+    expect(runRung).not.toHaveBeenCalled();
+    expect(again.trained).toBe(0);
+    expect(again.best).toEqual(res.best);
+  });
+
+  it('runRung: a trial missing from the returned map fails; identical settings are passed once', async () => {
+    const one = parseSearchSpace({ method: { 's2dr.lambda2': { values: [0.3] } } });
+    const passed: string[][] = [];
+    const res = await tune({
+      space: one,
+      trials: 3,
+      maxEpochs: 1,
+      seed: 1,
+      runRung: async (ts) => {
+        passed.push(ts.map((t) => t.id));
+        // only the base reports back
+        return new Map([[ts[0].key, { status: 'ok', val: { 'recall@20': 0.1 }, epochs: 1 } as TrialOutcome]]);
+      },
+      testTrial: async () => ({}),
+    });
+    expect(passed).toEqual([['base', 't01']]);
+    expect(res.trials.map((t) => t.status)).toEqual(['ok', 'failed', 'failed', 'failed']);
+    expect(res.trials[1].reason).toBe('no outcome reported');
+    expect(res.trials.map((t) => t.rungs[0].reused)).toEqual([false, false, true, true]);
+    expect(res.best?.id).toBe('base');
+  });
+
+  it('needs runTrial or runRung', async () => {
+    await expect(
+      tune({ space, trials: 1, maxEpochs: 1, seed: 1, testTrial: async () => ({}) }),
+    ).rejects.toThrow(/runTrial .* or runRung/);
+  });
 });

@@ -131,10 +131,17 @@ export interface TuneOptions {
   minEpochs?: number;
   /** Validation metric to maximise (default recall@20). */
   metric?: string;
-  /** Trials trained at once. */
+  /** Trials trained at once (with `runTrial`). */
   jobs?: number;
   /** Trains a trial to `epochs` and reports validation metrics; must not evaluate test. */
-  runTrial: (trial: Trial, epochs: number) => Promise<TrialOutcome>;
+  runTrial?: (trial: Trial, epochs: number) => Promise<TrialOutcome>;
+  /**
+   * Trains a whole rung in one call instead of `runTrial` one trial at a time (e.g. one job per
+   * trial on a queue, then wait for all): receives the rung's trials that still need training
+   * (not in `store`, one per distinct settings key) and returns an outcome per trial key. A
+   * trial left out of the map counts as failed. Must not evaluate test.
+   */
+  runRung?: (trials: readonly Trial[], epochs: number) => Promise<ReadonlyMap<string, TrialOutcome>>;
   /** Test metrics of a trained trial; called once, for the chosen trial. */
   testTrial: (trial: Trial, epochs: number) => Promise<Record<string, number>>;
   store?: TrialStore;
@@ -241,6 +248,15 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       fix: 'pass e.g. --trials 9 --max-epochs 27',
     });
   }
+  const { runTrial, runRung } = options;
+  if (!runTrial && !runRung) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: 'runTrial',
+      message: 'tune needs a way to train trials',
+      fix: 'pass runTrial (one trial per call) or runRung (a whole rung per call)',
+    });
+  }
   const trials = sampleTrials(options.space, options.trials, options.seed);
   const budgets = rungBudgets(trials.length, options.maxEpochs, eta, options.minEpochs);
   const records = new Map<Trial, TrialRecord>(
@@ -262,17 +278,16 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   let alive = trials;
   const scoreOf = (o: TrialOutcome) => (o.status === 'ok' ? (o.val?.[metric] ?? Number.NaN) : Number.NaN);
   const inFlight = new Map<string, Promise<TrialOutcome>>();
+  const checked = (outcome: TrialOutcome): TrialOutcome =>
+    !Number.isFinite(scoreOf(outcome)) && outcome.status === 'ok'
+      ? { ...outcome, status: 'failed', reason: `no finite validation ${metric}` }
+      : outcome;
   const trainOnce = async (t: Trial, budget: number): Promise<TrialOutcome> => {
-    let outcome: TrialOutcome;
     try {
-      outcome = await options.runTrial(t, budget);
+      return checked(await (runTrial as NonNullable<typeof runTrial>)(t, budget));
     } catch (error) {
-      outcome = { status: 'failed', val: null, epochs: 0, reason: (error as Error).message.split('\n')[0] };
+      return { status: 'failed', val: null, epochs: 0, reason: (error as Error).message.split('\n')[0] };
     }
-    if (!Number.isFinite(scoreOf(outcome)) && outcome.status === 'ok') {
-      outcome = { ...outcome, status: 'failed', reason: `no finite validation ${metric}` };
-    }
-    return outcome;
   };
   for (const [r, budget] of budgets.entries()) {
     if (options.signal?.aborted) break;
@@ -282,50 +297,78 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       data: { budget },
     });
     const outcomes = new Map<Trial, TrialOutcome>();
-    const queue = [...alive];
     let finished = 0;
-    const worker = async () => {
-      for (let t = queue.shift(); t; t = queue.shift()) {
-        if (options.signal?.aborted) return;
-        let outcome = options.store?.get(t.key, budget);
-        // Two trials with the same settings (a small discrete space) train once.
-        const pending = inFlight.get(`${t.key}@${budget}`);
-        const reused = outcome !== undefined || pending !== undefined;
-        if (!outcome && pending) outcome = await pending;
-        if (!outcome) {
-          const running = trainOnce(t, budget);
-          inFlight.set(`${t.key}@${budget}`, running);
-          outcome = await running;
-          if (options.signal?.aborted) return;
-          trained++;
-          options.store?.set(t.key, budget, outcome);
-        }
-        outcomes.set(t, outcome);
-        const rec = records.get(t) as TrialRecord;
-        rec.rungs.push({
-          budget,
-          epochs: outcome.epochs,
-          value: outcome.status === 'ok' ? scoreOf(outcome) : null,
-          reused,
-        });
-        rec.val = outcome.val;
-        rec.epochs = outcome.epochs;
-        if (outcome.status === 'failed') {
-          rec.status = 'failed';
-          rec.reason = outcome.reason;
-          rec.val = null;
-        }
-        finished++;
-        options.onProgress?.({
-          type: 'task-progress',
-          task: `rung ${r + 1}`,
-          done: finished,
-          total: alive.length,
-          unit: 'trials',
-        });
+    const recordOutcome = (t: Trial, outcome: TrialOutcome, reused: boolean): void => {
+      outcomes.set(t, outcome);
+      const rec = records.get(t) as TrialRecord;
+      rec.rungs.push({
+        budget,
+        epochs: outcome.epochs,
+        value: outcome.status === 'ok' ? scoreOf(outcome) : null,
+        reused,
+      });
+      rec.val = outcome.val;
+      rec.epochs = outcome.epochs;
+      if (outcome.status === 'failed') {
+        rec.status = 'failed';
+        rec.reason = outcome.reason;
+        rec.val = null;
       }
+      finished++;
+      options.onProgress?.({
+        type: 'task-progress',
+        task: `rung ${r + 1}`,
+        done: finished,
+        total: alive.length,
+        unit: 'trials',
+      });
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs ?? 1, alive.length)) }, worker));
+    if (runRung) {
+      // The whole rung at once: trials with stored outcomes are reused, equal settings train once.
+      const fresh = new Map<string, Trial>();
+      for (const t of alive) if (!options.store?.get(t.key, budget) && !fresh.has(t.key)) fresh.set(t.key, t);
+      const got = fresh.size ? await runRung([...fresh.values()], budget) : new Map<string, TrialOutcome>();
+      if (options.signal?.aborted) break;
+      const trainedNow = new Map<string, TrialOutcome>();
+      for (const key of fresh.keys()) {
+        const outcome = checked(
+          got.get(key) ?? { status: 'failed', val: null, epochs: 0, reason: 'no outcome reported' },
+        );
+        trainedNow.set(key, outcome);
+        trained++;
+        options.store?.set(key, budget, outcome);
+      }
+      const seen = new Set<string>();
+      for (const t of alive) {
+        const outcome = trainedNow.get(t.key) ?? (options.store?.get(t.key, budget) as TrialOutcome);
+        recordOutcome(t, outcome, !trainedNow.has(t.key) || seen.has(t.key));
+        seen.add(t.key);
+      }
+    } else {
+      const queue = [...alive];
+      const worker = async () => {
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          if (options.signal?.aborted) return;
+          let outcome = options.store?.get(t.key, budget);
+          // Two trials with the same settings (a small discrete space) train once.
+          const pending = inFlight.get(`${t.key}@${budget}`);
+          const reused = outcome !== undefined || pending !== undefined;
+          if (!outcome && pending) outcome = await pending;
+          if (!outcome) {
+            const running = trainOnce(t, budget);
+            inFlight.set(`${t.key}@${budget}`, running);
+            outcome = await running;
+            if (options.signal?.aborted) return;
+            trained++;
+            options.store?.set(t.key, budget, outcome);
+          }
+          recordOutcome(t, outcome, reused);
+        }
+      };
+      await Promise.all(
+        Array.from({ length: Math.max(1, Math.min(options.jobs ?? 1, alive.length)) }, worker),
+      );
+    }
     if (r === budgets.length - 1) break;
     // The best ⌈n/η⌉ finite trials go on; the base arm always does, so it is measured at the full budget.
     const ranked = alive

@@ -1,7 +1,7 @@
 export type { LanceModule } from './lance-io.js';
 export { loadLance } from './lance-io.js';
 export type { CreateLanceRetrieverOptions, LanceIndexEvent } from './lancedb-retriever.js';
-export { createLanceRetriever, LanceRetriever } from './lancedb-retriever.js';
+export { createLanceRetriever, LanceRetriever, partitionsFor, probesFor } from './lancedb-retriever.js';
 export type { FolderManifest, TableEntry } from './manifest.js';
 export { isRemoteUri, MANIFEST_FILE } from './manifest.js';
 export type {

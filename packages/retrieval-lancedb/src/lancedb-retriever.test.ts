@@ -6,8 +6,10 @@ import { buildSparseSdrTeacher } from '@promax/loss';
 import { createExactRetriever, recallAgainstExact } from '@promax/retrieval';
 import { describeRetriever } from '@promax/retrieval/test';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLanceRetriever } from './lancedb-retriever.js';
+import { type LanceModule, loadLance } from './lance-io.js';
+import { createLanceRetriever, partitionsFor, probesFor } from './lancedb-retriever.js';
 import { MANIFEST_FILE } from './manifest.js';
+import { parseLanceRetrieverSettings } from './settings.js';
 
 const root = mkdtempSync(join(tmpdir(), 'promax-lancedb-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -44,6 +46,30 @@ function gaussian(rows: number, dim: number, seed: number): Matrix {
   const rng = new Rng(seed);
   return { rows, cols: dim, data: Float32Array.from({ length: rows * dim }, () => rng.nextNormal()) };
 }
+
+describe('IVF partitions and probes', () => {
+  it('√rows partitions and about `candidates` rows scanned per query unless set', () => {
+    const defaults = parseLanceRetrieverSettings({ dir: 'x' });
+    expect(defaults.index.type).toBe('ivf-flat');
+    expect(partitionsFor(defaults.index, 1_000_000)).toBe(1000);
+    expect(partitionsFor(defaults.index, 200_000)).toBe(447);
+    expect(probesFor(defaults, 1_000_000)).toBe(10);
+    expect(probesFor(defaults, 500_000)).toBe(15);
+    expect(probesFor(defaults, 200_000)).toBe(23);
+    // small corpora: every partition, never more
+    expect(probesFor(defaults, 6000)).toBe(77);
+    expect(probesFor(defaults, 100)).toBe(10);
+    const set = parseLanceRetrieverSettings({
+      dir: 'x',
+      index: { numPartitions: 64 },
+      search: { nprobes: 3 },
+    });
+    expect(partitionsFor(set.index, 1_000_000)).toBe(64);
+    expect(probesFor(set, 1_000_000)).toBe(3);
+    const more = parseLanceRetrieverSettings({ dir: 'x', search: { candidates: 20_000 } });
+    expect(probesFor(more, 1_000_000)).toBe(20);
+  });
+});
 
 describe('LanceDB ANN index', () => {
   const centres = gaussian(40, 16, 1);
@@ -100,6 +126,75 @@ describe('LanceDB ANN index', () => {
       await again.release();
     }
     expect(events.some((e) => e.type === 'task-end' && e.task === 'lancedb-index')).toBe(true);
+  });
+
+  it('default settings (IVF-flat): recall@20 ≥ 0.95 against exact, with exclusions', async () => {
+    const ann = await createLanceRetriever({ dir: freshDir() });
+    const exact = createExactRetriever();
+    try {
+      await ann.index(corpus);
+      await exact.index(corpus);
+      const r = await recallAgainstExact({
+        approximate: ann,
+        exact,
+        queries,
+        k: 20,
+        metric: 'cosine',
+        exclude,
+      });
+      expect(r.recall).toBeGreaterThanOrEqual(0.95);
+      expect(ann.events.map((e) => [e.action, e.indexType])).toEqual([['built', 'ivf-flat']]);
+    } finally {
+      await ann.release();
+      await exact.release();
+    }
+  });
+
+  it('reads ids from the id column when row ids are not row numbers (a table of several fragments)', async () => {
+    // Lance row ids are (fragment << 32 | offset): row numbers only in a one-fragment table. Tables
+    // that report two fragments must take the id column and find exactly the same rows.
+    const lance = await loadLance();
+    const forward = <T extends object>(target: T, own: Record<string, unknown>): T =>
+      new Proxy(target, {
+        get(t, prop) {
+          if (typeof prop === 'string' && prop in own) return own[prop];
+          const v = Reflect.get(t, prop);
+          return typeof v === 'function' ? v.bind(t) : v;
+        },
+      });
+    type Table = { stats(): Promise<{ fragmentStats: Record<string, unknown> }> };
+    const twoFragments = (table: Table) =>
+      forward(table, {
+        stats: async () => {
+          const s = await table.stats();
+          return { ...s, fragmentStats: { ...s.fragmentStats, numFragments: 2 } };
+        },
+      });
+    const module: LanceModule = {
+      ...lance,
+      connect: async (uri, options) => {
+        const db = (await lance.connect(uri, options)) as Record<string, (...a: unknown[]) => Promise<Table>>;
+        return forward(db, {
+          openTable: async (...a: unknown[]) => twoFragments(await db.openTable(...a)),
+          createTable: async (...a: unknown[]) => twoFragments(await db.createTable(...a)),
+        });
+      },
+    };
+    const settings = { index: { type: 'ivf-flat', numPartitions: 8 } } as const;
+    const viaRowIds = await createLanceRetriever({ dir: freshDir(), ...settings });
+    const viaIds = await createLanceRetriever({ dir: freshDir(), ...settings }, { module });
+    try {
+      await viaRowIds.index(corpus);
+      await viaIds.index(corpus);
+      const a = await viaRowIds.doSearch({ queries, k: 20, metric: 'dot', exclude });
+      const b = await viaIds.doSearch({ queries, k: 20, metric: 'dot', exclude });
+      expect(Array.from(b.indices)).toEqual(Array.from(a.indices));
+      expect(Array.from(b.scores)).toEqual(Array.from(a.scores));
+      expect(Math.min(...a.counts)).toBe(20);
+    } finally {
+      await viaRowIds.release();
+      await viaIds.release();
+    }
   });
 
   it('a stale folder (other index settings) is rebuilt after saying so, or rejected with onStale: error', async () => {
@@ -194,7 +289,7 @@ describe('LanceDB as the sparse SDR teacher’s top-K source', () => {
         retriever: lance,
       });
       const exact = await buildSparseSdrTeacher({ userProfiles: users, itemProfiles: items, k: 16, mask });
-      expect(viaLance.info.source).toBe('lancedb-ivf-hnsw-sq');
+      expect(viaLance.info.source).toBe('lancedb-ivf-flat');
       expect(Array.from(viaLance.ids)).toEqual(Array.from(exact.ids));
       for (let j = 0; j < exact.probs.length; j++) expect(viaLance.probs[j]).toBeCloseTo(exact.probs[j], 5);
       for (let u = 0; u < 30; u++) expect(viaLance.weights[u]).toBeCloseTo(exact.weights[u], 5);

@@ -5,12 +5,15 @@ import * as z from 'zod';
 export const lanceIndexSchema = z
   .strictObject({
     /**
-     * 'ivf-hnsw-sq': IVF partitions, each an HNSW graph over 8-bit scalar-quantised vectors (best
-     * recall per query time, the default); 'ivf-pq': IVF with product quantisation (smallest index);
-     * 'ivf-flat': IVF over raw vectors; 'none': LanceDB's flat scan (exact, for checks).
+     * 'ivf-flat' (the default): IVF partitions over the raw vectors — k-means only, so it builds
+     * fastest (1M × 64-d: ~1.5 min on 2 busy cores, where IVF-HNSW-SQ took 4 min for 100k rows)
+     * and needs no refine step; `pnpm bench:scale` chose it (recall and speed vs exact in
+     * bench/README.md). 'ivf-hnsw-sq': IVF partitions, each an HNSW graph over 8-bit
+     * scalar-quantised vectors (slow to build on few cores); 'ivf-pq': IVF with product
+     * quantisation (smallest index); 'none': LanceDB's flat scan (exact, for checks).
      */
-    type: z.enum(['ivf-hnsw-sq', 'ivf-pq', 'ivf-flat', 'none']).default('ivf-hnsw-sq'),
-    /** IVF partitions; null lets LanceDB choose (about √rows). */
+    type: z.enum(['ivf-hnsw-sq', 'ivf-pq', 'ivf-flat', 'none']).default('ivf-flat'),
+    /** IVF partitions; null: √rows, rounded (1,000 at 1M rows). */
     numPartitions: z.number().int().positive().nullable().default(null),
     /** PQ sub-vectors (ivf-pq); null lets LanceDB choose (dim / 16 or dim / 8). */
     numSubVectors: z.number().int().positive().nullable().default(null),
@@ -28,11 +31,24 @@ export const lanceIndexSchema = z
 /** Query-time knobs: they trade speed for recall and never change the stored index. */
 export const lanceSearchSchema = z
   .strictObject({
-    /** IVF partitions probed per query. */
-    nprobes: z.number().int().positive().default(20),
+    /**
+     * IVF partitions probed per query; null (the default): as many as hold about `candidates`
+     * rows, ⌈candidates · partitions / rows⌉ (10 of 1,000 partitions at 1M rows).
+     */
+    nprobes: z.number().int().positive().nullable().default(null),
+    /**
+     * Rows scanned per query when `nprobes` is null. On `pnpm bench:scale`'s clustered 64-d
+     * vectors (bench/README.md) 5,000 already gave recall@20 ≥ 0.99 from 200k to 1M rows; the
+     * default scans twice that, as margin for embeddings less clustered than those, for ~10%
+     * more query time (3.3× faster than exact search at 1M rows). Time grows about linearly.
+     */
+    candidates: z.number().int().positive().default(10_000),
     /** HNSW candidate list per query (ivf-hnsw-sq); null: LanceDB's default (1.5·k). */
     ef: z.number().int().positive().nullable().default(null),
-    /** Re-rank refineFactor·k quantised hits on the raw vectors inside LanceDB; null: off. */
+    /**
+     * Quantised indexes (ivf-pq, ivf-hnsw-sq): re-rank refineFactor·k hits on the raw vectors
+     * inside LanceDB; null: off. Not applied to ivf-flat, whose partitions hold the raw vectors.
+     */
     refineFactor: z.number().int().positive().nullable().default(5),
     /** Query vectors sent to LanceDB in one call (results come back tagged by query). */
     blockQueries: z.number().int().positive().default(64),

@@ -110,4 +110,19 @@ describe('createExactRetriever against a float64 brute force', () => {
       await r.release();
     }
   });
+
+  it('searches a re-indexed corpus, not the transposed copy kept for the previous one', async () => {
+    const r = createExactRetriever();
+    const q = { rows: 1, cols: 2, data: Float32Array.of(1, 0) };
+    try {
+      for (const metric of ['dot', 'cosine'] as const) {
+        await r.index({ rows: 3, cols: 2, data: Float32Array.of(3, 0, 1, 0, 2, 0) });
+        expect(Array.from((await r.doSearch({ queries: q, k: 1, metric })).indices)).toEqual([0]);
+        await r.index({ rows: 3, cols: 2, data: Float32Array.of(0, 1, 0, 2, 5, 1) });
+        expect(Array.from((await r.doSearch({ queries: q, k: 1, metric })).indices)).toEqual([2]);
+      }
+    } finally {
+      await r.release();
+    }
+  });
 });

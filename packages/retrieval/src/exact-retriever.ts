@@ -1,5 +1,5 @@
 import { type Matrix, PromaxError } from '@promax/core';
-import { TopKScorer } from '@promax/eval';
+import { TopKScorer, transposeMatrix } from '@promax/eval';
 import type { EngineOptions } from '@promax/tensor';
 import { l2NormalizeRows } from './normalize.js';
 import type {
@@ -31,6 +31,8 @@ export class ExactRetriever implements Retriever {
   private readonly scorer: TopKScorer;
   private raw: Matrix | undefined;
   private unit: Matrix | undefined;
+  /** The searched corpus (raw or unit rows) transposed once per metric, not once per search. */
+  private transposed: Partial<Record<RetrievalMetric, Float32Array>> = {};
 
   constructor(settings: ExactRetrieverSettings = {}) {
     for (const key of Object.keys(settings)) {
@@ -59,6 +61,7 @@ export class ExactRetriever implements Retriever {
     checkMatrix(corpus, 'corpus', { minRows: 1 });
     this.raw = { rows: corpus.rows, cols: corpus.cols, data: corpus.data.slice() };
     this.unit = undefined;
+    this.transposed = {};
   }
 
   async doSearch(options: RetrieverSearchOptions): Promise<RetrieverSearchResult> {
@@ -77,9 +80,11 @@ export class ExactRetriever implements Retriever {
       corpus = this.unit;
       query = l2NormalizeRows(queries);
     }
+    this.transposed[metric] ??= transposeMatrix(corpus);
     await this.scorer.forEachTopK({
       userEmb: query,
       itemEmb: corpus,
+      itemsTransposed: this.transposed[metric],
       users: Int32Array.from({ length: q }, (_, i) => i),
       k,
       exclude,
@@ -94,6 +99,7 @@ export class ExactRetriever implements Retriever {
   }
 
   async release(): Promise<void> {
+    this.transposed = {};
     await this.scorer.release();
   }
 }

@@ -36,7 +36,7 @@ describe('promax augment --index', () => {
     expect(Array.from(mb.indptr)).toEqual(Array.from(ma.indptr));
     expect(Array.from(mb.indices)).toEqual(Array.from(ma.indices));
     const manifest = JSON.parse(readFileSync(join(annOut, 'augment_manifest.json'), 'utf8'));
-    expect(manifest.index.provider).toBe('lancedb-ivf-hnsw-sq');
+    expect(manifest.index.provider).toBe('lancedb-ivf-flat');
     // one item search (30 items) and one neighbour search (24 users), each checked against exact
     expect(
       manifest.index.recall.map((r: { corpus: number; recall: number }) => [r.corpus, r.recall]),
@@ -44,7 +44,7 @@ describe('promax augment --index', () => {
       [30, 1],
       [24, 1],
     ]);
-    expect(b.out).toMatch(/lancedb-ivf-hnsw-sq: recall@8 1\.0000 against exact search/);
+    expect(b.out).toMatch(/lancedb-ivf-flat: recall@8 1\.0000 against exact search/);
     expect(JSON.parse(readFileSync(join(exactOut, 'augment_manifest.json'), 'utf8')).index).toBeNull();
   });
 });

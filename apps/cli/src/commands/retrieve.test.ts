@@ -79,7 +79,7 @@ describe('promax retrieve', () => {
     const r = await run(['--dataset', ds.dir, '--embeddings', emb, '--index', `lancedb:${dir}`, '--json']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j.index).toMatchObject({ provider: 'lancedb-ivf-hnsw-sq', dir, k: 20, sampledQueries: 24 });
+    expect(j.index).toMatchObject({ provider: 'lancedb-ivf-flat', dir, k: 20, sampledQueries: 24 });
     // a small catalogue is scanned exactly (below minRows), so the ANN path must match exact search
     expect(j.index.recallAtK).toBe(1);
     expect(j.profile['recall@20']).toBeCloseTo(exact.profile['recall@20'], 6);
@@ -87,7 +87,7 @@ describe('promax retrieve', () => {
     expect(again.code, again.err).toBe(0);
     expect(again.err).toMatch(/LanceDB reused flat index/);
     expect(again.out).toMatch(
-      /lancedb-ivf-hnsw-sq: recall@20 1\.0000 against exact search \(24 sampled queries/,
+      /lancedb-ivf-flat: recall@20 1\.0000 against exact search \(24 sampled queries/,
     );
     const bad = await run(['--dataset', ds.dir, '--embeddings', emb, '--index', 'annoy']);
     expect(bad.code).not.toBe(0);

@@ -1,12 +1,17 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CsrMatrix, csrFromCoo, Rng } from '@promax/core';
 import { loadSparseMatrix, saveSparseMatrix } from '@promax/data';
 import { RankingEvaluator } from '@promax/eval';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Child, noCliReason, startCli, waitForStderr } from '../faults/fault-fixtures.test-util.js';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
+import { noRedisReason, startRedisServer, type TestRedis } from '../test-util/redis-server.js';
+
+const noQueue = noRedisReason ?? noCliReason;
+if (noQueue) console.log(`[skip] promax tune --queue: ${noQueue}`);
 
 /** 48 users in 4 taste groups over 32 items; A′ adds 1–3 same-group items per user. */
 function writeTinyDataset(): string {
@@ -38,38 +43,39 @@ const same = (a: CsrMatrix, b: CsrMatrix) =>
   a.indices.every((v, k) => v === b.indices[k]) &&
   a.indptr.every((v, k) => v === b.indptr[k]);
 
+const data = writeTinyDataset();
+const spaceFile = join(mkdtempSync(join(tmpdir(), 'promax-tune-space-')), 'space.yaml');
+writeFileSync(spaceFile, 'method:\n  s2dr.lambda2: { low: 0.01, high: 1, log: true }\n');
+const args = (out: string) => [
+  'tune',
+  '--dataset',
+  data,
+  '--model',
+  'lightgcn',
+  '--method',
+  'promax',
+  '--space',
+  spaceFile,
+  '--trials',
+  '3',
+  '--max-epochs',
+  '3',
+  '--seed',
+  '4',
+  '--set',
+  'trainer.batchSize=64',
+  '--set',
+  'trainer.evalEvery=1',
+  '--threads',
+  '1',
+  '--out',
+  out,
+  '--quiet',
+];
+
 describe('promax tune', () => {
   afterEach(() => vi.restoreAllMocks());
-  const data = writeTinyDataset();
   const test = loadSparseMatrix(join(data, 'tst_mat.npz'));
-  const spaceFile = join(mkdtempSync(join(tmpdir(), 'promax-tune-space-')), 'space.yaml');
-  writeFileSync(spaceFile, 'method:\n  s2dr.lambda2: { low: 0.01, high: 1, log: true }\n');
-  const args = (out: string) => [
-    'tune',
-    '--dataset',
-    data,
-    '--model',
-    'lightgcn',
-    '--method',
-    'promax',
-    '--space',
-    spaceFile,
-    '--trials',
-    '3',
-    '--max-epochs',
-    '3',
-    '--seed',
-    '4',
-    '--set',
-    'trainer.batchSize=64',
-    '--set',
-    'trainer.evalEvery=1',
-    '--threads',
-    '1',
-    '--out',
-    out,
-    '--quiet',
-  ];
 
   it('searches on validation, includes the base, evaluates test once (chosen trial), and resumes without retraining', async () => {
     const evaluate = vi.spyOn(RankingEvaluator.prototype, 'evaluate');
@@ -140,4 +146,57 @@ describe('promax tune', () => {
     ).not.toBe(0);
     expect(io2.stderr()).toMatch(/model settings only/);
   });
+});
+
+describe.skipIf(noQueue !== undefined)('promax tune --queue with two promax worker processes', () => {
+  let redis: TestRedis | undefined;
+  const workers: Child[] = [];
+  const finished = () => workers.map((w) => (w.stderr().match(/^finished /gm) ?? []).length);
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    for (let k = 0; k < 2; k++) {
+      const w = startCli(['worker', '--queue', redis.url, '--threads', '1']);
+      workers.push(w);
+      await waitForStderr(w, /worker ready/);
+    }
+  });
+  afterAll(async () => {
+    for (const w of workers) w.proc.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exit));
+    redis?.stop();
+  });
+
+  it('trains each rung’s trials as jobs on the workers, chooses what a local search chooses, and retrains nothing when resubmitted', async () => {
+    const url = (redis as TestRedis).url;
+    const outQ = mkdtempSync(join(tmpdir(), 'promax-tune-q-'));
+    const queued = captureIo();
+    expect(await main([...args(outQ), '--queue', url], queued), queued.stderr()).toBe(0);
+    const q = JSON.parse(readFileSync(join(outQ, 'tune.json'), 'utf8'));
+    const local = captureIo();
+    const outL = mkdtempSync(join(tmpdir(), 'promax-tune-l-'));
+    expect(await main(args(outL), local), local.stderr()).toBe(0);
+    const l = JSON.parse(readFileSync(join(outL, 'tune.json'), 'utf8'));
+    // The same search, trial by trial and rung by rung, and the same choice and test metrics.
+    const rungs = (r: { trials: { id: string; status: string; rungs: unknown[] }[] }) =>
+      r.trials.map((t) => [t.id, t.status, t.rungs]);
+    expect(rungs(q)).toEqual(rungs(l));
+    expect(q.best).toEqual(l.best);
+    // Every training ran on a worker, once.
+    const trained = finished();
+    expect(trained.reduce((a, b) => a + b, 0)).toBe(q.trained);
+    expect(q.trained).toBeGreaterThanOrEqual(6);
+    expect(readFileSync(join(outQ, 'tune.md'), 'utf8')).toMatch(/trainings run on the queue’s workers/);
+
+    // Resubmitted: the trial store answers; nothing reaches the workers.
+    const again = captureIo();
+    expect(await main([...args(outQ), '--queue', url], again), again.stderr()).toBe(0);
+    expect(JSON.parse(readFileSync(join(outQ, 'tune.json'), 'utf8')).trained).toBe(0);
+    // Even without the store, the finished run folders (same run keys) are reused, not retrained.
+    rmSync(join(outQ, 'tune-trials.json'));
+    const third = captureIo();
+    expect(await main([...args(outQ), '--queue', url], third), third.stderr()).toBe(0);
+    expect(JSON.parse(readFileSync(join(outQ, 'tune.json'), 'utf8')).best).toEqual(q.best);
+    expect(finished()).toEqual(trained);
+  }, 300_000);
 });

@@ -24,7 +24,10 @@ import { markdownTable } from '../render/table.js';
 import { type RunConfig, readConfigFile, resolveRunConfig } from '../training/run-config.js';
 import {
   executePlan,
+  finishedRun,
+  type PlannedRun,
   planRun,
+  queueKey,
   requireDatasetAndOut,
   SWEEP_OPTIONS,
   stableStringify,
@@ -35,7 +38,7 @@ import type { Command } from './command.js';
 import { intFlag } from './train.js';
 
 const usage = `promax tune --dataset D --model M --method NAME --trials N --max-epochs E --out DIR
-            [--space FILE] [--seed S] [--eta 3] [--jobs J] [--threads N]
+            [--space FILE] [--seed S] [--eta 3] [--jobs J] [--queue URL] [--threads N]
             [--embeddings DIR] [--aug FILE] [--config FILE] [--set key=value ...] [--quiet] [--json]
 
 Searches the method's settings (and, with --space, the model's) on the VALIDATION split with
@@ -44,6 +47,10 @@ up to E. The base model (the method off) is always a trial and always reaches E 
 split is evaluated once, for the chosen trial only. --method none with a model-only --space tunes
 the base model itself (the "base" trial is then its default settings), for the same trial budget. Writes DIR/tune.json and DIR/tune.md (with a
 plot of the search); rerunning the same command reuses finished trials.
+
+--queue URL (a Redis job queue, redis://HOST:PORT/DB) trains each rung's trials as jobs on
+'promax worker --queue URL' processes on any machines sharing DIR, and waits for the rung before
+choosing who goes on; finished trials (same run key) are never trained again.
 
 Default space (from the method's settings for this dataset): loss weights (lambda…) on a log
 scale over [v/10, 10·v], temperatures (tau…) over [v/4, 4·v]. --space FILE (YAML or JSON):
@@ -64,6 +71,8 @@ export interface TuneCommandOptions {
   space?: string;
   eta?: number;
   jobs?: number;
+  /** A Redis URL: each rung's trials go to `promax worker` processes through the job queue. */
+  queue?: string;
   threads?: number;
   embeddings?: string;
   aug?: string;
@@ -191,6 +200,16 @@ export async function tuneCommandRun(
       trial.base ? 'base' : `s-${createHash('sha256').update(trial.key).digest('hex').slice(0, 12)}`,
       `e${epochs}`,
     );
+  /** The planned runs of trials at a budget, every config checked before anything trains. */
+  const planTrials = async (trials: readonly Trial[], epochs: number): Promise<PlannedRun[]> => {
+    const runs: PlannedRun[] = [];
+    for (const trial of trials) {
+      const config = configOf(trial, epochs);
+      await checkRunConfig(config, io.cwd);
+      runs.push(planRun(`${trial.id} (${epochs} epochs)`, dirOf(trial, epochs), config));
+    }
+    return runs;
+  };
   const result = await tune({
     space,
     trials: options.trials,
@@ -200,31 +219,54 @@ export async function tuneCommandRun(
     jobs,
     store: fileStore(join(options.outDir, STORE), context, io, flags.quiet),
     onProgress,
-    runTrial: async (trial, epochs) => {
-      const config = configOf(trial, epochs);
-      await checkRunConfig(config, io.cwd);
-      const run = planRun(`${trial.id} (${epochs} epochs)`, dirOf(trial, epochs), config);
-      const done = await executePlan([run], io, {
-        // One run per call: with --jobs > 1 it trains in a child process, the tuner runs J calls at once.
-        jobs: jobs > 1 ? 2 : 1,
-        cliEntry: options.cliEntry,
-        quiet: flags.quiet,
-        onProgress: jobs > 1 ? undefined : onProgress,
-      });
-      const r = done.get(run);
-      if (!r) return { status: 'failed', val: null, epochs: 0, reason: 'interrupted' };
-      // A run the divergence guard stopped is failed whatever its earlier validation said.
-      const stopped = String(r.stopped);
-      if (stopped === 'non-finite-loss' || stopped === 'diverged' || !r.val) {
-        return {
-          status: 'failed',
-          val: r.val,
-          epochs: r.epochs,
-          reason: r.val ? `stopped: ${stopped}` : 'no validation metrics',
-        };
-      }
-      return { status: 'ok', val: r.val, epochs: r.epochs };
-    },
+    ...(options.queue
+      ? {
+          // Each rung's trials are jobs on the queue (the same run keys as reproduce/ablate, so a
+          // resubmitted search reuses every finished trial); the rung is ranked once all are back.
+          runRung: async (trials: readonly Trial[], epochs: number) => {
+            const runs = await planTrials(trials, epochs);
+            const failed = new Map<string, string>();
+            let done: Map<PlannedRun, TrainingResults>;
+            try {
+              done = await executePlan(runs, io, {
+                jobs: 1,
+                queue: options.queue,
+                quiet: flags.quiet,
+                onProgress,
+              });
+            } catch (error) {
+              // Runs that failed on the workers fail their trials; the rest of the rung still counts.
+              if (!PromaxError.isInstance(error) || error.code !== 'RUN_FAILED') throw error;
+              const why = (error.details?.failed ?? {}) as Record<string, string>;
+              for (const run of runs) failed.set(run.key, why[queueKey(run)] ?? error.message.split('\n')[0]);
+              done = new Map();
+              for (const run of runs) {
+                const results = finishedRun(run);
+                if (results) done.set(run, results);
+              }
+            }
+            return new Map(
+              trials.map((t, k) => {
+                const r = done.get(runs[k]);
+                return [t.key, r ? outcomeOf(r) : failedOutcome(failed.get(runs[k].key) ?? 'not finished')];
+              }),
+            );
+          },
+        }
+      : {
+          runTrial: async (trial: Trial, epochs: number) => {
+            const [run] = await planTrials([trial], epochs);
+            const done = await executePlan([run], io, {
+              // One run per call: with --jobs > 1 it trains in a child process, the tuner runs J calls at once.
+              jobs: jobs > 1 ? 2 : 1,
+              cliEntry: options.cliEntry,
+              quiet: flags.quiet,
+              onProgress: jobs > 1 ? undefined : onProgress,
+            });
+            const r = done.get(run);
+            return r ? outcomeOf(r) : failedOutcome('interrupted');
+          },
+        }),
     testTrial: async (trial, epochs) => {
       // The chosen trial's restored best parameters, saved by its run: the one test evaluation.
       const dir = dirOf(trial, epochs);
@@ -265,6 +307,24 @@ export async function tuneCommandRun(
   return out;
 }
 
+type TrainingResults = NonNullable<ReturnType<typeof finishedRun>>;
+
+const failedOutcome = (reason: string): TrialOutcome => ({ status: 'failed', val: null, epochs: 0, reason });
+
+/** A finished trial run as the tuner reads it: validation only; a run the divergence guard stopped fails. */
+function outcomeOf(r: TrainingResults): TrialOutcome {
+  const stopped = String(r.stopped);
+  if (stopped === 'non-finite-loss' || stopped === 'diverged' || !r.val) {
+    return {
+      status: 'failed',
+      val: r.val,
+      epochs: r.epochs,
+      reason: r.val ? `stopped: ${stopped}` : 'no validation metrics',
+    };
+  }
+  return { status: 'ok', val: r.val, epochs: r.epochs };
+}
+
 const num = (x: number | null | undefined) =>
   x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4);
 const settingsText = (t: {
@@ -298,7 +358,7 @@ function renderTune(options: TuneCommandOptions, r: TuneResult, space: SearchSpa
   return [
     `# Tuning ${options.method} on ${options.dataset} (${options.model})`,
     '',
-    `Budget: ${r.trials.length - 1} trials + the base arm, successive halving at ${r.budgets.join(' → ')} epochs (η = ${options.eta ?? 3}), seed ${options.seed}; ${r.trained} trainings run here, wall time ${wall.toFixed(0)} s. Selection on validation ${m} only.`,
+    `Budget: ${r.trials.length - 1} trials + the base arm, successive halving at ${r.budgets.join(' → ')} epochs (η = ${options.eta ?? 3}), seed ${options.seed}; ${r.trained} trainings run ${options.queue ? 'on the queue’s workers' : 'here'}, wall time ${wall.toFixed(0)} s. Selection on validation ${m} only.`,
     '',
     verdict,
     '',
@@ -370,6 +430,7 @@ export const tuneCommand: Command = {
         eta: { type: 'string' },
         embeddings: { type: 'string' },
         aug: { type: 'string' },
+        queue: { type: 'string' },
       },
       strict: true,
     });
@@ -386,6 +447,7 @@ export const tuneCommand: Command = {
         eta: positiveIntFlag(values.eta, '--eta'),
         outDir: resolve(io.cwd, out),
         jobs: positiveIntFlag(values.jobs, '--jobs'),
+        queue: values.queue,
         threads: positiveIntFlag(values.threads, '--threads'),
         embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
         aug: values.aug ? resolve(io.cwd, values.aug) : undefined,

@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,21 +10,10 @@ import {
 } from '../faults/fault-fixtures.test-util.js';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
+import { freePort, noRedisReason, startRedisServer, type TestRedis } from '../test-util/redis-server.js';
 
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-const skip = !hasRedis ? 'redis-server is not installed (apt-get install redis-server)' : noCliReason;
+const skip = noRedisReason ?? noCliReason;
 if (skip) console.log(`[skip] promax worker / reproduce --queue: ${skip}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 describe('promax reproduce --queue: an unreachable Redis', () => {
   it('is a named error within seconds, before anything trains', async () => {
@@ -46,29 +33,13 @@ describe('promax reproduce --queue: an unreachable Redis', () => {
 });
 
 describe.skipIf(skip !== undefined)('promax reproduce --queue with two promax worker processes', () => {
-  let redis: ChildProcess;
+  let redis: TestRedis | undefined;
   let url = '';
   const workers: Child[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    url = `redis://127.0.0.1:${port}/0`;
-    for (let k = 0; k < 50; k++) {
-      if (
-        spawnSync('redis-cli', ['-p', String(port), 'ping'])
-          .stdout?.toString()
-          .includes('PONG')
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    redis = await startRedisServer();
+    url = redis.url;
     for (let k = 0; k < 2; k++) {
       const w = startCli(['worker', '--queue', url, '--threads', '1']);
       workers.push(w);
@@ -78,7 +49,7 @@ describe.skipIf(skip !== undefined)('promax reproduce --queue with two promax wo
   afterAll(async () => {
     for (const w of workers) w.proc.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exit));
-    redis?.kill('SIGTERM');
+    redis?.stop();
   });
 
   it('trains every run once on the workers, with the metrics an in-process run gives', async () => {

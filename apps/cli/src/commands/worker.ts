@@ -9,7 +9,7 @@ import type { Command } from './command.js';
 
 const usage = `promax worker --queue redis://HOST:PORT/DB [--threads N] [--concurrency N] [--quiet]
 
-Pulls runs from the job queue that 'promax reproduce|ablate --queue URL' fills, trains each in this
+Pulls runs from the job queue that 'promax reproduce|ablate|tune --queue URL' fills, trains each in this
 process and writes its run folder where the submitter asked (give every machine the same output
 folder, e.g. a shared mount). Start one worker per machine (or several runs at once with
 --concurrency); workers may join or leave at any time. A run whose worker dies (SIGKILL, lost
@@ -22,7 +22,7 @@ lets the running ones finish, and exits 130.
   --concurrency N    runs trained at once by this worker (default 1)`;
 
 export const workerCommand: Command = {
-  summary: 'train runs from a Redis job queue (reproduce/ablate --queue) on this machine',
+  summary: 'train runs from a Redis job queue (reproduce/ablate/tune --queue) on this machine',
   usage,
   async run(argv, io) {
     const { values } = parseArgs({
