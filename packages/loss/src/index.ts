@@ -8,6 +8,7 @@ export {
   profileMlp,
   profileMlpParameters,
   rlmrecHidden,
+  transposedInit,
   xavierUniformFans,
 } from './baselines/profile-mlp.js';
 export {
