@@ -15,7 +15,6 @@ type Prepared = PreparedMethodV1<GraphBuilder, SymbolicTensor, Adjacency>;
 
 const ID = 'rlmrec-con';
 const MLP = `${ID}.mlp`;
-const USERS = `${ID}.userProfiles`;
 const ITEM_ROWS = `${ID}.itemRows`;
 const POS_AT = `${ID}.posAt`;
 const NEG_AT = `${ID}.negAt`;
@@ -26,7 +25,8 @@ const NEG_AT = `${ID}.negAt`;
  * + InfoNCE_R(Z_i[n], P_i[n], P_i[n])] is added to BPR + reg. Users contrast against every user's
  * projection, so f runs on all user rows; items contrast within the batch, so f runs only on the
  * batch's distinct positive ∪ negative items (identical values and gradients, ≈ half the item work).
- * Profiles are constant feeds; scoring is the model's own.
+ * The user profiles are a constant of the training graph, the batch's item rows a feed; no gradient
+ * flows into either. Scoring is the model's own.
  */
 export class RlmrecConMethod
   implements RecommenderMethodV1<GraphBuilder, SymbolicTensor, Adjacency, RlmrecConSettings>
@@ -59,7 +59,6 @@ export class RlmrecConMethod
     }
     const itemMark = new Int32Array(dataset.numItems).fill(-1);
     let itemBuffer = new Float32Array(0);
-    const userFeed = { data: users.data, dims: [users.rows, users.cols] };
     return {
       report: { used, active: ['kd'], notes, details },
       parameters: profileMlpParameters(MLP, { input: D, hidden, output: out }),
@@ -67,7 +66,9 @@ export class RlmrecConMethod
         const { g, batch } = ctx;
         const enc = ctx.encode('original');
         const p = ctx.methodParams;
-        const pu = profileMlp(g, ctx.addInput(USERS, [users.rows, D]), p, MLP);
+        // Every user's profile at every step: a constant of the graph, so the engine packs it for
+        // its two GEMMs (forward, W₁'s gradient) once per run instead of once per step.
+        const pu = profileMlp(g, g.constant(users.data, { shape: [users.rows, D] }), p, MLP);
         const pi = profileMlp(g, ctx.addInput(ITEM_ROWS, ['R', D]), p, MLP);
         const posAt = ctx.addInput(POS_AT, ['B'], 'int64');
         const negAt = ctx.addInput(NEG_AT, ['B'], 'int64');
@@ -88,7 +89,6 @@ export class RlmrecConMethod
         if (itemBuffer.length < need)
           itemBuffer = new Float32Array(Math.max(need, Math.ceil(itemBuffer.length * 1.25)));
         return {
-          [USERS]: userFeed,
           [ITEM_ROWS]: { data: gatherRows(items as Matrix, unique, itemBuffer), dims: [unique.length, D] },
           [POS_AT]: positions[0],
           [NEG_AT]: positions[1],
