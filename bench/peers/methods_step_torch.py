@@ -2,10 +2,14 @@
 Adam) with RLMRec-Con, RLMRec-Gen, ProEx or KAR (adapted) at Amazon-book shapes with 1536-d
 profiles, written from shared/docs/baselines.md the way the released code computes them
 (RLMRec-Con and ProEx project every row at every step as released; KAR's adaptor runs on the
-batch rows, as the plug-in of §4.2 specifies). Profiles are synthetic Gaussian constants (timing
-only). Prints one JSON line {"method": ..., "step_ms": median, ...}.
+batch rows, as the plug-in of §4.2 specifies). With --rows batch, RLMRec-Con projects only the
+batch's distinct positive ∪ negative items and ProEx only the batch's distinct users and items
+(baselines.md §3.5: identical values and gradients, the restriction the TypeScript methods use), so
+the two implementations can also be compared doing the same work. Profiles are synthetic Gaussian
+constants (timing only). Prints one JSON line {"method": ..., "step_ms": median wall,
+"step_cpu_ms": median process CPU time (all threads), ...}.
 
-    python3 bench/peers/methods_step_torch.py --method rlmrec-con --runs 3 --warmup 1 --data DIR
+    python3 bench/peers/methods_step_torch.py --method rlmrec-con --runs 3 --warmup 1 --data DIR [--rows batch]
 """
 
 import argparse
@@ -96,6 +100,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--data", default="")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--rows", choices=["all", "batch"], default="all")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(2025)
@@ -132,9 +137,16 @@ def main():
         l2 = sum((p * p).sum() for p in params) * reg
         if m == "rlmrec-con":  # lightgcn_plus.py: layers 0..L on the graph, MLP on every row
             zu, zi = lightgcn(eu, ei, adj, 3, True)
-            pu, pi = f(su), f(si)
-            kd = (cal_infonce(zu[users], pu[users], pu, 0.2) + cal_infonce(zi[pos], pi[pos], pi[pos], 0.2)
-                  + cal_infonce(zi[neg], pi[neg], pi[neg], 0.2)) / users.shape[0]
+            pu = f(su)
+            if args.rows == "batch":  # f on the batch's distinct items only (the user denominator needs every user)
+                rows, at = torch.unique(torch.cat([pos, neg]), return_inverse=True)
+                pr = f(si[rows])
+                pi_pos, pi_neg = pr[at[: pos.shape[0]]], pr[at[pos.shape[0]:]]
+            else:
+                pi = f(si)
+                pi_pos, pi_neg = pi[pos], pi[neg]
+            kd = (cal_infonce(zu[users], pu[users], pu, 0.2) + cal_infonce(zi[pos], pi_pos, pi_pos, 0.2)
+                  + cal_infonce(zi[neg], pi_neg, pi_neg, 0.2)) / users.shape[0]
             loss = bpr(zu[users], zi[pos], zi[neg]) + l2 + 1e-2 * kd
         elif m == "rlmrec-gen":  # lightgcn_gene.py: mask 15% of all nodes, BPR on the masked forward
             n = N_USERS + N_ITEMS
@@ -147,15 +159,23 @@ def main():
             loss = bpr(zu[users], zi[pos], zi[neg]) + l2 + 0.1 * recon
         elif m == "proex":  # lightgcn_proex.py: 4 profiles through f on every row, E = 3 environments
             zu, zi = lightgcn(eu, ei, adj, 3, False)
-            pus, pis = [f(x) for x in sus], [f(x) for x in sis]
             ub, ib = torch.unique(users), torch.unique(pos)
+            if args.rows == "batch":  # f on the batch's distinct users and pos ∪ neg items only (§3.5)
+                urows, u_at = torch.unique(users, return_inverse=True)
+                irows, i_at = torch.unique(torch.cat([pos, neg]), return_inverse=True)
+                pus, pis = [f(x[urows]) for x in sus], [f(x[irows]) for x in sis]
+                u_at, p_at, n_at = u_at, i_at[: pos.shape[0]], i_at[pos.shape[0]:]
+                ub, ib = torch.arange(urows.shape[0]), torch.searchsorted(irows, ib)
+            else:
+                pus, pis = [f(x) for x in sus], [f(x) for x in sis]
+                u_at, p_at, n_at = users, pos, neg
             ex = sum(uni(p[ub]) + uni(q[ib]) for p, q in zip(pus, pis))
             losses = []
             for _ in range(3):
                 beta = torch.distributions.Dirichlet(torch.full((4,), 0.1)).sample()
                 mu = sum(b * p for b, p in zip(beta, pus))
                 mi = sum(b * q for b, q in zip(beta, pis))
-                losses.append(bpr(zu[users] + mu[users], zi[pos] + mi[pos], zi[neg] + mi[neg]))
+                losses.append(bpr(zu[users] + mu[u_at], zi[pos] + mi[p_at], zi[neg] + mi[n_at]))
             ls = torch.stack(losses)
             loss = ls.sum() + 10 * ls.var() + 0.4 * ex + l2
         else:  # KAR (adapted): HEA on the batch rows, BPR over z + a
@@ -167,12 +187,14 @@ def main():
     batches = [tuple(torch.from_numpy(v) for v in sample_batch(trn[0], trn[1], rng)) for _ in range(2)]
     for k in range(args.warmup):
         step(*batches[k % 2])
-    times = []
+    times, cpu = [], []
     for k in range(args.runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step(*batches[k % 2])
         times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"method": m, "step_ms": round(statistics.median(times), 1), "runs": args.runs,
+        cpu.append((time.process_time() - c0) * 1000)
+    print(json.dumps({"method": m, "rows": args.rows, "step_ms": round(statistics.median(times), 1),
+                      "step_cpu_ms": round(statistics.median(cpu), 1), "runs": args.runs,
                       "threads": args.threads, "torch": torch.__version__}))
 
 

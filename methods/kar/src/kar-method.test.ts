@@ -67,18 +67,18 @@ function hea64(x: M64, p: Record<string, Float64Array>, tower: 'user' | 'item'):
     const logits: number[] = [];
     for (let e = 0; e < S + P; e++) {
       let v = p[`kar.${tower}.gate.b`][e];
-      for (let k = 0; k < D; k++) v += x.data[r * D + k] * p[`kar.${tower}.gate.w`][k * (S + P) + e];
+      for (let k = 0; k < D; k++) v += x.data[r * D + k] * p[`kar.${tower}.gate.w`][e * D + k];
       logits.push(v);
     }
     const mx = Math.max(...logits);
     const ex = logits.map((v) => Math.exp(v - mx));
     const sum = ex.reduce((a, b) => a + b, 0);
     for (let e = 0; e < S + P; e++) {
-      const [name, j, n] = e < S ? ['shared', e, S] : [tower, e - S, P];
+      const [name, j] = e < S ? ['shared', e] : [tower, e - S];
       const hid: number[] = [];
       for (let c = 0; c < h; c++) {
         let v = p[`kar.${name}.b1`][j * h + c];
-        for (let k = 0; k < D; k++) v += x.data[r * D + k] * p[`kar.${name}.w1`][k * (n * h) + j * h + c];
+        for (let k = 0; k < D; k++) v += x.data[r * D + k] * p[`kar.${name}.w1`][(j * h + c) * D + k];
         hid.push(relu(v));
       }
       for (let o = 0; o < d; o++) {

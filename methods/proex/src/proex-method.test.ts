@@ -8,6 +8,7 @@ import {
   rows64,
   sampledFiniteDifferences,
   toFloat64,
+  transpose64,
   uniformity64,
 } from '@promax/loss/test';
 import { createModelTrainable, type PreparedMethod } from '@promax/pipeline';
@@ -90,7 +91,7 @@ function reference(p: Record<string, Float64Array>, beta: Float32Array, inv: num
   const f = (s: Matrix) =>
     mlp64(
       m64(s.rows, s.cols, s.data),
-      m64(D, H, p['proex.mlp.w1']),
+      transpose64(m64(H, D, p['proex.mlp.w1'])),
       p['proex.mlp.b1'],
       m64(H, d, p['proex.mlp.w2']),
       p['proex.mlp.b2'],
@@ -178,7 +179,7 @@ describe('proex', () => {
     const f = (s: Matrix) =>
       mlp64(
         m64(s.rows, D, s.data),
-        m64(D, H, p['proex.mlp.w1']),
+        transpose64(m64(H, D, p['proex.mlp.w1'])),
         p['proex.mlp.b1'],
         m64(H, d, p['proex.mlp.w2']),
         p['proex.mlp.b2'],

@@ -128,9 +128,15 @@ export class ProexMethod
         const { g, batch } = ctx;
         const enc = ctx.encode('original');
         const p = ctx.methodParams;
-        // [K, Ru, D] → [K, Ru, d]: one batched GEMM for all K profiles of the batch's users (items alike).
-        const pu = profileMlp(g, ctx.addInput(USER_ROWS, [K, 'Ru', D]), p, MLP);
-        const pi = profileMlp(g, ctx.addInput(ITEM_ROWS, [K, 'Ri', D]), p, MLP);
+        // [K, Ru, D] → [K·Ru, D] → f → [K, Ru, d]: one GEMM for all K profiles of the batch's users (items alike).
+        const project = (name: string, rows: string) =>
+          g.reshape(profileMlp(g, g.reshape(ctx.addInput(name, [K, rows, D]), [-1, D]), p, MLP), [
+            K,
+            rows,
+            out,
+          ]);
+        const pu = project(USER_ROWS, 'Ru');
+        const pi = project(ITEM_ROWS, 'Ri');
         const b = g.mul(ctx.addInput(BETA, [E, K]), s.scale);
         // m^e = Σ_k β_ek P^k for every environment at once: [E, K]·[K, R·d] → [E, R, d].
         const mix = (pk: SymbolicTensor, rows: string) =>

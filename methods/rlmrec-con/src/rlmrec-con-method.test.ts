@@ -7,6 +7,7 @@ import {
   rows64,
   sampledFiniteDifferences,
   toFloat64,
+  transpose64,
 } from '@promax/loss/test';
 import { createModelTrainable, resolvePluginSettings } from '@promax/pipeline';
 import { createMockRecommenderModel, describeRecommenderMethod, tinyDataset } from '@promax/testkit';
@@ -62,7 +63,7 @@ function reference(p: Record<string, Float64Array>, w: number, tau: number): { t
   const f = (s: Matrix) =>
     mlp64(
       m64(s.rows, s.cols, s.data),
-      m64(D, H, p['rlmrec-con.mlp.w1']),
+      transpose64(m64(H, D, p['rlmrec-con.mlp.w1'])),
       p['rlmrec-con.mlp.b1'],
       m64(H, d, p['rlmrec-con.mlp.w2']),
       p['rlmrec-con.mlp.b2'],
@@ -126,7 +127,7 @@ describe('rlmrec-con', () => {
       seed: 1,
     });
     expect(p.report.details?.mlp).toEqual([1536, 816, 96]);
-    expect(p.parameters?.map((s) => s.shape)).toEqual([[1536, 816], [816], [816, 96], [96]]);
+    expect(p.parameters?.map((s) => s.shape)).toEqual([[816, 1536], [816], [816, 96], [96]]);
   });
 
   it('presets follow the released *_plus.yml per dataset and base model', () => {

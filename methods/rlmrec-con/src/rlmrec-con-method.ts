@@ -1,5 +1,12 @@
-import type { Matrix, MethodPrepareOptions, PreparedMethodV1, RecommenderMethodV1 } from '@promax/core';
+import type {
+  Matrix,
+  MethodFeed,
+  MethodPrepareOptions,
+  PreparedMethodV1,
+  RecommenderMethodV1,
+} from '@promax/core';
 import {
+  distinctCounts,
   gatherRows,
   profileMlp,
   profileMlpParameters,
@@ -15,10 +22,13 @@ type Prepared = PreparedMethodV1<GraphBuilder, SymbolicTensor, Adjacency>;
 
 const ID = 'rlmrec-con';
 const MLP = `${ID}.mlp`;
-const USERS = `${ID}.userProfiles`;
 const ITEM_ROWS = `${ID}.itemRows`;
-const POS_AT = `${ID}.posAt`;
-const NEG_AT = `${ID}.negAt`;
+const USER_IDS = `${ID}.userIds`;
+const USER_COUNTS = `${ID}.userCounts`;
+/** Per item side (positives, negatives): its distinct ids, their rows of ITEM_ROWS, counts, log counts. */
+const SIDES = ['pos', 'neg'] as const;
+const sideInput = (side: (typeof SIDES)[number], what: 'Ids' | 'At' | 'Counts' | 'LogCounts') =>
+  `${ID}.${side}${what}`;
 
 /**
  * RLMRec-Con (baselines.md §2.1): one shared MLP f projects the profiles to the model's width and
@@ -26,7 +36,9 @@ const NEG_AT = `${ID}.negAt`;
  * + InfoNCE_R(Z_i[n], P_i[n], P_i[n])] is added to BPR + reg. Users contrast against every user's
  * projection, so f runs on all user rows; items contrast within the batch, so f runs only on the
  * batch's distinct positive ∪ negative items (identical values and gradients, ≈ half the item work).
- * Profiles are constant feeds; scoring is the model's own.
+ * The user profiles are a constant of the training graph, the batch's item rows a feed; no gradient
+ * flows into either. Each InfoNCE runs on the batch's distinct rows, weighted by their counts (the
+ * same sums). Scoring is the model's own.
  */
 export class RlmrecConMethod
   implements RecommenderMethodV1<GraphBuilder, SymbolicTensor, Adjacency, RlmrecConSettings>
@@ -59,26 +71,39 @@ export class RlmrecConMethod
     }
     const itemMark = new Int32Array(dataset.numItems).fill(-1);
     let itemBuffer = new Float32Array(0);
-    const userFeed = { data: users.data, dims: [users.rows, users.cols] };
     return {
       report: { used, active: ['kd'], notes, details },
       parameters: profileMlpParameters(MLP, { input: D, hidden, output: out }),
       doLoss: (ctx) => {
-        const { g, batch } = ctx;
+        const { g } = ctx;
         const enc = ctx.encode('original');
         const p = ctx.methodParams;
-        const pu = profileMlp(g, ctx.addInput(USERS, [users.rows, D]), p, MLP);
+        // Every user's profile at every step: a constant of the graph, so the engine packs it for
+        // its two GEMMs (forward, W₁'s gradient) once per run instead of once per step.
+        const pu = profileMlp(g, g.constant(users.data, { shape: [users.rows, D] }), p, MLP);
         const pi = profileMlp(g, ctx.addInput(ITEM_ROWS, ['R', D]), p, MLP);
-        const posAt = ctx.addInput(POS_AT, ['B'], 'int64');
-        const negAt = ctx.addInput(NEG_AT, ['B'], 'int64');
         const tau = s.kdTemperature;
-        const piPos = g.gather(pi, posAt);
-        const piNeg = g.gather(pi, negAt);
-        const kd = g.addN([
-          rlmrecInfoNce(g, g.gather(enc.users, batch.users), g.gather(pu, batch.users), pu, tau),
-          rlmrecInfoNce(g, g.gather(enc.items, batch.pos), piPos, piPos, tau),
-          rlmrecInfoNce(g, g.gather(enc.items, batch.neg), piNeg, piNeg, tau),
-        ]);
+        // Repeated rows of the batch are folded: each distinct user / item appears once, its term
+        // weighted by how many batch rows it stands for (and an in-batch denominator column by how
+        // many it repeats) — the released sums exactly, on ≈ 25–45% fewer logits.
+        const userIds = ctx.addInput(USER_IDS, ['Ru'], 'int64');
+        const terms = [
+          rlmrecInfoNce(g, g.gather(enc.users, userIds), g.gather(pu, userIds), pu, tau, {
+            rows: ctx.addInput(USER_COUNTS, ['Ru']),
+          }),
+        ];
+        for (const side of SIDES) {
+          const n = `R${side}`;
+          const rows = g.gather(pi, ctx.addInput(sideInput(side, 'At'), [n], 'int64'));
+          const z = g.gather(enc.items, ctx.addInput(sideInput(side, 'Ids'), [n], 'int64'));
+          terms.push(
+            rlmrecInfoNce(g, z, rows, rows, tau, {
+              rows: ctx.addInput(sideInput(side, 'Counts'), [n]),
+              logColumns: ctx.addInput(sideInput(side, 'LogCounts'), [n]),
+            }),
+          );
+        }
+        const kd = g.addN(terms);
         // kd_weight / B with B the actual batch length (the last batch is shorter).
         return { kd: g.div(g.mul(kd, s.kdWeight), g.dimValue('B')) };
       },
@@ -87,12 +112,20 @@ export class RlmrecConMethod
         const need = unique.length * D;
         if (itemBuffer.length < need)
           itemBuffer = new Float32Array(Math.max(need, Math.ceil(itemBuffer.length * 1.25)));
-        return {
-          [USERS]: userFeed,
+        const u = distinctCounts(batch.users, dataset.numUsers);
+        const feeds: Record<string, MethodFeed> = {
           [ITEM_ROWS]: { data: gatherRows(items as Matrix, unique, itemBuffer), dims: [unique.length, D] },
-          [POS_AT]: positions[0],
-          [NEG_AT]: positions[1],
+          [USER_IDS]: BigInt64Array.from(u.values, BigInt),
+          [USER_COUNTS]: u.counts,
         };
+        SIDES.forEach((side, k) => {
+          const at = distinctCounts(positions[k], unique.length);
+          feeds[sideInput(side, 'At')] = BigInt64Array.from(at.values, BigInt);
+          feeds[sideInput(side, 'Ids')] = BigInt64Array.from(at.values, (r) => BigInt(unique[r]));
+          feeds[sideInput(side, 'Counts')] = at.counts;
+          feeds[sideInput(side, 'LogCounts')] = at.logCounts;
+        });
+        return feeds;
       },
       release: async () => {
         itemBuffer = new Float32Array(0);

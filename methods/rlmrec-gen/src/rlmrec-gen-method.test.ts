@@ -1,5 +1,14 @@
 import { type Matrix, type MethodInputs, PromaxError, Rng } from '@promax/core';
-import { bpr64, m64, mlp64, rows64, sampledFiniteDifferences, sslCon64, toFloat64 } from '@promax/loss/test';
+import {
+  bpr64,
+  m64,
+  mlp64,
+  rows64,
+  sampledFiniteDifferences,
+  sslCon64,
+  toFloat64,
+  transpose64,
+} from '@promax/loss/test';
 import { createModelTrainable, type PreparedMethod, resolvePluginSettings } from '@promax/pipeline';
 import { createMockRecommenderModel, describeRecommenderMethod, tinyDataset } from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
@@ -83,7 +92,7 @@ function reference(p: Record<string, Float64Array>, masked: number[], w: number,
   const H = p['rlmrec-gen.decoder.b1'].length;
   const decoded = mlp64(
     rows64(all, masked),
-    m64(d, H, p['rlmrec-gen.decoder.w1']),
+    transpose64(m64(H, d, p['rlmrec-gen.decoder.w1'])),
     p['rlmrec-gen.decoder.b1'],
     m64(H, D, p['rlmrec-gen.decoder.w2']),
     p['rlmrec-gen.decoder.b2'],

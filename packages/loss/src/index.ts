@@ -1,6 +1,7 @@
 // Profile preprocessing (method.md §2).
 
 // Building blocks of the rival methods (baselines.md): profile MLPs, RLMRec/ProEx contrastive terms, row feeds.
+export type { InfoNceWeights } from './baselines/contrastive.js';
 export { rlmrecInfoNce, rlmrecNormalize, sslConLoss, uniformityLoss } from './baselines/contrastive.js';
 export type { ProfileMlpShape } from './baselines/profile-mlp.js';
 export {
@@ -8,10 +9,12 @@ export {
   profileMlp,
   profileMlpParameters,
   rlmrecHidden,
+  transposedInit,
   xavierUniformFans,
 } from './baselines/profile-mlp.js';
 export {
   checkProfileMatrix,
+  distinctCounts,
   gatherRows,
   requireProfilePair,
   sampleDirichlet,

@@ -12,6 +12,7 @@ export {
   compileTraining,
   defaultGraphCache,
   InferenceProgram,
+  LARGE_CONSTANT_BYTES,
   TrainingProgram,
 } from './compile/program.js';
 export type { Adjacency, AdjacencyOptions, MatMulOptions, TensorLike } from './graph/builder.js';

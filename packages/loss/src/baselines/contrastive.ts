@@ -5,10 +5,24 @@ export function rlmrecNormalize(g: GraphBuilder, x: SymbolicTensor): SymbolicTen
   return g.div(x, g.sqrt(g.add(g.reduceSum(g.mul(x, x), [1], true), 1e-8)));
 }
 
+/** log(2²⁴): a bound on log(count) for any count a float32 holds exactly. */
+const LOG_COUNT_BOUND = Math.log(2 ** 24);
+
+/**
+ * Duplicate rows folded out of an InfoNCE: `rows` [R] multiplies each row's term (how many batch rows
+ * it stands for); `logColumns` [N] adds log c to each column's logit (one column standing for c
+ * identical ones: c·exp(l) = exp(l + log c)). The value and gradients are those of the unfolded sum.
+ */
+export interface InfoNceWeights {
+  readonly rows?: SymbolicTensor;
+  readonly logColumns?: SymbolicTensor;
+}
+
 /**
  * RLMRec's InfoNCE (baselines.md §1), a SUM over rows of x:
  * Σ_b [ −cos(x_b, y_b)/τ + log Σ_j exp(cos(x_b, all_j)/τ) ], x, y [B, d], all [N, d].
- * The denominator includes the positive itself.
+ * The denominator includes the positive itself. With `weights`, a batch with repeated rows is
+ * computed on its distinct rows (see {@link InfoNceWeights}).
  */
 export function rlmrecInfoNce(
   g: GraphBuilder,
@@ -16,12 +30,15 @@ export function rlmrecInfoNce(
   y: SymbolicTensor,
   all: SymbolicTensor,
   tau: number,
+  weights: InfoNceWeights = {},
 ): SymbolicTensor {
   const xn = g.mul(rlmrecNormalize(g, x), 1 / tau);
   const positive = g.rowDot(xn, rlmrecNormalize(g, y));
-  const logits = g.matmul(xn, rlmrecNormalize(g, all), { transposeB: true });
-  logits.hints.maxAbs = (1 / tau) * (1 + 1e-6);
-  return g.reduceSum(g.sub(g.logSumExp(logits, 1), positive));
+  const product = g.matmul(xn, rlmrecNormalize(g, all), { transposeB: true });
+  const logits = weights.logColumns ? g.add(product, g.reshape(weights.logColumns, [1, -1])) : product;
+  logits.hints.maxAbs = (1 / tau) * (1 + 1e-6) + (weights.logColumns ? LOG_COUNT_BOUND : 0);
+  const terms = g.sub(g.logSumExp(logits, 1), positive);
+  return g.reduceSum(weights.rows ? g.mul(terms, weights.rows) : terms);
 }
 
 /**

@@ -82,6 +82,30 @@ export function uniqueWithPositions(
   return { unique, positions };
 }
 
+/**
+ * The distinct values of `ids` (each in [0, n)), ascending, with how often each occurs and log of
+ * that count: what folds a batch's repeated rows (see rlmrecInfoNce's weights).
+ */
+export function distinctCounts(
+  ids: ArrayLike<number | bigint>,
+  n: number,
+): { values: Int32Array; counts: Float32Array; logCounts: Float32Array } {
+  const tally = new Int32Array(n);
+  let distinct = 0;
+  for (let k = 0; k < ids.length; k++) if (tally[Number(ids[k])]++ === 0) distinct++;
+  const values = new Int32Array(distinct);
+  const counts = new Float32Array(distinct);
+  const logCounts = new Float32Array(distinct);
+  for (let v = 0, w = 0; v < n && w < distinct; v++) {
+    if (tally[v] === 0) continue;
+    values[w] = v;
+    counts[w] = tally[v];
+    logCounts[w] = Math.log(tally[v]);
+    w++;
+  }
+  return { values, counts, logCounts };
+}
+
 /** A Gamma(shape, 1) draw (Marsaglia–Tsang; shape < 1 boosted by U^{1/shape}). */
 export function sampleGamma(rng: Rng, shape: number): number {
   if (shape < 1) return sampleGamma(rng, shape + 1) * (1 - rng.nextFloat()) ** (1 / shape);

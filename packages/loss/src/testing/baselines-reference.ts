@@ -19,6 +19,14 @@ export function rows64(m: M64, ids: ArrayLike<number>): M64 {
   return out;
 }
 
+/** Aᵀ (e.g. an output-major [out, in] weight as the [in, out] matrix the references multiply by). */
+export function transpose64(a: M64): M64 {
+  const out = m64(a.cols, a.rows);
+  for (let i = 0; i < a.rows; i++)
+    for (let j = 0; j < a.cols; j++) out.data[j * a.rows + i] = a.data[i * a.cols + j];
+  return out;
+}
+
 export function matmul64(a: M64, b: M64): M64 {
   const out = m64(a.rows, b.cols);
   for (let i = 0; i < a.rows; i++)

@@ -4,7 +4,7 @@ import { GraphBuilder } from '../graph/builder.js';
 import { adjacencyFeeds, normalizedBipartiteAdjacency } from '../graph-data/adjacency.js';
 import { Adam } from '../train/optimizers.js';
 import { ParameterStore } from '../train/parameter-store.js';
-import { compileInference, compileTraining, type TrainingProgram } from './program.js';
+import { compileInference, compileTraining, LARGE_CONSTANT_BYTES, type TrainingProgram } from './program.js';
 
 function tinyModel() {
   const g = new GraphBuilder();
@@ -56,6 +56,41 @@ describe('compiled programs', () => {
     expect(p2.modelBytes).toEqual(p3.modelBytes);
     expect(compiled(p2)).toBe(compiled(p3));
     expect(p2.params).toEqual(['w', 'b']);
+  });
+
+  it('gives a model with large constants its own session, which release() frees', async () => {
+    // X [rows, 64] held as a constant (> LARGE_CONSTANT_BYTES), loss = mean((X·w)²).
+    const rows = Math.ceil(LARGE_CONSTANT_BYTES / (64 * 4)) + 1;
+    const data = Float32Array.from({ length: rows * 64 }, (_, k) => ((k % 7) - 3) / 8);
+    const build = () => {
+      const g = new GraphBuilder();
+      const w = g.param('w', [64, 1]);
+      const y = g.matmul(g.constant(data, { shape: [rows, 64] }), w);
+      return { g, loss: g.reduceMean(g.square(y)) };
+    };
+    const a = build();
+    const b = build();
+    const pa = await compileTraining({ graph: a.g, loss: a.loss });
+    const pb = await compileTraining({ graph: b.g, loss: b.loss });
+    const compiled = (p: TrainingProgram) => (p as unknown as { compiled: unknown }).compiled;
+    expect(Buffer.from(pa.modelBytes).equals(Buffer.from(pb.modelBytes))).toBe(true);
+    expect(compiled(pa) === compiled(pb)).toBe(false);
+    const store = new ParameterStore();
+    store.set('w', [64, 1]).fill(0.5);
+    // Row k of X sums to 0.5·Σ_c ((k·64 + c) % 7 − 3)/8; check the loss against it.
+    let want = 0;
+    for (let r = 0; r < rows; r++) {
+      let v = 0;
+      for (let c = 0; c < 64; c++) v += 0.5 * data[r * 64 + c];
+      want += v * v;
+    }
+    want /= rows;
+    const out = await pa.run({}, store);
+    expect(Math.abs(out.loss - want) / want).toBeLessThan(1e-5);
+    await pa.release();
+    await expect(pa.run({}, store)).rejects.toThrow();
+    expect(Number.isFinite((await pb.run({}, store)).loss)).toBe(true);
+    await pb.release();
   });
 
   it('returns named outputs, differentiates only the requested parameters, rejects reserved names', async () => {

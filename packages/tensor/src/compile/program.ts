@@ -20,9 +20,23 @@ import { optimizeGraph } from './optimize.js';
 /** Sessions shared by every program compiled without an explicit cache. */
 export const defaultGraphCache = new GraphCache();
 
+/** Constant data (bytes) above which a compiled model gets its own session instead of a cached one. */
+export const LARGE_CONSTANT_BYTES = 16 * 1024 * 1024;
+
+function constantBytes(lowered: LoweredModel): number {
+  let n = 0;
+  for (const t of lowered.model.graph.initializers ?? []) n += t.data.byteLength;
+  return n;
+}
+
 /** How programs are compiled and run. */
 export interface CompileOptions extends EngineOptions {
-  /** Session cache keyed by model bytes and engine options (default: {@link defaultGraphCache}); false: none. */
+  /**
+   * Session cache keyed by model bytes and engine options (default: {@link defaultGraphCache}); false:
+   * none. Models that embed more than {@link LARGE_CONSTANT_BYTES} of constant data (e.g. a profile
+   * matrix) are never cached: their session belongs to the program and `release()` frees it, so a
+   * process that compiles many of them (a tuning sweep) does not keep every one alive.
+   */
   cache?: GraphCache | false;
   /** Apply the algebraic rewrites of `optimizeGraph` (default true). */
   optimize?: boolean;
@@ -102,7 +116,9 @@ async function compileLowered(
       return compileModelBytes(bytes, name, { ...engine, executionProviders: ['cpu'] });
     }
   };
-  if (options.cache === false) return { compiled: await create(), owned: true };
+  if (options.cache === false || constantBytes(lowered) > LARGE_CONSTANT_BYTES) {
+    return { compiled: await create(), owned: true };
+  }
   const cache = options.cache ?? defaultGraphCache;
   const key = `${createHash('sha256').update(bytes).digest('hex')}|${JSON.stringify(engine)}`;
   return { compiled: await cache.get(key, create), owned: false };
@@ -154,8 +170,9 @@ abstract class ProgramBase {
   }
 
   /**
-   * Releases the onnxruntime session if this program owns it (compiled with `cache: false`).
-   * Cached sessions are shared by programs of the same structure: clear the cache instead.
+   * Releases the onnxruntime session if this program owns it (compiled with `cache: false`, or
+   * embedding more than {@link LARGE_CONSTANT_BYTES} of constants). Cached sessions are shared by
+   * programs of the same structure: clear the cache instead.
    */
   async release(): Promise<void> {
     if (this.owned) await this.compiled.release();

@@ -52,15 +52,19 @@ export const Tanh = unary('Tanh', (g, _c, n, [gy]) => {
 export const Softplus = unary('Softplus', (g, _c, n, [gy]) => [
   g.mul(gy as SymbolicTensor, g.sigmoid(n.inputs[0])),
 ]);
+// The masks of (leaky) ReLU's gradient read the op's OUTPUT (y > 0 exactly when x > 0, for a
+// slope ≥ 0): the pre-activation then has no other reader, so onnxruntime can fuse a producing
+// Gemm with the activation (FusedGemm) and free the pre-activation right away.
 export const Relu = unary('Relu', (g, _c, n, [gy]) => [
-  g.where(g.greater(n.inputs[0], 0), gy as SymbolicTensor, 0),
+  g.where(g.greater(n.outputs[0], 0), gy as SymbolicTensor, 0),
 ]);
 export const LeakyRelu = unary(
   'LeakyRelu',
   (g, _c, n, [gy]) => {
     const alpha = n.attrs.alpha as number;
     const gt = gy as SymbolicTensor;
-    return [g.where(g.greater(n.inputs[0], 0), gt, g.mul(gt, alpha))];
+    const sign = alpha >= 0 ? n.outputs[0] : n.inputs[0];
+    return [g.where(g.greater(sign, 0), gt, g.mul(gt, alpha))];
   },
   (a) => ({ alpha: { type: 'float', value: a.alpha as number } }),
 );

@@ -56,22 +56,6 @@ export const MatMul: OpDef = {
     const alpha = (node.attrs.alpha as number | undefined) ?? 1;
     const out = ctx.output(node, 0);
     if (a.rank === 2 && b.rank === 2) {
-      const n = node.outputs[0].shape[1];
-      if (transA && !transB && !bias && typeof n === 'number' && n <= 64) {
-        // Aᵀ·B with a large A and a thin result: MLAS is ~1.5× faster on (Bᵀ·A)ᵀ (A is then
-        // the packed, untransposed operand) and the final transpose is of the thin result.
-        const t = ctx.emit('Gemm', [ctx.input(node, 1), ctx.input(node, 0)], 1, {
-          transA: { type: 'int', value: 1 },
-          transB: { type: 'int', value: 0 },
-          alpha: { type: 'float', value: alpha },
-        })[0];
-        // Transposed by a Gemm with the identity: onnxruntime would fuse a Transpose node back
-        // into the slow transA Gemm (GemmTransposeFusion).
-        const eye = new Array<number>(n * n).fill(0);
-        for (let i = 0; i < n; i++) eye[i * n + i] = 1;
-        ctx.emit('Gemm', [t, ctx.float32(eye, [n, n])], [out], { transA: { type: 'int', value: 1 } });
-        return;
-      }
       const ins = [ctx.input(node, 0), ctx.input(node, 1)];
       if (bias) ins.push(ctx.input(node, 2));
       ctx.emit('Gemm', ins, [out], {
