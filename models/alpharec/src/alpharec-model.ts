@@ -12,7 +12,7 @@ import {
   type RecommenderModelDefinition,
   type RecommenderModelV1,
 } from '@promax/core';
-import { checkProfileMatrix, linearBiasInit, profileMlp } from '@promax/loss';
+import { checkProfileMatrix, linearBiasInit, profileMlp, transposedInit } from '@promax/loss';
 import { type Adjacency, type GraphBuilder, layerPropagation, type SymbolicTensor } from '@promax/tensor';
 import { alphaRecInput } from './profile-input.js';
 import { sampledSoftmaxLoss } from './sampled-softmax.js';
@@ -94,23 +94,30 @@ export class AlphaRecModel implements RecommenderModel {
   }
 
   /**
-   * The MLP (`mlp.w1` [D, H], `mlp.b1`, `mlp.w2` [H, d], `mlp.b2`; 'homo': `mlp.w` [D, d]) with
-   * nn.Linear's default initialisation, which both released codes keep: kaiming_uniform(a = √5) on
-   * the weights and the bias init are both U(±1/√fan_in).
+   * The MLP (`mlp.w1` [H, D] output-major as `profileMlp` reads it, `mlp.b1`, `mlp.w2` [H, d],
+   * `mlp.b2`; 'homo': `mlp.w` [D, d]) with nn.Linear's default initialisation, which both released
+   * codes keep: kaiming_uniform(a = √5) on the weights and the bias init are both U(±1/√fan_in).
+   * `w1` is drawn as an input-major [D, H] table and stored transposed, so its values do not
+   * depend on the layout.
    */
   doDeclareParameters(dims: ModelDims): ParameterSpec[] {
     const { embeddingSize: d, regularize } = this.settings;
     const D = this.inputWidth(dims);
     const H = this.hiddenSize;
-    const linear = (name: string, shape: number[], fanIn: number): ParameterSpec => ({
+    const linear = (name: string, shape: number[], fanIn: number, transposed = false): ParameterSpec => ({
       name: `${MLP}.${name}`,
       shape,
       role: 'weight',
-      init: linearBiasInit(fanIn),
+      init: transposed ? transposedInit(linearBiasInit(fanIn)) : linearBiasInit(fanIn),
       regularize,
     });
     if (this.settings.mlp === 'homo') return [linear('w', [D, d], D)];
-    return [linear('w1', [D, H], D), linear('b1', [H], D), linear('w2', [H, d], H), linear('b2', [d], H)];
+    return [
+      linear('w1', [H, D], D, true),
+      linear('b1', [H], D),
+      linear('w2', [H, d], H),
+      linear('b2', [d], H),
+    ];
   }
 
   doDeclareConstants({ dims, train, inputs }: ModelConstantsOptions): ModelConstantSpec[] {

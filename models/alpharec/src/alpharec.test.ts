@@ -86,7 +86,7 @@ function referenceEncode(setup: ReferenceSetup, p: F64Params): Float64Array[] {
     const h = new Float64Array(H);
     for (let j = 0; j < H; j++) {
       let v = p['mlp.b1'][j];
-      for (let k = 0; k < D; k++) v += row[k] * p['mlp.w1'][k * H + j];
+      for (let k = 0; k < D; k++) v += row[k] * p['mlp.w1'][j * D + k]; // w1 is [H, D]
       h[j] = v > 0 ? v : 0.01 * v;
     }
     for (let c = 0; c < d; c++) {
@@ -478,7 +478,7 @@ describe('alpharec settings', () => {
     expect(model.sampledNegatives).toBe(256);
     expect(model.capabilities.replacesBpr).toBe(true);
     expect(specs.map((s) => [s.name, s.shape, s.regularize])).toEqual([
-      ['mlp.w1', [1536, 768], false],
+      ['mlp.w1', [768, 1536], false],
       ['mlp.b1', [768], false],
       ['mlp.w2', [768, 64], false],
       ['mlp.b2', [64], false],
@@ -492,7 +492,7 @@ describe('alpharec settings', () => {
       numItems: 4,
       profileWidths: { items: 384 },
     });
-    expect(mini.map((p) => p.shape)).toEqual([[384, 192], [192], [192, 64], [64]]);
+    expect(mini.map((p) => p.shape)).toEqual([[192, 384], [192], [192, 64], [64]]);
     // 'auto' with no profile width known is a named error, not a guess
     expect(() => createAlphaRec().doDeclareParameters({ numUsers: 3, numItems: 4 })).toThrow(
       /inputSize is 'auto' but the width of the item profile embeddings is not known/,

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateDataset, rawIds, resolveDataset } from '@promax/data';
+import { LOCAL_PROFILE_PROMPT_DEFAULTS } from '@promax/llm-local';
 import { loadItemTexts, profileTasks } from '@promax/profiles';
 import { afterAll, describe, expect, it } from 'vitest';
 import { locateTestGguf } from '../../../../packages/llm-local/src/test-model.fixture.js';
@@ -155,7 +156,8 @@ describe.skipIf(skip !== '')('promax profiles --llm-gguf (Gemma-3-270M, MovieLen
     const uid = rawIds(ds, 'user')[0] as string;
     const [task] = profileTasks([{ kind: 'user', id: uid, domain: 'movies', history }], {
       model: MODEL_ID,
-      prompt: { domain: 'movies' },
+      // an in-process model gets the compact budgets beneath the user's own
+      prompt: { ...LOCAL_PROFILE_PROMPT_DEFAULTS, domain: 'movies' },
     });
     const rec = storeLines(out).find((l) => (l.key as { id: string }).id === uid);
     expect(rec?.type).toBe('success');
