@@ -12,6 +12,7 @@
 // gradients against PyTorch autograd in float64.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,10 +25,12 @@ import {
   compileTraining,
   GraphBuilder,
   normalizedBipartiteAdjacency,
-  ort,
   ParameterStore,
   xavierUniform,
 } from '../packages/tensor/dist/index.js';
+
+// onnxruntime-node is the tensor package's dependency (it no longer re-exports it).
+const ort = createRequire(new URL('../packages/tensor/package.json', import.meta.url))('onnxruntime-node');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
