@@ -27,6 +27,7 @@ import {
   trainerConfigSchema,
 } from '../packages/pipeline/dist/index.js';
 import { benchDir, median, plugin, report, round } from './common.mjs';
+import { syntheticProfiles } from './synthetic-profiles.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,34 +44,11 @@ const D = 1536;
 const ds = await loadDataset('amazon-book');
 const engine = args.threads ? { intraOpNumThreads: Number(args.threads) } : {};
 
-// Low-rank factors from the train matrix plus noise (as bench/synthetic-profiles.mjs), in memory.
-function syntheticProfiles(seed) {
-  const R = 16;
-  const rng = new Rng(seed);
-  const proj = Float32Array.from({ length: R * D }, () => rng.nextNormal() / Math.sqrt(R));
-  const itemLatent = Float32Array.from({ length: ds.numItems * R }, () => rng.nextNormal());
-  const userLatent = new Float32Array(ds.numUsers * R);
-  for (let u = 0; u < ds.numUsers; u++) {
-    const s = ds.train.indptr[u];
-    const e = ds.train.indptr[u + 1];
-    for (let p = s; p < e; p++)
-      for (let r = 0; r < R; r++) userLatent[u * R + r] += itemLatent[ds.train.indices[p] * R + r] / (e - s);
-  }
-  const expand = (latent, n) => {
-    const m = new Float32Array(n * D);
-    for (let i = 0; i < n; i++)
-      for (let d = 0; d < D; d++) {
-        let v = 0.3 * rng.nextNormal();
-        for (let r = 0; r < R; r++) v += latent[i * R + r] * proj[r * D + d];
-        m[i * D + d] = v;
-      }
-    return { rows: n, cols: D, data: m };
-  };
-  return { users: expand(userLatent, ds.numUsers), items: expand(itemLatent, ds.numItems) };
-}
+// Low-rank (rank 16) factors from the train matrix plus noise, in memory; one seed per profile set.
+const profilesOf = (seed) => syntheticProfiles(ds, { dim: D, rank: 16, seed });
 
-const base = syntheticProfiles(1);
-const extras = [2, 3, 4].map(syntheticProfiles);
+const base = profilesOf(1);
+const extras = [2, 3, 4].map(profilesOf);
 const inputs = {
   userProfiles: base.users,
   itemProfiles: base.items,

@@ -30,7 +30,8 @@ if (args.child) {
   );
   const { createLightGcn } = await import('../models/lightgcn/dist/index.js');
   const ds = loadDataset('amazon-book');
-  const { userProfiles, itemProfiles } = syntheticProfiles(ds, Rng);
+  const { syntheticProfiles } = await import('./synthetic-profiles.mjs');
+  const { users: userProfiles, items: itemProfiles } = syntheticProfiles(ds, { dim: 64, rank: 32, seed: 7 });
   const model = createLightGcn();
   const sdr =
     job.teacher === 'dense'
@@ -78,33 +79,6 @@ if (args.child) {
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);
-}
-
-/** 64-d structured synthetic profiles: item latents, users = mean of their train items' latents, plus noise. */
-function syntheticProfiles(ds, Rng) {
-  const D = 64;
-  const R = 32;
-  const rng = new Rng(7);
-  const proj = Float32Array.from({ length: R * D }, () => rng.nextNormal() / Math.sqrt(R));
-  const itemLatent = Float32Array.from({ length: ds.numItems * R }, () => rng.nextNormal());
-  const userLatent = new Float32Array(ds.numUsers * R);
-  for (let u = 0; u < ds.numUsers; u++) {
-    const s = ds.train.indptr[u];
-    const e = ds.train.indptr[u + 1];
-    for (let p = s; p < e; p++)
-      for (let r = 0; r < R; r++) userLatent[u * R + r] += itemLatent[ds.train.indices[p] * R + r] / (e - s);
-  }
-  const expand = (latent, n) => {
-    const m = new Float32Array(n * D);
-    for (let i = 0; i < n; i++)
-      for (let d = 0; d < D; d++) {
-        let v = 0.3 * rng.nextNormal();
-        for (let r = 0; r < R; r++) v += latent[i * R + r] * proj[r * D + d];
-        m[i * D + d] = v;
-      }
-    return { rows: n, cols: D, data: m };
-  };
-  return { userProfiles: expand(userLatent, ds.numUsers), itemProfiles: expand(itemLatent, ds.numItems) };
 }
 
 const script = fileURLToPath(import.meta.url);
