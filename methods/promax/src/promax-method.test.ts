@@ -266,7 +266,11 @@ describe("the promax method with sdr.teacher: 'sparse'", () => {
   it('K = |I| trains exactly like the dense teacher (logSoftmax form)', async () => {
     const dense = await sparseTrajectory({});
     const sparse = await sparseTrajectory({ teacher: 'sparse', sparseK: 20, sparseNegatives: 4 });
-    expect(sparse.details.sparseTeacher).toMatchObject({ k: 20, items: 20, sparseBytes: 24 * 20 * 8 });
+    expect(sparse.details.sparseTeacher).toMatchObject({
+      k: 20,
+      items: 20,
+      sparseBytes: 24 * 20 * 8 + 24 * 4,
+    });
     expect(sparse.details.teacher).toBeUndefined();
     for (let s = 0; s < 4; s++) expect(sparse.losses[s]).toBeCloseTo(dense.losses[s], 5);
     for (const [name, t] of Object.entries(dense.state)) {
@@ -279,9 +283,23 @@ describe("the promax method with sdr.teacher: 'sparse'", () => {
     const sparse = await sparseTrajectory({ teacher: 'sparse', sparseK: 5, sparseNegatives: 6 });
     expect(sparse.details.sparseTeacher).toMatchObject({
       k: 5,
-      sparseBytes: 24 * 5 * 8,
+      sparseBytes: 24 * 5 * 8 + 24 * 4,
       denseBytes: 24 * 20 * 4,
+      renormalized: false,
+      tail: 'exact',
     });
     expect(sparse.losses.every((l) => l > 0 && Number.isFinite(l))).toBe(true);
+  });
+
+  it('with topK set it holds exactly that truncated teacher: the dense topK trajectory', async () => {
+    const dense = await sparseTrajectory({ topK: 5 });
+    // 15 negatives cover the whole complement: the partition sum is exact
+    const sparse = await sparseTrajectory({ topK: 5, teacher: 'sparse', sparseK: 99, sparseNegatives: 15 });
+    expect(sparse.details.sparseTeacher).toMatchObject({ k: 5, renormalized: true, tail: 'none' });
+    for (let s = 0; s < 4; s++) expect(sparse.losses[s]).toBeCloseTo(dense.losses[s], 5);
+    for (const [name, t] of Object.entries(dense.state)) {
+      const got = sparse.state[name].data;
+      for (let i = 0; i < t.data.length; i++) expect(got[i]).toBeCloseTo(t.data[i], 4);
+    }
   });
 });

@@ -17,9 +17,11 @@ export const sdrSettingsSchema = z
     topK: z.number().int().positive().nullable().default(null),
     /**
      * 'dense': p(i|u) over all items ([Bu, N] rows per batch; the reference). 'sparse': each
-     * user's top `sparseK` items only (memory |U|·K), and the student's cross-entropy over that
-     * support plus `sparseNegatives` sampled items with a log((N−K)/M) correction (exact when
-     * K = N; see sparseSdrLoss).
+     * user's top `sparseK` items with their dense probabilities plus the row's remaining mass
+     * (memory |U|·(K+1)); the student's cross-entropy runs over that support plus `sparseNegatives`
+     * sampled items that share the remaining mass, with a log((N−K)/M) correction of the partition
+     * sum (exact when K = N; see sparseSdrLoss). With `topK` set, the sparse teacher holds exactly
+     * that truncated, renormalised teacher (K = topK; `sparseK` unused).
      */
     teacher: z.enum(['dense', 'sparse']).default('dense'),
     /** K of the sparse teacher (clamped to the item count, with a note). */

@@ -94,7 +94,7 @@ function densify(t: SparseSdrTeacher, users: Int32Array): Float32Array {
   return out;
 }
 
-/** float64 sparse SDR: λ · mean_r w_r [−Σ_c t_c l_c + logsumexp_c l_c], l_c = ẑ_u·ẑ_c/τ + offset_c. */
+/** float64 sparse SDR: λ · mean_r w_r [−Σ_c t_c s_c + logsumexp_c (s_c + offset_c)], s_c = ẑ_u·ẑ_c/τ. */
 function sparseReference(b: SparseSdrBatch, eu: Mat64, ei: Mat64, lambda1: number, tauQ = TAU): number {
   const zu = normalizeRows64(selectRows64(eu, b.users));
   const zi = normalizeRows64(ei);
@@ -105,11 +105,12 @@ function sparseReference(b: SparseSdrBatch, eu: Mat64, ei: Mat64, lambda1: numbe
       const id = b.candidates[r * b.width + c];
       let s = 0;
       for (let j = 0; j < eu.cols; j++) s += zu.data[r * eu.cols + j] * zi.data[id * ei.cols + j];
-      l[c] = s / tauQ + b.offsets[r * b.width + c];
+      l[c] = s / tauQ;
     }
-    const m = Math.max(...l);
+    const lo = Array.from(l, (v, c) => v + b.offsets[r * b.width + c]);
+    const m = Math.max(...lo);
     let z = 0;
-    for (const v of l) z += Math.exp(v - m);
+    for (const v of lo) z += Math.exp(v - m);
     let ce = m + Math.log(z);
     for (let c = 0; c < b.width; c++) ce -= b.targets[r * b.width + c] * l[c];
     total += b.weights[r] * ce;
@@ -173,21 +174,80 @@ describe('buildSparseSdrTeacher', () => {
       const ref = teacherReference(mat64(NU, P, f.up.data), mat64(NI, P, f.ip.data), { tauP: TAU });
       const retriever = source === 'retriever' ? bruteForce() : undefined;
       const full = await buildSparseSdrTeacher({ userProfiles: f.up, itemProfiles: f.ip, k: NI, retriever });
-      expect(full.info).toMatchObject({ k: NI, sparseBytes: NU * NI * 8, denseBytes: NU * NI * 4 });
+      expect(full.info).toMatchObject({ k: NI, sparseBytes: NU * NI * 8 + NU * 4, denseBytes: NU * NI * 4 });
       expect(full.info.source).toBe(source === 'retriever' ? 'test-brute-force' : 'onnx-exact-topk');
       const all = Int32Array.from({ length: NU }, (_, u) => u);
       const dense = densify(full, all);
       for (let i = 0; i < dense.length; i++) expect(dense[i]).toBeCloseTo(ref.p.data[i], 6);
       for (let u = 0; u < NU; u++) expect(full.weights[u]).toBeCloseTo(ref.weights[u], 5);
 
-      const top = teacherReference(mat64(NU, P, f.up.data), mat64(NI, P, f.ip.data), { tauP: TAU, topK: 3 });
+      // K < |I|: the full row's top K as they are, the rest as tail mass, w_u of the full row
       const sparse = await buildSparseSdrTeacher({ userProfiles: f.up, itemProfiles: f.ip, k: 3, retriever });
       expect(sparse.ids.length).toBe(NU * 3);
-      const rows = densify(sparse, all);
+      expect(sparse.info).toMatchObject({ renormalized: false, tail: 'exact' });
+      for (let u = 0; u < NU; u++) {
+        const order = Array.from({ length: NI }, (_, i) => i).sort(
+          (a, b) => ref.p.data[u * NI + b] - ref.p.data[u * NI + a] || a - b,
+        );
+        let kept = 0;
+        for (let j = 0; j < 3; j++) {
+          expect(sparse.ids[u * 3 + j]).toBe(order[j]);
+          expect(sparse.probs[u * 3 + j]).toBeCloseTo(ref.p.data[u * NI + order[j]], 6);
+          kept += ref.p.data[u * NI + order[j]];
+        }
+        expect(sparse.tail[u]).toBeCloseTo(1 - kept, 6);
+        expect(sparse.weights[u]).toBeCloseTo(ref.weights[u], 5);
+      }
+
+      // renormalised: exactly the dense teacher with topK
+      const top = teacherReference(mat64(NU, P, f.up.data), mat64(NI, P, f.ip.data), { tauP: TAU, topK: 3 });
+      const renorm = await buildSparseSdrTeacher({
+        userProfiles: f.up,
+        itemProfiles: f.ip,
+        k: 3,
+        renormalize: true,
+        retriever,
+      });
+      expect(renorm.info).toMatchObject({ renormalized: true, tail: 'none', meanTailMass: 0 });
+      const rows = densify(renorm, all);
       for (let i = 0; i < rows.length; i++) expect(rows[i]).toBeCloseTo(top.p.data[i], 6);
-      for (let u = 0; u < NU; u++) expect(sparse.weights[u]).toBeCloseTo(top.weights[u], 5);
+      for (let u = 0; u < NU; u++) expect(renorm.weights[u]).toBeCloseTo(top.weights[u], 5);
     });
   }
+
+  it('retriever with fewer tail samples than items: the tail mass and entropy estimates are unbiased', async () => {
+    const rng = new Rng(21);
+    const ni = 60;
+    const up: Matrix = { rows: 3, cols: P, data: random(rng, 3, P) };
+    const ip: Matrix = { rows: ni, cols: P, data: random(rng, ni, P) };
+    const exact = await buildSparseSdrTeacher({ userProfiles: up, itemProfiles: ip, k: 4, tauP: 0.5 });
+    const ref = teacherReference(mat64(3, P, up.data), mat64(ni, P, ip.data), { tauP: 0.5 });
+    const runs = 300;
+    const tail = new Float64Array(3);
+    const entropy = new Float64Array(3);
+    for (let s = 0; s < runs; s++) {
+      const t = await buildSparseSdrTeacher({
+        userProfiles: up,
+        itemProfiles: ip,
+        k: 4,
+        tauP: 0.5,
+        retriever: bruteForce(),
+        tailSamples: 16,
+        seed: s + 1,
+        weightClip: [0, 1],
+      });
+      expect(t.info.tail).toBe('sampled');
+      expect(Array.from(t.ids)).toEqual(Array.from(exact.ids));
+      for (let u = 0; u < 3; u++) {
+        tail[u] += t.tail[u] / runs;
+        entropy[u] += ((1 - t.weights[u]) * Math.log(ni)) / runs;
+      }
+    }
+    for (let u = 0; u < 3; u++) {
+      expect(Math.abs(tail[u] - exact.tail[u])).toBeLessThan(0.02);
+      expect(Math.abs(entropy[u] - ref.entropy[u]) / ref.entropy[u]).toBeLessThan(0.02);
+    }
+  });
 
   it('masks train items, clamps K above the item count with a note, and rejects bad input', async () => {
     const f = fixture(5);
@@ -297,6 +357,13 @@ describe('sparseSdrLoss', () => {
       ]);
       const support = new Set(Array.from(b.candidates.subarray(r * 5, r * 5 + 3)));
       for (const n of b.candidates.subarray(r * 5 + 3, r * 5 + 5)) expect(support.has(n)).toBe(false);
+      // the negatives share the tail mass: the targets sum to 1
+      const u = BATCH_USERS[r];
+      expect(t.tail[u]).toBeGreaterThan(0);
+      for (const x of b.targets.subarray(r * 5 + 3, r * 5 + 5)) expect(x).toBeCloseTo(t.tail[u] / 2, 7);
+      let sum = 0;
+      for (const x of b.targets.subarray(r * 5, r * 5 + 5)) sum += x;
+      expect(sum).toBeCloseTo(1, 6);
     }
     const got = await runSparse(b, f, 1);
     const eu = mat64(NU, D, f.eu);
@@ -315,6 +382,40 @@ describe('sparseSdrLoss', () => {
         finiteDifferences(() => sparseReference(b, eu, ei, 1), ei.data),
       ),
     ).toBeLessThan(1e-3);
+  });
+
+  it('the estimate tracks the dense SDR value; a renormalised top K (the old sparse target) does not', async () => {
+    const rng = new Rng(31);
+    const nu = 4;
+    const ni = 80;
+    const up: Matrix = { rows: nu, cols: P, data: random(rng, nu, P) };
+    const ip: Matrix = { rows: ni, cols: P, data: random(rng, ni, P) };
+    const eu = mat64(nu, D, random(rng, nu, D));
+    const ei = mat64(ni, D, random(rng, ni, D));
+    const users = Int32Array.from({ length: nu }, (_, u) => u);
+    const tauP = 0.5;
+    const ref = teacherReference(mat64(nu, P, up.data), mat64(ni, P, ip.data), { tauP });
+    const dense = sdrReference({
+      zUsers: eu,
+      zItems: ei,
+      teacher: ref.p,
+      weights: Float32Array.from(ref.weights),
+      tauQ: TAU,
+      lambda1: 1,
+      epsilon: 0,
+    });
+    const mean = async (renormalize: boolean): Promise<number> => {
+      const t = await buildSparseSdrTeacher({ userProfiles: up, itemProfiles: ip, k: 8, tauP, renormalize });
+      const draws = new Rng(5);
+      let total = 0;
+      for (let d = 0; d < 2000; d++) total += sparseReference(sparseSdrBatch(t, users, 24, draws), eu, ei, 1);
+      return total / 2000;
+    };
+    const withTail = await mean(false);
+    const renormalised = await mean(true);
+    // measured: 3.4 % below (log Ẑ's bias and a tail that is not quite flat) vs 4.8× the dense value
+    expect(Math.abs(withTail - dense) / dense).toBeLessThan(0.05);
+    expect(renormalised / dense).toBeGreaterThan(2);
   });
 
   it('the log((N−K)/M) correction makes the partition estimate unbiased (without it, it is not)', async () => {

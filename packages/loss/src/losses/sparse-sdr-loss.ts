@@ -11,23 +11,26 @@ import { checkSameDim, checkTemperature, checkTensor, checkWeight } from './chec
 export const PAD_OFFSET = -1e4;
 
 /**
- * The student side of sparse SDR, per user u with teacher support S_u (|S_u| = K) and
- * probabilities p (Σ p = 1):
+ * The student side of sparse SDR, per user u with teacher support S_u (|S_u| = K), the dense
+ * teacher's probabilities p_i on it and the tail mass τ_u = 1 − Σ_{S_u} p_i:
  *
- *   CE_u = −Σ_{i∈S_u} p_i log q_i = −Σ_{i∈S_u} p_i s_i + log Z_u,   s = ẑ_u·ẑ_i/τq,
- *   Z_u = Σ_{j∈I} e^{s_j} = Σ_{j∈S_u} e^{s_j} + Σ_{j∉S_u} e^{s_j}.
+ *   CE_u = −Σ_{i∈I} p_i s_i + log Z_u,   s = ẑ_u·ẑ_i/τq,   Z_u = Σ_{j∈I} e^{s_j}.
  *
- * The second sum is estimated from M negatives n_1…n_M drawn uniformly (with replacement) from
- * I \ S_u: Σ_{j∉S_u} e^{s_j} ≈ ((N−K)/M) Σ_m e^{s_{n_m}}, an unbiased estimate of Z_u. That is
- * the correction: each negative's logit gets + log((N−K)/M) (the log-Q correction of sampled
- * softmax with a uniform proposal), and CE_u is a soft cross-entropy over the K + M candidates
- * with target p on the support and 0 on the negatives. log of an unbiased Ẑ is biased low by
- * O(Var Ẑ / Z²), which shrinks as M grows; the gradient with respect to the support logits is
- * exact up to the same Z estimate.
+ * The support part is exact. The rest is estimated from M negatives n_1…n_M drawn uniformly
+ * (with replacement) from I \ S_u:
+ *   - Σ_{j∉S_u} e^{s_j} ≈ ((N−K)/M) Σ_m e^{s_{n_m}}, an unbiased estimate: each negative's logit
+ *     gets + log((N−K)/M) inside the log-sum-exp (the log-Q correction of sampled softmax with a
+ *     uniform proposal);
+ *   - Σ_{j∉S_u} p_j s_j ≈ (τ_u/M) Σ_m s_{n_m}: the tail mass spread evenly over the complement
+ *     (exact in expectation when the teacher is flat outside its top K, which is where the tail
+ *     is large), so each negative's target is τ_u/M.
+ * The target term reads the raw logits (no correction), so the value is the estimate of CE_u
+ * itself. log of an unbiased Ẑ is biased low by O(Var Ẑ / Z²), which shrinks as M grows.
  *
- * Exactness: when N − K ≤ M the whole complement is taken once, with offset 0 (no estimate),
- * so the loss equals the dense 'logSoftmax' SDR on the K-truncated teacher; with K = N there is
- * no complement and it equals the dense SDR exactly (see sparse-sdr-loss.test.ts).
+ * Exactness: when N − K ≤ M the whole complement is taken once, with offset 0 and target
+ * τ_u/(N−K) each (the partition sum is then exact); with K = N there is no complement and the
+ * loss equals the dense SDR exactly (see sparse-sdr-loss.test.ts). With a renormalised teacher
+ * (τ_u = 0) the negatives only enter the partition sum: the dense SDR on the top-K teacher.
  */
 export interface SparseSdrBatch {
   /** Users of the batch (as given). */
@@ -36,7 +39,7 @@ export interface SparseSdrBatch {
   width: number;
   /** [Bu, width] item ids (support first, then negatives); float32 so they ride the float feeds (exact below 2^24 items). */
   candidates: Float32Array;
-  /** [Bu, width] teacher probabilities (0 on negatives and padding). */
+  /** [Bu, width] targets: p on the support, the tail mass over the negatives, 0 on padding. */
   targets: Float32Array;
   /** [Bu, width] logit offsets: 0 on the support, log((N−K)/M) on sampled negatives, PAD_OFFSET on padding. */
   offsets: Float32Array;
@@ -82,22 +85,27 @@ export function sparseSdrBatch(
       inSupport[id] = 1;
     }
     const rest = n - count;
+    const tailMass = teacher.tail[u];
     let slot = o + k;
     if (rest <= negatives) {
       // the whole complement fits: no estimate needed
+      const share = rest > 0 ? tailMass / rest : 0;
       for (let i = 0; i < n; i++) {
         if (inSupport[i]) continue;
         candidates[slot] = i;
         offsets[slot] = 0;
+        targets[slot] = share;
         slot++;
       }
     } else {
       const correction = Math.log(rest / negatives);
+      const share = tailMass / negatives;
       for (let m = 0; m < negatives; m++) {
         let i = rng.nextInt(n);
         while (inSupport[i]) i = rng.nextInt(n);
         candidates[slot] = i;
         offsets[slot] = correction;
+        targets[slot] = share;
         slot++;
       }
     }
@@ -156,8 +164,10 @@ export function sparseSdrLoss(
   const ids = g.cast(candidates, 'int32');
   const items = g.l2Normalize(g.gather(zItems, ids)); // [Bu, C, d]
   const users = g.unsqueeze(g.mul(g.l2Normalize(zUsers), 1 / tauQ), 1); // [Bu, 1, d]
-  const logits = g.add(g.reduceSum(g.mul(users, items), [2]), g.stopGradient(offsets)); // [Bu, C]
-  const ce = g.softCrossEntropy(logits, g.stopGradient(targets));
+  const logits = g.reduceSum(g.mul(users, items), [2]); // [Bu, C]
+  // log Ẑ over the corrected logits; the target term over the raw ones (see SparseSdrBatch)
+  const logZ = g.logSumExp(g.add(logits, g.stopGradient(offsets)), 1);
+  const ce = g.sub(logZ, g.reduceSum(g.mul(g.stopGradient(targets), logits), [1]));
   const weighted = g.reduceMean(g.mul(g.stopGradient(weights), ce));
   return { loss: g.mul(weighted, options.lambda1), weightedCrossEntropy: weighted };
 }

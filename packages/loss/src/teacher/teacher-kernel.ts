@@ -14,16 +14,27 @@ export interface TeacherBlock {
 
 /**
  * The teacher graph: logits = û_scaled · îᵀ (+ mask bias of 0 / −∞), then either a softmax over
- * all items or a softmax over the top-K logits (which is exactly "keep the top-K probabilities and
- * renormalise"), plus each row's entropy. User rows come pre-normalised and pre-divided by τp.
+ * all items, a softmax over the top-K logits (which is exactly "keep the top-K probabilities and
+ * renormalise"), or — with `renormalize: false` — the K largest probabilities of the full softmax
+ * as they are; plus each row's entropy (of the rows returned, or of the full row when not
+ * renormalised). User rows come pre-normalised and pre-divided by τp.
  */
 export class TeacherKernel {
   private graph?: Promise<CompiledGraph>;
 
-  constructor(private readonly options: { masked: boolean; topK: number | null; engine?: EngineOptions }) {}
+  constructor(
+    private readonly options: {
+      masked: boolean;
+      topK: number | null;
+      /** Top-K mode only: renormalise the K kept probabilities (default true). */
+      renormalize?: boolean;
+      engine?: EngineOptions;
+    },
+  ) {}
 
   private session(): Promise<CompiledGraph> {
     const { masked, topK } = this.options;
+    const renormalize = this.options.renormalize ?? true;
     const nodes: NodeDef[] = [
       {
         op: 'Gemm',
@@ -33,7 +44,26 @@ export class TeacherKernel {
       },
     ];
     if (masked) nodes.push({ op: 'Add', inputs: ['raw', 'bias'], outputs: ['logits'] });
-    if (topK !== null) {
+    if (topK !== null && !renormalize) {
+      nodes.push(
+        {
+          op: 'Softmax',
+          inputs: ['logits'],
+          outputs: ['full'],
+          attributes: { axis: { type: 'int', value: -1 } },
+        },
+        {
+          op: 'TopK',
+          inputs: ['full', 'k'],
+          outputs: ['p', 'indices'],
+          attributes: {
+            axis: { type: 'int', value: -1 },
+            largest: { type: 'int', value: 1 },
+            sorted: { type: 'int', value: 1 },
+          },
+        },
+      );
+    } else if (topK !== null) {
       nodes.push(
         {
           op: 'TopK',
@@ -55,10 +85,12 @@ export class TeacherKernel {
         attributes: { axis: { type: 'int', value: -1 } },
       });
     }
+    // entropy of the full row when the kept probabilities are not renormalised
+    const rowP = topK !== null && !renormalize ? 'full' : 'p';
     nodes.push(
-      { op: 'Max', inputs: ['p', 'clamp'], outputs: ['pc'] },
+      { op: 'Max', inputs: [rowP, 'clamp'], outputs: ['pc'] },
       { op: 'Log', inputs: ['pc'], outputs: ['logp'] },
-      { op: 'Mul', inputs: ['p', 'logp'], outputs: ['plogp'] },
+      { op: 'Mul', inputs: [rowP, 'logp'], outputs: ['plogp'] },
       {
         op: 'ReduceSum',
         inputs: ['plogp', 'axes'],
