@@ -24,26 +24,28 @@ if (args.child) {
   const job = JSON.parse(args.child);
   const { Rng } = await import('../packages/core/dist/index.js');
   const { loadDataset } = await import('../packages/data/dist/index.js');
-  const { resolvePromaxSettings } = await import('../packages/loss/dist/index.js');
-  const { createModelTrainable, preparePromax, TripleSampler } = await import(
+  const { createModelTrainable, resolvePluginSettings, TripleSampler } = await import(
     '../packages/pipeline/dist/index.js'
   );
-  const { createLightGcn } = await import('../models/lightgcn/dist/index.js');
-  const ds = loadDataset('amazon-book');
+  const { plugin } = await import('./common.mjs');
+  const ds = await loadDataset('amazon-book');
   const { syntheticProfiles } = await import('./synthetic-profiles.mjs');
   const { users: userProfiles, items: itemProfiles } = syntheticProfiles(ds, { dim: 64, rank: 32, seed: 7 });
-  const model = createLightGcn();
+  const def = await plugin('method', 'promax');
+  const model = (await plugin('model', 'lightgcn')).create({});
   const sdr =
     job.teacher === 'dense'
       ? { teacher: 'dense' }
       : { teacher: 'sparse', sparseK: job.k, sparseNegatives: job.negatives };
-  const settings = resolvePromaxSettings('amazon-book', { sdr, s2dr: { enabled: false } });
+  const settings = resolvePluginSettings(def, {
+    dataset: 'amazon-book',
+    overrides: { sdr, s2dr: { enabled: false } },
+  }).settings;
   const tPrep = performance.now();
-  const prepared = await preparePromax({
-    settings,
-    model,
-    data: { numUsers: ds.numUsers, numItems: ds.numItems, train: ds.train, userProfiles, itemProfiles },
-    modelDim: 64,
+  const prepared = await def.create(settings).doPrepare({
+    dataset: { name: 'amazon-book', numUsers: ds.numUsers, numItems: ds.numItems, train: ds.train },
+    model: { modelId: 'lightgcn', capabilities: model.capabilities, embeddingSize: model.embeddingSize, encodesViews: true },
+    inputs: { userProfiles, itemProfiles, sources: { profileEmbeddings: 'synthetic' } },
     seed: job.seed,
   });
   const prepareS = (performance.now() - tPrep) / 1000;
@@ -53,8 +55,7 @@ if (args.child) {
     seed: job.seed,
     optimizer: { lr: 1e-3 },
     l2: 1e-6,
-    extraLoss: prepared.extraLoss,
-    feedsForBatch: prepared.feedsForBatch,
+    methods: [{ id: 'promax', prepared }],
   });
   const sampler = new TripleSampler(ds.train, { batchSize: 4096 });
   sampler.sampleEpoch(new Rng(job.seed));
@@ -63,8 +64,8 @@ if (args.child) {
   const losses = [];
   for (let b = 0; b < job.batches; b++) losses.push(await trainable.trainBatch(sampler.batch(b)));
   const perBatch = (performance.now() - t0) / 1000 / job.batches;
-  const info = prepared.sparseTeacherInfo;
-  const dense = prepared.teacherInfo;
+  const info = prepared.report.details.sparseTeacher;
+  const dense = prepared.report.details.teacher;
   await trainable.release();
   await prepared.release();
   const out = {

@@ -11,6 +11,7 @@ import {
   parseModelSettings,
   type RecommenderModelDefinition,
   type RecommenderModelV1,
+  requireGraph,
 } from '@promax/core';
 import { checkProfileMatrix, linearBiasInit, profileMlp, transposedInit } from '@promax/loss';
 import { type Adjacency, type GraphBuilder, layerPropagation, type SymbolicTensor } from '@promax/tensor';
@@ -158,14 +159,7 @@ export class AlphaRecModel implements RecommenderModel {
     training,
     constants,
   }: EncodeOptions<GraphBuilder, SymbolicTensor, Adjacency>): EncodeResult<SymbolicTensor> {
-    if (!graph) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: 'graph',
-        message: 'alpharec encodes over a graph view, but none was given',
-        fix: 'pass the normalised user–item adjacency (capabilities.usesGraph is true)',
-      });
-    }
+    requireGraph('alpharec', graph);
     const x = constants[ALPHAREC_INPUT];
     if (!x) {
       throw new PromaxError({

@@ -3,10 +3,10 @@ import {
   type EncodeResult,
   type ModelDims,
   type ParameterSpec,
-  PromaxError,
   parseModelSettings,
   type RecommenderModelDefinition,
   type RecommenderModelV1,
+  requireGraph,
 } from '@promax/core';
 import { type Adjacency, type GraphBuilder, type SymbolicTensor, xavierUniform } from '@promax/tensor';
 import { type GccfSettings, type GccfSettingsInput, gccfSettingsSchema } from './settings.js';
@@ -53,14 +53,7 @@ export class GccfModel implements RecommenderModel {
     graph,
     dims,
   }: EncodeOptions<GraphBuilder, SymbolicTensor, Adjacency>): EncodeResult<SymbolicTensor> {
-    if (!graph) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: 'graph',
-        message: 'gccf encodes over a graph view, but none was given',
-        fix: 'pass the normalised user–item adjacency (capabilities.usesGraph is true)',
-      });
-    }
+    requireGraph('gccf', graph);
     const { layers, layerTransform } = this.settings;
     let x = g.concat([params.user_emb, params.item_emb], 0);
     const outs = [x];

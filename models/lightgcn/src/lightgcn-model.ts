@@ -7,6 +7,7 @@ import {
   parseModelSettings,
   type RecommenderModelDefinition,
   type RecommenderModelV1,
+  requireGraph,
   type StochasticInputSpec,
 } from '@promax/core';
 import {
@@ -69,14 +70,7 @@ export class LightGcnModel implements RecommenderModel {
     training,
     stochastic,
   }: EncodeOptions<GraphBuilder, SymbolicTensor, Adjacency>): EncodeResult<SymbolicTensor> {
-    if (!graph) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: 'graph',
-        message: 'lightgcn encodes over a graph view, but none was given',
-        fix: 'pass the normalised user–item adjacency (capabilities.usesGraph is true)',
-      });
-    }
+    requireGraph('lightgcn', graph);
     const { layers, layerCombination, edgeKeepRate } = this.settings;
     let view = graph;
     if (training && edgeKeepRate < 1) {

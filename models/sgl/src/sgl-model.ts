@@ -8,6 +8,7 @@ import {
   parseModelSettings,
   type RecommenderModelDefinition,
   type RecommenderModelV1,
+  requireGraph,
   type StochasticInputSpec,
 } from '@promax/core';
 import {
@@ -80,14 +81,7 @@ export class SglModel implements RecommenderModel {
   }
 
   doEncode({ g, params, graph, dims }: Encode): EncodeResult<SymbolicTensor> {
-    if (!graph) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: 'graph',
-        message: 'sgl encodes over a graph view, but none was given',
-        fix: 'pass the normalised user–item adjacency (capabilities.usesGraph is true)',
-      });
-    }
+    requireGraph('sgl', graph);
     const { layers, layerCombination } = this.settings;
     const x0 = g.concat([params.user_emb, params.item_emb], 0);
     const z = layerPropagation(g, x0, graph, { layers, combination: layerCombination });

@@ -8,6 +8,7 @@ import {
   parseModelSettings,
   type RecommenderModelDefinition,
   type RecommenderModelV1,
+  requireGraph,
   type StochasticInputSpec,
 } from '@promax/core';
 import { type Adjacency, type GraphBuilder, type SymbolicTensor, xavierUniform } from '@promax/tensor';
@@ -114,14 +115,7 @@ export class SimGclModel implements RecommenderModel {
     { g, params, graph, dims }: Encode,
     perturb: (layer: number) => ((x: SymbolicTensor) => SymbolicTensor) | undefined,
   ): EncodeResult<SymbolicTensor> {
-    if (!graph) {
-      throw new PromaxError({
-        code: 'INVALID_ARGUMENT',
-        field: 'graph',
-        message: 'simgcl encodes over a graph view, but none was given',
-        fix: 'pass the normalised user–item adjacency (capabilities.usesGraph is true)',
-      });
-    }
+    requireGraph('simgcl', graph);
     const { layers, layerCombination } = this.settings;
     let x = g.concat([params.user_emb, params.item_emb], 0);
     const outs = layerCombination === 'mean' ? [x] : [];

@@ -63,6 +63,7 @@ export {
   assertParameterSpecs,
   assertRecommenderModelV1,
   parseModelSettings,
+  requireGraph,
 } from './model-spec.js';
 export type { AnyTypedArray, DType, Matrix, NdArray, TypedArrayFor } from './ndarray.js';
 export { shapeSize } from './ndarray.js';

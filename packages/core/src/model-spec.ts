@@ -313,6 +313,22 @@ export function parseModelSettings<S, I>(modelId: string, schema: z.ZodType<S, I
   }) as S;
 }
 
+/**
+ * The graph view a graph model's `doEncode` was given, or the named error when none was
+ * (a trainer that ignored `capabilities.usesGraph`).
+ */
+export function requireGraph<A>(modelId: string, graph: A | undefined): asserts graph is A {
+  if (graph === undefined || graph === null) {
+    throw new PromaxError({
+      code: 'INVALID_ARGUMENT',
+      field: 'graph',
+      message: `${modelId} encodes over a graph view, but none was given`,
+      fix: 'pass the normalised user–item adjacency (capabilities.usesGraph is true)',
+      details: { model: modelId },
+    });
+  }
+}
+
 /** The structural checks every trainer applies before using a model. */
 export function assertRecommenderModelV1(
   model: unknown,
