@@ -61,6 +61,11 @@ export class AlphaRecModel implements RecommenderModel {
     if (settings.inputSize !== 'auto') this.width = this.checkedWidth(settings.inputSize);
   }
 
+  /** The settings with `inputSize` resolved once the parameters were declared. */
+  resolvedSettings(): AlphaRecSettings {
+    return this.width === undefined ? this.settings : { ...this.settings, inputSize: this.width };
+  }
+
   /** ⌊m·D⌋, the MLP's hidden width (unused by 'homo'); needs D to be known. */
   get hiddenSize(): number {
     return Math.floor(this.settings.hiddenRatio * this.inputWidth());

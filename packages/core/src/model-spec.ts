@@ -226,6 +226,11 @@ export interface RecommenderModelV1<G, T, A, S = Readonly<Record<string, unknown
   readonly modelId: string;
   /** The resolved settings (defaults applied), recorded in run configs. */
   readonly settings: S;
+  /**
+   * The settings with what the data decided filled in (AlphaRec: `inputSize: 'auto'` → the
+   * profile width), once `doDeclareParameters` ran; recorded in results.json. Absent: `settings`.
+   */
+  resolvedSettings?(): S;
   readonly capabilities: ModelCapabilities;
   readonly graphNormalization: GraphNormalization;
   /**

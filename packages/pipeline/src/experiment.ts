@@ -325,7 +325,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     const modelInputs = modelInputSources(options.model.definition, inputs);
     const extras = {
       model_id: resolved.model.id,
-      model_settings: resolved.model.settings,
+      model_settings: (model.resolvedSettings?.() ?? resolved.model.settings) as Record<string, unknown>,
       model_preset: resolved.model.preset,
       ...(modelInputs ? { model_inputs: modelInputs } : {}),
       methods: methodRecords,

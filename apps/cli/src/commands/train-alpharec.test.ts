@@ -39,8 +39,9 @@ describe.skipIf(!hasNumpy)(
       expect(code, io.stderr()).toBe(0);
       const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
       expect(results.model_id).toBe('alpharec');
+      // 'auto' is recorded as the width the run read: the 1536-d item pickle
       expect(results.model_settings).toMatchObject({
-        inputSize: 'auto',
+        inputSize: 1536,
         hiddenRatio: 0.5,
         negatives: 16,
         tau: 0.15,
