@@ -108,7 +108,8 @@ export class PromaxMethod
       });
       preprocessInfo = pre.info;
       if (settings.sdr.teacher === 'sparse') {
-        // Each user's top-K items by profile similarity (memory |U|·K), exact top-K on onnxruntime:
+        // Each user's top-K items by profile similarity (memory |U|·K), from the run's index
+        // (`--index`, e.g. LanceDB) or an exact top-K on onnxruntime:
         // with `topK` set, exactly that truncated teacher; otherwise the full row's top K plus its tail.
         sparse = await buildSparseSdrTeacher({
           userProfiles: pre.users,
@@ -116,6 +117,7 @@ export class PromaxMethod
           k: settings.sdr.topK ?? settings.sdr.sparseK,
           renormalize: settings.sdr.topK !== null,
           seed: options.seed,
+          retriever: options.neighbours,
           tauP: settings.sdr.tauP,
           mask: settings.sdr.maskTrain ? dataset.train : undefined,
           weightClip: settings.sdr.weightClip,

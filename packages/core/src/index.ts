@@ -29,6 +29,7 @@ export type {
   MethodPrepareOptions,
   MethodRunReport,
   MethodScoreContext,
+  NeighbourSearch,
   PreparedMethodV1,
   RecommenderMethodDefinition,
   RecommenderMethodSpecificationVersion,

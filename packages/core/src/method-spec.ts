@@ -79,6 +79,24 @@ export interface MethodModelInfo {
   readonly encodesViews: boolean;
 }
 
+/**
+ * Top-K cosine search over a corpus that a method may use instead of its own exact search (the
+ * sparse SDR teacher's top-K items per user). Structural: any `@promax/retrieval` Retriever fits
+ * (exact, a LanceDB ANN index, …). The caller owns it and releases it after the run.
+ */
+export interface NeighbourSearch {
+  readonly provider: string;
+  /** Replaces the indexed corpus (rows are the ids returned). */
+  index(corpus: Matrix): Promise<void>;
+  /** Per query row: up to k ids by descending cosine, skipping `exclude`'s row entries. */
+  doSearch(options: {
+    queries: Matrix;
+    k: number;
+    metric: 'cosine';
+    exclude?: CsrMatrix;
+  }): Promise<{ indices: Int32Array; scores: Float32Array; counts: Int32Array }>;
+}
+
 export interface MethodPrepareOptions {
   readonly dataset: MethodDataset;
   readonly model: MethodModelInfo;
@@ -87,6 +105,8 @@ export interface MethodPrepareOptions {
   readonly seed: number;
   /** Engine options for any programs the method compiles (e.g. `{ intraOpNumThreads }`). */
   readonly engine?: Readonly<Record<string, unknown>>;
+  /** A nearest-neighbour index the run was given (`--index`); absent: methods search exactly. */
+  readonly neighbours?: NeighbourSearch;
   readonly onProgress?: ProgressHandler;
 }
 

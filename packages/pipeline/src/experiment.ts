@@ -10,6 +10,7 @@ import {
   type MethodModelInfo,
   type MethodRunReport,
   missingInputError,
+  type NeighbourSearch,
   type ProgressHandler,
   PromaxError,
   parseSettings,
@@ -71,6 +72,11 @@ export interface ExperimentOptions {
   readonly signal?: AbortSignal;
   /** An evaluator to reuse across experiments (not released here). */
   readonly evaluator?: RankingEvaluator;
+  /**
+   * A nearest-neighbour index handed to every method (the sparse SDR teacher's top-K search);
+   * owned by the caller, not released here. Absent: methods search exactly.
+   */
+  readonly neighbours?: NeighbourSearch;
 }
 
 /** Everything an experiment resolved before training: what a run directory records. */
@@ -282,6 +288,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         inputs,
         seed: resolved.seed,
         engine,
+        ...(options.neighbours ? { neighbours: options.neighbours } : {}),
         onProgress,
       });
       prepared.push({ id: method.methodId, prepared: p });

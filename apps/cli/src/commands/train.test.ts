@@ -149,6 +149,58 @@ describe('promax train / reproduce / recommend', () => {
     expect(bad.stderr()).toMatch(/59/);
   });
 
+  it('--index lancedb[:DIR] gives the sparse SDR teacher its top-K from a LanceDB index, recall reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'promax-index-'));
+    const rng = new Rng(13);
+    const gauss = (r: number, c: number) => ({
+      rows: r,
+      cols: c,
+      data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
+    });
+    saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
+    saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
+    const args = (out: string, index: string) => [
+      'train',
+      '--dataset',
+      data,
+      '--promax',
+      '--embeddings',
+      dir,
+      '--index',
+      index,
+      '--max-epochs',
+      '1',
+      '--set',
+      'trainer.batchSize=64',
+      '--set',
+      'promax.preprocess.dim=8',
+      '--set',
+      'promax.s2dr.enabled=false',
+      '--set',
+      'promax.sdr.teacher=sparse',
+      '--set',
+      'promax.sdr.sparseK=8',
+      '--out',
+      out,
+    ];
+    const kept = join(dir, 'teacher-index');
+    for (const index of [`lancedb:${kept}`, 'lancedb']) {
+      const out = join(dir, `run-${index === 'lancedb' ? 'tmp' : 'kept'}`);
+      const io = captureIo();
+      expect(await main(args(out, index), io), io.stderr()).toBe(0);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+      const teacher = results.methods[0].report.details.sparseTeacher;
+      expect(teacher).toMatchObject({ k: 8, renormalized: false, tail: 'exact' });
+      expect(teacher.source).toMatch(/^lancedb/);
+      expect(io.stderr()).toMatch(/lancedb[^\n]*recall@8 [01]\.\d{4} against exact search/);
+      expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).index).toBe(index);
+    }
+    expect(existsSync(kept)).toBe(true);
+    const bad = captureIo();
+    expect(await main(args(join(dir, 'run-bad'), 'faiss'), bad)).toBe(2);
+    expect(bad.stderr()).toMatch(/unknown --index 'faiss'/);
+  });
+
   it('a config file with a typo gets an error naming the key and the closest valid key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'promax-cfg-'));
     writeFileSync(

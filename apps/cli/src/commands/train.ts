@@ -11,7 +11,7 @@ import type { Command } from './command.js';
 
 const usage = `promax train --dataset NAME|DIR --model NAME --out RUN_DIR
              [--method NAME ...] [--promax] [--embeddings DIR] [--aug FILE]
-             [--seed N] [--max-epochs N] [--protocol prorec|rlmrec] [--config FILE]
+             [--index exact|lancedb[:DIR]|auto] [--seed N] [--max-epochs N] [--protocol prorec|rlmrec] [--config FILE]
              [--set key=value ...] [--overwrite] [--quiet] [--json]
 
 Trains a base model, optionally with methods (e.g. --method promax: S2DR when the dataset has
@@ -29,6 +29,11 @@ RUN_DIR: config.json, metrics.jsonl, results.json, checkpoint/, user_emb.npy, it
                      --set methodSettings.promax.s2dr.lambda2=0.1
   --embeddings DIR   profile embeddings from 'promax embed' (usr_emb.npy, itm_emb.npy)
   --aug FILE         augmented graph A' from 'promax augment' (aug_trn_mat.npz)
+  --index I          nearest-neighbour search for the methods that search (the sparse SDR
+                     teacher, --set methodSettings.promax.sdr.teacher=sparse): exact (default),
+                     lancedb (an ANN index built for the run in a temporary folder), lancedb:DIR
+                     (kept and reused), auto (lancedb from 500,000 items); recall against exact
+                     search is reported (config key: index)
   --protocol P       prorec (default: method.md §6, seed 2025, patience 20, LightGCN layers 1..L)
                      or rlmrec (seed 2023, patience 5, LightGCN layers 0..L, edge keep rate 0.8
                      for LightGCN and SGL's views); explicit values win
@@ -49,6 +54,7 @@ export const trainCommand: Command = {
         config: { type: 'string' },
         embeddings: { type: 'string' },
         aug: { type: 'string' },
+        index: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
         promax: { type: 'boolean', default: false },
         method: { type: 'string', multiple: true, default: [] },
@@ -73,6 +79,7 @@ export const trainCommand: Command = {
         dataset: values.dataset,
         embeddings: values.embeddings ? resolve(io.cwd, values.embeddings) : undefined,
         aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
+        index: values.index,
         model: values.model,
         seed: intFlag(values.seed, '--seed'),
         protocol: values.protocol,

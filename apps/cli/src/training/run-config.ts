@@ -64,6 +64,13 @@ export const runConfigSchema = z.strictObject({
   /** Augmented train matrix A′ (aug_trn_mat.npz from `promax augment`); overrides the dataset's own. */
   aug: z.string().optional(),
   /**
+   * Nearest-neighbour search for the methods that search (the sparse SDR teacher's top-K items):
+   * 'exact', 'lancedb' (an index in a temporary folder, built for the run), 'lancedb:DIR' (kept in
+   * DIR and reused while the indexed profiles are unchanged) or 'auto' (lancedb from 500,000 items).
+   * Unset: exact.
+   */
+  index: z.string().optional(),
+  /**
    * Evaluation protocol (baselines.md §1): 'prorec' (method.md §6, the ProEx/ProMax logs) or
    * 'rlmrec' (seed 2023, patience 5, LightGCN over layers 0..L). Explicit values win.
    */
@@ -178,6 +185,7 @@ export function runConfigToRaw(config: RunConfig): Record<string, unknown> {
   if (config.modelPreset !== undefined) raw.modelPreset = config.modelPreset;
   if (config.embeddings !== undefined) raw.embeddings = config.embeddings;
   if (config.aug !== undefined) raw.aug = config.aug;
+  if (config.index !== undefined) raw.index = config.index;
   if (config.threads !== undefined) raw.threads = config.threads;
   return raw;
 }

@@ -1,7 +1,9 @@
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProgressHandler } from '@promax/core';
-import { PromaxError } from '@promax/core';
+import { noProgress, PromaxError } from '@promax/core';
 import { type Dataset, loadDataset, loadExtraProfiles, loadSparseMatrix } from '@promax/data';
 import { loadEmbeddingPair } from '@promax/embed';
 import {
@@ -13,6 +15,8 @@ import {
   resolveExperiment,
   runExperiment,
 } from '@promax/pipeline';
+import type { ProbedRetriever } from '@promax/retrieval';
+import { openIndexRetriever, parseIndexFlag } from '../profile-pipeline/index-flag.js';
 import { emitDatasetWarnings } from '../render/loader-warnings.js';
 import type { RunConfig } from './run-config.js';
 
@@ -78,19 +82,63 @@ export async function runTraining(options: {
   const { config } = options;
   const spec = await experimentOf(config, options.cwd ?? process.cwd());
   emitDatasetWarnings(getDataset(config.dataset), options.onProgress);
-  const out = await runExperiment({
-    ...spec,
-    out: options.outDir,
-    overwrite: options.overwrite,
-    onProgress: options.onProgress,
-    signal: options.signal,
-    record: {
-      dataset: config.dataset,
-      ...(config.embeddings ? { embeddings: config.embeddings } : {}),
-      ...(config.aug ? { aug: config.aug } : {}),
-    },
-  });
-  return { results: out.results, runDir: options.outDir, embeddings: out.embeddings };
+  const neighbours = await openRunIndex(
+    config.index,
+    spec.dataset.numItems,
+    options.onProgress ?? noProgress,
+  );
+  try {
+    const out = await runExperiment({
+      ...spec,
+      out: options.outDir,
+      overwrite: options.overwrite,
+      onProgress: options.onProgress,
+      signal: options.signal,
+      ...(neighbours ? { neighbours: neighbours.retriever } : {}),
+      record: {
+        dataset: config.dataset,
+        ...(config.embeddings ? { embeddings: config.embeddings } : {}),
+        ...(config.aug ? { aug: config.aug } : {}),
+        ...(config.index ? { index: config.index } : {}),
+      },
+    });
+    return { results: out.results, runDir: options.outDir, embeddings: out.embeddings };
+  } finally {
+    await neighbours?.release();
+  }
+}
+
+/**
+ * The run's `index` setting as a retriever for the methods (recall against exact search reported
+ * on every search): undefined for exact; a temporary LanceDB folder, removed after the run, unless
+ * `lancedb:DIR` names one to keep.
+ */
+async function openRunIndex(
+  value: string | undefined,
+  items: number,
+  onProgress: ProgressHandler,
+): Promise<{ retriever: ProbedRetriever; release(): Promise<void> } | undefined> {
+  if (value === undefined) return undefined;
+  const temporary =
+    value === 'lancedb' || value === 'auto' ? mkdtempSync(join(tmpdir(), 'promax-index-')) : undefined;
+  try {
+    const choice = parseIndexFlag(value, { dir: temporary ?? '', rows: items });
+    const retriever = await openIndexRetriever(choice, onProgress);
+    if (!retriever) {
+      if (temporary) rmSync(temporary, { recursive: true, force: true });
+      return undefined;
+    }
+    return {
+      retriever,
+      async release() {
+        await retriever.release();
+        if (temporary) rmSync(temporary, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    if (temporary) rmSync(temporary, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** The dataset with profile embeddings and/or A′ taken from `promax embed` / `promax augment` outputs. */

@@ -1,4 +1,11 @@
-import { type CsrMatrix, type Matrix, type ProgressHandler, PromaxError, Rng } from '@promax/core';
+import {
+  type CsrMatrix,
+  type Matrix,
+  type NeighbourSearch,
+  type ProgressHandler,
+  PromaxError,
+  Rng,
+} from '@promax/core';
 import type { EngineOptions } from '@promax/tensor';
 import * as ort from 'onnxruntime-node';
 import { checkIds, checkPositiveInt } from '../validate.js';
@@ -7,20 +14,10 @@ import { checkTeacherInputs } from './teacher-inputs.js';
 import { TeacherKernel } from './teacher-kernel.js';
 
 /**
- * The slice of `@promax/retrieval`'s `Retriever` (spec v1) the sparse teacher uses to find each
- * user's top-K items; any retriever (exact, LanceDB ANN, …) fits it structurally. It is declared
- * here because loss sits below retrieval in the package layers.
+ * What the sparse teacher needs to find each user's top-K items: core's `NeighbourSearch`, which
+ * any `@promax/retrieval` Retriever (exact, LanceDB ANN, …) fits structurally.
  */
-export interface TopKSource {
-  readonly provider: string;
-  index(corpus: Matrix): Promise<void>;
-  doSearch(options: {
-    queries: Matrix;
-    k: number;
-    metric: 'cosine';
-    exclude?: CsrMatrix;
-  }): Promise<{ indices: Int32Array; scores: Float32Array; counts: Int32Array }>;
-}
+export type TopKSource = NeighbourSearch;
 
 export interface SparseSdrTeacherOptions {
   /** Preprocessed user profile vectors [users, d]. */
