@@ -193,7 +193,11 @@ describe('promax train / reproduce / recommend', () => {
       expect(teacher).toMatchObject({ k: 8, renormalized: false, tail: 'exact' });
       expect(teacher.source).toMatch(/^lancedb/);
       expect(io.stderr()).toMatch(/lancedb[^\n]*recall@8 [01]\.\d{4} against exact search/);
-      expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).index).toBe(index);
+      // config.json records the index and the protocol the run resolved
+      expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({
+        index,
+        protocol: 'prorec',
+      });
     }
     expect(existsSync(kept)).toBe(true);
     const bad = captureIo();

@@ -97,6 +97,7 @@ export async function runTraining(options: {
       ...(neighbours ? { neighbours: neighbours.retriever } : {}),
       record: {
         dataset: config.dataset,
+        protocol: config.protocol,
         ...(config.embeddings ? { embeddings: config.embeddings } : {}),
         ...(config.aug ? { aug: config.aug } : {}),
         ...(config.index ? { index: config.index } : {}),
