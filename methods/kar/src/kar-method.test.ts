@@ -1,7 +1,12 @@
-import { type Matrix, type MethodInputs, PromaxError, Rng } from '@promax/core';
+import { type MethodInputs, PromaxError, Rng } from '@promax/core';
 import { bpr64, type M64, m64, rows64, sampledFiniteDifferences, toFloat64 } from '@promax/loss/test';
 import { createModelTrainable } from '@promax/pipeline';
-import { createMockRecommenderModel, describeRecommenderMethod, tinyDataset } from '@promax/testkit';
+import {
+  createMockRecommenderModel,
+  describeRecommenderMethod,
+  gaussianMatrix,
+  tinyDataset,
+} from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createKar, karMethodDefinition } from './index.js';
 
@@ -20,13 +25,8 @@ const P = 3;
 const h = 4;
 const data = tinyDataset({ numUsers: NU, numItems: NI });
 const rng = new Rng(8);
-const gauss = (r: number, c: number): Matrix => ({
-  rows: r,
-  cols: c,
-  data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
-});
-const userProfiles = gauss(NU, D);
-const itemProfiles = gauss(NI, D);
+const userProfiles = gaussianMatrix(rng, NU, D);
+const itemProfiles = gaussianMatrix(rng, NI, D);
 const batch = {
   users: Int32Array.of(0, 2, 2, 5, 8, 1),
   pos: Int32Array.of(1, 4, 7, 7, 0, 10),
@@ -151,7 +151,7 @@ describe('kar (adapted)', () => {
   it('is labelled as our adaptation and rejects bad profiles by name', async () => {
     expect(karMethodDefinition.adaptation).toMatch(/our adaptation/);
     expect(karMethodDefinition.description).toMatch(/adapted/);
-    const bad = gauss(NU, D);
+    const bad = gaussianMatrix(rng, NU, D);
     bad.data[D * 4] = Number.POSITIVE_INFINITY;
     const err = await trainable({}, { userProfiles: bad, itemProfiles }).then(
       () => undefined,

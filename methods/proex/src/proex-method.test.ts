@@ -12,7 +12,12 @@ import {
   uniformity64,
 } from '@promax/loss/test';
 import { createModelTrainable, type PreparedMethod } from '@promax/pipeline';
-import { createMockRecommenderModel, describeRecommenderMethod, tinyDataset } from '@promax/testkit';
+import {
+  createMockRecommenderModel,
+  describeRecommenderMethod,
+  gaussianMatrix,
+  tinyDataset,
+} from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createProex, proexMethodDefinition } from './index.js';
 
@@ -26,13 +31,8 @@ const K = 4;
 const E = 3;
 const data = tinyDataset({ numUsers: NU, numItems: NI });
 const rng = new Rng(21);
-const gauss = (r: number, c: number): Matrix => ({
-  rows: r,
-  cols: c,
-  data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
-});
-const users = [0, 1, 2, 3].map(() => gauss(NU, D));
-const items = [0, 1, 2, 3].map(() => gauss(NI, D));
+const users = [0, 1, 2, 3].map(() => gaussianMatrix(rng, NU, D));
+const items = [0, 1, 2, 3].map(() => gaussianMatrix(rng, NI, D));
 const inputs: MethodInputs = {
   userProfiles: users[0],
   itemProfiles: items[0],
@@ -213,7 +213,10 @@ describe('proex', () => {
       /3 extra user profile files but 2/,
     );
     await fails(
-      { ...inputs, extraProfiles: { users: [users[1], gauss(NU, D + 2), users[3]], items: items.slice(1) } },
+      {
+        ...inputs,
+        extraProfiles: { users: [users[1], gaussianMatrix(rng, NU, D + 2), users[3]], items: items.slice(1) },
+      },
       'SHAPE_MISMATCH',
       /extra user profile embeddings 2 are 7 wide/,
     );

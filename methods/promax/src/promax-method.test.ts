@@ -1,8 +1,9 @@
-import { csrFromCoo, csrToCoo, type Matrix, type MethodInputs, PromaxError, Rng } from '@promax/core';
+import { csrFromCoo, csrToCoo, type MethodInputs, PromaxError, Rng } from '@promax/core';
 import { createModelTrainable, resolvePluginSettings } from '@promax/pipeline';
 import {
   createMockRecommenderModel,
   describeRecommenderMethod,
+  gaussianMatrix,
   type RecommenderModel,
   tinyDataset,
 } from '@promax/testkit';
@@ -50,13 +51,8 @@ for (let u = 0; u < 12; u++) {
 }
 const aug = csrFromCoo({ rows: 24, cols: 20, row: rows, col: cols }, { duplicates: 'binary' }).matrix;
 const rng = new Rng(3);
-const gauss = (r: number, c: number): Matrix => ({
-  rows: r,
-  cols: c,
-  data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
-});
-const userProfiles = gauss(24, 12);
-const itemProfiles = gauss(20, 12);
+const userProfiles = gaussianMatrix(rng, 24, 12);
+const itemProfiles = gaussianMatrix(rng, 20, 12);
 const batch = {
   users: Int32Array.from([0, 1, 2, 3, 3, 5, 7, 11]),
   pos: Int32Array.from([0, 1, 2, 3, 7, 1, 3, 3]),
@@ -145,7 +141,7 @@ describe('the promax method', () => {
     const noEdges = await prepare(model, settings, { aug: empty });
     expect(noEdges.report.notes.join(' ')).toMatch(/A′ has no edges/);
     try {
-      await prepare(model, settings, { userProfiles: gauss(23, 12), itemProfiles });
+      await prepare(model, settings, { userProfiles: gaussianMatrix(rng, 23, 12), itemProfiles });
       expect.unreachable();
     } catch (e) {
       expect(PromaxError.isInstance(e) && e.code).toBe('SHAPE_MISMATCH');

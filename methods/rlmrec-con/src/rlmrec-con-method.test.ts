@@ -10,7 +10,12 @@ import {
   transpose64,
 } from '@promax/loss/test';
 import { createModelTrainable, resolvePluginSettings } from '@promax/pipeline';
-import { createMockRecommenderModel, describeRecommenderMethod, tinyDataset } from '@promax/testkit';
+import {
+  createMockRecommenderModel,
+  describeRecommenderMethod,
+  gaussianMatrix,
+  tinyDataset,
+} from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createRlmrecCon, rlmrecConMethodDefinition } from './index.js';
 
@@ -22,13 +27,8 @@ const D = 6;
 const d = 4;
 const data = tinyDataset({ numUsers: NU, numItems: NI });
 const rng = new Rng(5);
-const gauss = (r: number, c: number): Matrix => ({
-  rows: r,
-  cols: c,
-  data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
-});
-const userProfiles = gauss(NU, D);
-const itemProfiles = gauss(NI, D);
+const userProfiles = gaussianMatrix(rng, NU, D);
+const itemProfiles = gaussianMatrix(rng, NI, D);
 // Repeated users, repeated items, and an item that is a positive in one triple and a negative in another.
 const batch = {
   users: Int32Array.of(0, 1, 1, 3, 4, 7, 9),
@@ -123,7 +123,7 @@ describe('rlmrec-con', () => {
         outputSize: 96,
         encodesViews: true,
       },
-      inputs: { userProfiles: gauss(NU, 1536), itemProfiles: gauss(NI, 1536) },
+      inputs: { userProfiles: gaussianMatrix(rng, NU, 1536), itemProfiles: gaussianMatrix(rng, NI, 1536) },
       seed: 1,
     });
     expect(p.report.details?.mlp).toEqual([1536, 816, 96]);
@@ -168,12 +168,12 @@ describe('rlmrec-con', () => {
       /usr_emb_np\.pkl/,
     );
     await fails(
-      { userProfiles: gauss(NU - 1, D), itemProfiles },
+      { userProfiles: gaussianMatrix(rng, NU - 1, D), itemProfiles },
       'SHAPE_MISMATCH',
       /9 rows but the dataset has 10/,
     );
-    await fails({ userProfiles, itemProfiles: gauss(NI, D + 1) }, 'SHAPE_MISMATCH', /7 wide/);
-    const nan = gauss(NI, D);
+    await fails({ userProfiles, itemProfiles: gaussianMatrix(rng, NI, D + 1) }, 'SHAPE_MISMATCH', /7 wide/);
+    const nan = gaussianMatrix(rng, NI, D);
     nan.data[3 * D + 2] = Number.NaN;
     await fails({ userProfiles, itemProfiles: nan }, 'INVALID_DATA', /row 3/);
   });

@@ -1,4 +1,4 @@
-import { type Matrix, type MethodInputs, PromaxError, Rng } from '@promax/core';
+import { type MethodInputs, PromaxError, Rng } from '@promax/core';
 import {
   bpr64,
   m64,
@@ -10,7 +10,12 @@ import {
   transpose64,
 } from '@promax/loss/test';
 import { createModelTrainable, type PreparedMethod, resolvePluginSettings } from '@promax/pipeline';
-import { createMockRecommenderModel, describeRecommenderMethod, tinyDataset } from '@promax/testkit';
+import {
+  createMockRecommenderModel,
+  describeRecommenderMethod,
+  gaussianMatrix,
+  tinyDataset,
+} from '@promax/testkit';
 import { describe, expect, it } from 'vitest';
 import { createRlmrecGen, rlmrecGenMethodDefinition } from './index.js';
 
@@ -24,13 +29,8 @@ const D = 5;
 const d = 3;
 const data = tinyDataset({ numUsers: NU, numItems: NI });
 const rng = new Rng(33);
-const gauss = (r: number, c: number): Matrix => ({
-  rows: r,
-  cols: c,
-  data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
-});
-const userProfiles = gauss(NU, D);
-const itemProfiles = gauss(NI, D);
+const userProfiles = gaussianMatrix(rng, NU, D);
+const itemProfiles = gaussianMatrix(rng, NI, D);
 const batch = {
   users: Int32Array.of(0, 2, 2, 5, 8, 1, 4),
   pos: Int32Array.of(1, 4, 7, 7, 0, 10, 3),
@@ -146,7 +146,7 @@ describe('rlmrec-gen', () => {
     expect([m.maskRatio, m.reconWeight, m.reconTemperature]).toEqual([0.05, 0.01, 0.1]);
     expect(m.perModel.simgcl).toEqual({ maskRatio: 0.01, reconWeight: 0.01, reconTemperature: 0.05 });
     expect(rlmrecGenMethodDefinition.unsupportedReason?.({ modelId: 'mf' } as never)).toMatch(/lightgcn/);
-    const err = await trainable({}, { userProfiles, itemProfiles: gauss(NI + 1, D) }).then(
+    const err = await trainable({}, { userProfiles, itemProfiles: gaussianMatrix(rng, NI + 1, D) }).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -2,6 +2,7 @@ export type { DescribeRecommenderMethodOptions } from './describe-recommender-me
 export { describeRecommenderMethod, methodTestInputs } from './describe-recommender-method.js';
 export type { DescribeRecommenderModelOptions, OverfitOptions } from './describe-recommender-model.js';
 export { describeRecommenderModel } from './describe-recommender-model.js';
+export { gaussianMatrix } from './gaussian.js';
 export type { HarnessTrainableOptions, Triples, TwoViewEncoding } from './harness.js';
 export { ModelHarness, storeOf, trainRecallAtK } from './harness.js';
 export type { MockModelCall, MockModelOptions, MockRecommenderModel } from './mock-model.js';

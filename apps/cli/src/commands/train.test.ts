@@ -33,6 +33,13 @@ function writeTinyDataset(): string {
   return dir;
 }
 
+/** Standard normal rows × cols matrices drawn in turn from one seeded stream. */
+const gaussianOf = (rng: Rng) => (rows: number, cols: number) => ({
+  rows,
+  cols,
+  data: Float32Array.from({ length: rows * cols }, () => rng.nextNormal()),
+});
+
 describe('promax train / reproduce / recommend', () => {
   const data = writeTinyDataset();
 
@@ -101,12 +108,7 @@ describe('promax train / reproduce / recommend', () => {
 
   it('train --embeddings/--aug takes profile embeddings and A′ from the profile pipeline: SDR and S2DR both run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'promax-emb-'));
-    const rng = new Rng(9);
-    const gauss = (r: number, c: number) => ({
-      rows: r,
-      cols: c,
-      data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
-    });
+    const gauss = gaussianOf(new Rng(9));
     saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
     saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
     const out = join(dir, 'run');
@@ -151,12 +153,7 @@ describe('promax train / reproduce / recommend', () => {
 
   it('--index lancedb[:DIR] gives the sparse SDR teacher its top-K from a LanceDB index, recall reported', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'promax-index-'));
-    const rng = new Rng(13);
-    const gauss = (r: number, c: number) => ({
-      rows: r,
-      cols: c,
-      data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
-    });
+    const gauss = gaussianOf(new Rng(13));
     saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
     saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
     const args = (out: string, index: string) => [
@@ -252,12 +249,7 @@ describe('promax train / reproduce / recommend', () => {
     ['sgl', ['ssl']],
   ])('every zoo model trains with ProMax (SDR + S2DR): %s', async (model, ownTerms) => {
     const dir = mkdtempSync(join(tmpdir(), `promax-zoo-${model}-`));
-    const rng = new Rng(13);
-    const gauss = (r: number, c: number) => ({
-      rows: r,
-      cols: c,
-      data: Float32Array.from({ length: r * c }, () => rng.nextNormal()),
-    });
+    const gauss = gaussianOf(new Rng(13));
     saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
     saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
     const io = captureIo();
