@@ -197,6 +197,7 @@ describe('promax settings', () => {
         teacher: 'dense',
         sparseK: 256,
         sparseNegatives: 256,
+        sparseLogits: 'auto',
       },
       s2dr: { enabled: true, lambda2: 0.1, tauS: 0.2, infoNceEpsilon: 1e-5 },
       preprocess: { mode: 'separate', dim: null, eps: 0 },
@@ -259,9 +260,23 @@ describe("the promax method with sdr.teacher: 'sparse'", () => {
     return { losses, state, details: prepared.report.details as Record<string, unknown> };
   }
 
-  it('K = |I| trains exactly like the dense teacher (logSoftmax form)', async () => {
+  it('K = |I| trains exactly like the dense teacher (logSoftmax form), by either logits path', async () => {
     const dense = await sparseTrajectory({});
+    const gathered = await sparseTrajectory({
+      teacher: 'sparse',
+      sparseK: 20,
+      sparseNegatives: 4,
+      sparseLogits: 'gather',
+    });
+    expect((gathered.details.components as { notes: string[] }).notes).toContain(
+      'sparse SDR logits: gathered candidates',
+    );
+    for (let s = 0; s < 4; s++) expect(gathered.losses[s]).toBeCloseTo(dense.losses[s], 5);
+    // 'auto': N = 20 ≤ (K + M)·d, so the [Bu, N] product
     const sparse = await sparseTrajectory({ teacher: 'sparse', sparseK: 20, sparseNegatives: 4 });
+    expect((sparse.details.components as { notes: string[] }).notes).toContain(
+      'sparse SDR logits: [Bu, N] product',
+    );
     expect(sparse.details.sparseTeacher).toMatchObject({
       k: 20,
       items: 20,

@@ -30,6 +30,7 @@ const WEIGHTS = 'promax.sdr.weights';
 const CANDIDATES = 'promax.sdr.candidates';
 const TARGETS = 'promax.sdr.targets';
 const OFFSETS = 'promax.sdr.offsets';
+const FLAT = 'promax.sdr.flat';
 
 /**
  * ProMax (method.md §4): SDR (the profile retrieval distribution teaches the model's) and S2DR
@@ -152,6 +153,15 @@ export class PromaxMethod
     if (!sdr && !s2dr) return { report, release: async () => {} };
 
     const numItems = dataset.numItems;
+    // Sparse SDR's candidate logits: gathered item vectors (Bu·(K+M)·d values) or one [Bu, N]
+    // product (Bu·N), whichever is smaller ('auto'); the values are the same.
+    const sparseWidth = sparse ? sparse.info.k + settings.sdr.sparseNegatives : 0;
+    const outWidth = options.model.outputSize ?? options.model.embeddingSize;
+    const product =
+      sparse !== undefined &&
+      (settings.sdr.sparseLogits === 'product' ||
+        (settings.sdr.sparseLogits === 'auto' && numItems <= sparseWidth * outWidth));
+    if (sparse) notes.push(`sparse SDR logits: ${product ? '[Bu, N] product' : 'gathered candidates'}`);
     // Teacher rows are [Bu, N] (≈ 130 MB per Amazon-book batch): one buffer, grown when a batch
     // needs more, is reused for every batch (batches run one after another and feeds are not kept).
     let rowsBuffer = new Float32Array(0);
@@ -165,8 +175,9 @@ export class PromaxMethod
         const enc = ctx.encode('original');
         const terms: Record<string, SymbolicTensor> = {};
         if (sdr && sparse) {
-          const width = sparse.info.k + settings.sdr.sparseNegatives;
+          const width = sparseWidth;
           const out = sparseSdrLoss(g, {
+            ...(product ? { flatIds: ctx.addInput(FLAT, ['Bu', width], 'int64') } : {}),
             zUsers: g.gather(enc.users, batch.uniqueUsers),
             zItems: enc.items,
             candidates: ctx.addInput(CANDIDATES, ['Bu', width]),
@@ -217,12 +228,14 @@ export class PromaxMethod
               batch.uniqueUsers,
               settings.sdr.sparseNegatives,
               negatives,
+              { flatIds: product },
             );
             return {
               [CANDIDATES]: b.candidates,
               [TARGETS]: b.targets,
               [OFFSETS]: b.offsets,
               [WEIGHTS]: b.weights,
+              ...(b.flatIds ? { [FLAT]: b.flatIds } : {}),
             };
           }
         : teacher

@@ -28,6 +28,12 @@ export const sdrSettingsSchema = z
     sparseK: z.number().int().positive().default(256),
     /** Negatives sampled per user and batch outside the sparse teacher's support. */
     sparseNegatives: z.number().int().nonnegative().default(256),
+    /**
+     * How the sparse term computes its candidates' logits (same values): 'gather' the
+     * Bu·(K+M) item vectors, one [Bu, N] 'product' of users and items, or 'auto': the product
+     * when N ≤ (K+M)·d (it moves less memory there: Amazon-book with K 256 uses it).
+     */
+    sparseLogits: z.enum(['auto', 'gather', 'product']).default('auto'),
     /** [lo, hi] bounds of the entropy weight w_u = clip(1 − H_u/log N, lo, hi). */
     weightClip: z
       .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])

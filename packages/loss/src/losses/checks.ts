@@ -8,6 +8,7 @@ export function checkTensor(
   name: string,
   t: SymbolicTensor | undefined,
   rank: number,
+  dtype: 'float32' | 'int64' = 'float32',
 ): SymbolicTensor {
   if (!t || typeof t !== 'object' || !('shape' in t) || !('dtype' in t)) {
     throw new PromaxError({
@@ -25,11 +26,11 @@ export function checkTensor(
       fix: 'build every tensor of a model and its loss with the same GraphBuilder',
     });
   }
-  if (t.dtype !== 'float32' || t.rank !== rank) {
+  if (t.dtype !== dtype || t.rank !== rank) {
     throw new PromaxError({
       code: 'SHAPE_MISMATCH',
       field: name,
-      message: `${op}: '${name}' must be a float32 tensor of rank ${rank}, got ${t.dtype}${formatShape(t.shape)}`,
+      message: `${op}: '${name}' must be a ${dtype} tensor of rank ${rank}, got ${t.dtype}${formatShape(t.shape)}`,
     });
   }
   return t;

@@ -123,7 +123,7 @@ async function runSparse(b: SparseSdrBatch, f: ReturnType<typeof fixture>, lambd
   const eu = g.param('user_emb', [NU, D]);
   const ei = g.param('item_emb', [NI, D]);
   const users = g.input('sdr.users', 'int32', ['Bu']);
-  const inputs = sparseSdrInputs(g, b.width);
+  const inputs = sparseSdrInputs(g, b.width, { flatIds: b.flatIds !== undefined });
   const out = sparseSdrLoss(g, { zUsers: g.gather(eu, users), zItems: ei, ...inputs, tauQ: TAU, lambda1 });
   const store = new ParameterStore();
   store.set('user_emb', [NU, D], Float32Array.from(f.eu));
@@ -136,6 +136,7 @@ async function runSparse(b: SparseSdrBatch, f: ReturnType<typeof fixture>, lambd
       'sdr.targets': b.targets,
       'sdr.offsets': b.offsets,
       'sdr.weights': b.weights,
+      ...(b.flatIds ? { 'sdr.flat': b.flatIds } : {}),
     },
     store,
   );
@@ -369,6 +370,18 @@ describe('sparseSdrLoss', () => {
     const eu = mat64(NU, D, f.eu);
     const ei = mat64(NI, D, f.ei);
     const want = sparseReference(b, eu, ei, 1);
+    // the [Bu, N] product path: the same candidates' logits from one matrix product
+    const flat = sparseSdrBatch(t, BATCH_USERS, 2, new Rng(7), { flatIds: true });
+    expect(Array.from(flat.candidates)).toEqual(Array.from(b.candidates));
+    expect(Array.from(flat.flatIds as BigInt64Array, Number)).toEqual(
+      Array.from(b.candidates, (id, j) => Math.floor(j / b.width) * NI + id),
+    );
+    const viaProduct = await runSparse(flat, f, 1);
+    expect(Math.abs(viaProduct.loss - want)).toBeLessThan(1e-5 * Math.abs(want));
+    for (const p of ['user_emb', 'item_emb'])
+      expect(
+        relativeError(viaProduct.grads.get(p) as Float64Array, got.grads.get(p) as Float64Array),
+      ).toBeLessThan(1e-5);
     expect(Math.abs(got.loss - want)).toBeLessThan(1e-5 * Math.abs(want));
     expect(
       relativeError(

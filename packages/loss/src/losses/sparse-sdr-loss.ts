@@ -45,6 +45,8 @@ export interface SparseSdrBatch {
   offsets: Float32Array;
   /** [Bu] entropy weights w_u. */
   weights: Float32Array;
+  /** [Bu, width] row · N + candidate, for `sparseSdrLoss`'s `flatIds` (only with `{ flatIds: true }`). */
+  flatIds?: BigInt64Array;
 }
 
 /**
@@ -57,6 +59,7 @@ export function sparseSdrBatch(
   users: Int32Array,
   negatives: number,
   rng: Rng,
+  options: { flatIds?: boolean } = {},
 ): SparseSdrBatch {
   const { k, items: n } = teacher.info;
   checkIds(users, teacher.info.users, 'users');
@@ -111,7 +114,23 @@ export function sparseSdrBatch(
     }
     for (let j = 0; j < count; j++) inSupport[teacher.ids[u * k + j]] = 0;
   }
-  return { users, width, candidates, targets, offsets, weights: teacher.weightsFor(users) };
+  const batch: SparseSdrBatch = {
+    users,
+    width,
+    candidates,
+    targets,
+    offsets,
+    weights: teacher.weightsFor(users),
+  };
+  if (options.flatIds) {
+    // int64 little-endian: the low word holds the (non-negative, < 2^31) value, the high word 0
+    const flatIds = new BigInt64Array(bu * width);
+    const words = new Int32Array(flatIds.buffer);
+    for (let r = 0; r < bu; r++)
+      for (let c = 0; c < width; c++) words[2 * (r * width + c)] = r * n + candidates[r * width + c];
+    batch.flatIds = flatIds;
+  }
+  return batch;
 }
 
 export interface SparseSdrLossOptions {
@@ -127,6 +146,12 @@ export interface SparseSdrLossOptions {
   offsets: SymbolicTensor;
   /** [Bu] (`SparseSdrBatch.weights`); no gradient. */
   weights: SymbolicTensor;
+  /**
+   * [Bu, C] int64 (`SparseSdrBatch.flatIds`): computes the candidates' logits from one [Bu, N]
+   * product of the batch users and all items instead of gathering [Bu, C, d] item vectors — the
+   * same values, cheaper in time and memory when N ≤ C·d (small catalogues, large K).
+   */
+  flatIds?: SymbolicTensor;
   /** Student temperature τq (default 0.2). */
   tauQ?: number;
   /** λ1 ≥ 0; with 0 the loss is a constant 0. */
@@ -135,8 +160,8 @@ export interface SparseSdrLossOptions {
 
 /**
  * SDR with a sparse teacher: λ1 · mean_u w_u · CE_u over the candidates of `sparseSdrBatch`
- * (see `SparseSdrBatch` for CE_u and its correction). Cost per batch is Bu·(K+M)·d instead of
- * Bu·N·d, and no [Bu, N] tensor is formed.
+ * (see `SparseSdrBatch` for CE_u and its correction). Cost per batch: Bu·(K+M)·d gathered item
+ * values and no [Bu, N] tensor; or, with `flatIds`, one [Bu, N] product (cheaper when N ≤ (K+M)·d).
  */
 export function sparseSdrLoss(
   g: GraphBuilder,
@@ -161,10 +186,17 @@ export function sparseSdrLoss(
     const zero = g.scalar(0);
     return { loss: zero, weightedCrossEntropy: zero };
   }
-  const ids = g.cast(candidates, 'int32');
-  const items = g.l2Normalize(g.gather(zItems, ids)); // [Bu, C, d]
-  const users = g.unsqueeze(g.mul(g.l2Normalize(zUsers), 1 / tauQ), 1); // [Bu, 1, d]
-  const logits = g.reduceSum(g.mul(users, items), [2]); // [Bu, C]
+  const scaledUsers = g.mul(g.l2Normalize(zUsers), 1 / tauQ); // [Bu, d]
+  let logits: SymbolicTensor; // [Bu, C]
+  if (options.flatIds) {
+    const all = g.matmul(scaledUsers, g.l2Normalize(zItems), { transposeB: true }); // [Bu, N]
+    const flatIds = checkTensor(g, op, 'flatIds', options.flatIds, 2, 'int64');
+    checkSameDim(op, 'flatIds', flatIds, 1, 'candidates', candidates, 1);
+    logits = g.gather(g.reshape(all, [-1]), flatIds);
+  } else {
+    const items = g.l2Normalize(g.gather(zItems, g.cast(candidates, 'int32'))); // [Bu, C, d]
+    logits = g.reduceSum(g.mul(g.unsqueeze(scaledUsers, 1), items), [2]);
+  }
   // log Ẑ over the corrected logits; the target term over the raw ones (see SparseSdrBatch)
   const logZ = g.logSumExp(g.add(logits, g.stopGradient(offsets)), 1);
   const ce = g.sub(logZ, g.reduceSum(g.mul(g.stopGradient(targets), logits), [1]));
@@ -173,14 +205,21 @@ export function sparseSdrLoss(
 }
 
 /**
- * Declares the sparse SDR inputs `<prefix>candidates|targets|offsets` [Bu, width] and
- * `<prefix>weights` [Bu]; width = K + negatives (`SparseSdrBatch.width`).
+ * Declares the sparse SDR inputs `<prefix>candidates|targets|offsets` [Bu, width],
+ * `<prefix>weights` [Bu] and, with `flatIds`, `<prefix>flat` [Bu, width] int64; width = K +
+ * negatives (`SparseSdrBatch.width`).
  */
 export function sparseSdrInputs(
   g: GraphBuilder,
   width: number,
-  options: { prefix?: string; usersDim?: string } = {},
-): { candidates: SymbolicTensor; targets: SymbolicTensor; offsets: SymbolicTensor; weights: SymbolicTensor } {
+  options: { prefix?: string; usersDim?: string; flatIds?: boolean } = {},
+): {
+  candidates: SymbolicTensor;
+  targets: SymbolicTensor;
+  offsets: SymbolicTensor;
+  weights: SymbolicTensor;
+  flatIds?: SymbolicTensor;
+} {
   const prefix = options.prefix ?? 'sdr.';
   const bu = options.usersDim ?? 'Bu';
   if (!(Number.isInteger(width) && width >= 1)) {
@@ -196,5 +235,6 @@ export function sparseSdrInputs(
     targets: g.input(`${prefix}targets`, 'float32', [bu, c]),
     offsets: g.input(`${prefix}offsets`, 'float32', [bu, c]),
     weights: g.input(`${prefix}weights`, 'float32', [bu]),
+    ...(options.flatIds ? { flatIds: g.input(`${prefix}flat`, 'int64', [bu, c]) } : {}),
   };
 }
