@@ -3,7 +3,9 @@
 // the SDR loss of the first batch (same initial parameters: how far the sparse estimate is from
 // the dense value). Profiles are SYNTHETIC (64-d, low-rank from train co-occurrence plus noise:
 // bench/synthetic-profiles.mjs's construction), so this measures cost and agreement, not accuracy.
-// Usage: node bench/sdr-sparse-bench.mjs [--ks 64,256,1024] [--negatives 256] [--batches 5] [--seed 2025]
+// Each sparse K runs with both ways of computing the candidates' logits (sdr.sparseLogits: 'gather'
+// Bu·(K+M)·d item values, or one [Bu, N] 'product'); peak RSS is per child process.
+// Usage: node bench/sdr-sparse-bench.mjs [--ks 64,256,1024] [--logits gather,product] [--negatives 256] [--batches 5] [--seed 2025]
 // Prints one JSON line; also bench/results/sdr-sparse.json.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import { report, round } from './common.mjs';
 const { values: args } = parseArgs({
   options: {
     ks: { type: 'string', default: '64,256,1024' },
+    logits: { type: 'string', default: 'gather,product' },
     negatives: { type: 'string', default: '256' },
     batches: { type: 'string', default: '5' },
     seed: { type: 'string', default: '2025' },
@@ -36,7 +39,7 @@ if (args.child) {
   const sdr =
     job.teacher === 'dense'
       ? { teacher: 'dense' }
-      : { teacher: 'sparse', sparseK: job.k, sparseNegatives: job.negatives };
+      : { teacher: 'sparse', sparseK: job.k, sparseNegatives: job.negatives, sparseLogits: job.logits };
   const settings = resolvePluginSettings(def, {
     dataset: 'amazon-book',
     overrides: { sdr, s2dr: { enabled: false } },
@@ -44,7 +47,12 @@ if (args.child) {
   const tPrep = performance.now();
   const prepared = await def.create(settings).doPrepare({
     dataset: { name: 'amazon-book', numUsers: ds.numUsers, numItems: ds.numItems, train: ds.train },
-    model: { modelId: 'lightgcn', capabilities: model.capabilities, embeddingSize: model.embeddingSize, encodesViews: true },
+    model: {
+      modelId: 'lightgcn',
+      capabilities: model.capabilities,
+      embeddingSize: model.embeddingSize,
+      encodesViews: true,
+    },
     inputs: { userProfiles, itemProfiles, sources: { profileEmbeddings: 'synthetic' } },
     seed: job.seed,
   });
@@ -71,6 +79,7 @@ if (args.child) {
   const out = {
     teacher: job.teacher,
     k: info?.k ?? null,
+    logits: job.logits ?? null,
     teacher_bytes: info ? info.sparseBytes : dense.estimatedBytes,
     teacher_build_s: round((info?.buildMs ?? dense.buildMs) / 1000, 2),
     prepare_s: round(prepareS, 2),
@@ -84,7 +93,12 @@ if (args.child) {
 
 const script = fileURLToPath(import.meta.url);
 const common = { negatives: Number(args.negatives), batches: Number(args.batches), seed: Number(args.seed) };
-const jobs = [{ teacher: 'dense' }, ...args.ks.split(',').map((k) => ({ teacher: 'sparse', k: Number(k) }))];
+const jobs = [
+  { teacher: 'dense' },
+  ...args.ks
+    .split(',')
+    .flatMap((k) => args.logits.split(',').map((logits) => ({ teacher: 'sparse', k: Number(k), logits }))),
+];
 const rows = [];
 for (const job of jobs) {
   const res = spawnSync(process.execPath, [script, '--child', JSON.stringify({ ...common, ...job })], {
