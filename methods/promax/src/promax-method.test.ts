@@ -124,6 +124,56 @@ describe('the promax method', () => {
     expect(Array.from(pm.state[name].data)).not.toEqual(Array.from(base.state[name].data));
   });
 
+  it('s2dr.warmupEpochs ramps λ2 from 0 (epoch 1) to its value (epoch W + 1); 0 leaves the graph as it was', async () => {
+    const firstStep = async (warmupEpochs: number, epoch: number | null) => {
+      const model = createMockRecommenderModel({ embeddingSize: 8 });
+      const prepared = await prepare(
+        model,
+        settingsFor('custom', { sdr: { enabled: false }, s2dr: { lambda2: 0.05, warmupEpochs } }),
+        { userProfiles, itemProfiles, aug },
+      );
+      const t = await createModelTrainable({
+        model,
+        data: { numUsers: 24, numItems: 20, train: data.train, aug },
+        seed: 11,
+        optimizer: { lr: 0.01 },
+        methods: [{ id: 'promax', prepared }],
+      });
+      if (epoch !== null) await t.onEpochStart(epoch);
+      const loss = await t.trainBatch(batch);
+      const state = t.getState();
+      await t.release();
+      return { loss, state, notes: (prepared.report.details?.components as { notes: string[] }).notes };
+    };
+    const full = await firstStep(0, null);
+    expect(full.loss.s2dr).toBeGreaterThan(0);
+    const half = await firstStep(2, 2);
+    expect(half.notes.join(' ')).toMatch(/S2DR λ2 ramps from 0 to 0.05 over 2 epochs/);
+    expect(half.loss.s2dr).toBeCloseTo(full.loss.s2dr / 2, 6);
+    const after = await firstStep(2, 3);
+    expect(after.loss.s2dr).toBe(full.loss.s2dr);
+    for (const [name, t] of Object.entries(full.state))
+      expect(Array.from(after.state[name].data), name).toEqual(Array.from(t.data));
+    // epoch 1: no S2DR at all, the base model's step
+    const first = await firstStep(2, 1);
+    expect(first.loss.s2dr).toBe(0);
+    const one = await (async () => {
+      const model = createMockRecommenderModel({ embeddingSize: 8 });
+      const t = await createModelTrainable({
+        model,
+        data: { numUsers: 24, numItems: 20, train: data.train },
+        seed: 11,
+        optimizer: { lr: 0.01 },
+      });
+      await t.trainBatch(batch);
+      const state = t.getState();
+      await t.release();
+      return state;
+    })();
+    for (const [name, t] of Object.entries(one))
+      expect(Array.from(first.state[name].data), name).toEqual(Array.from(t.data));
+  });
+
   it('gives MF (no graph) a second view over A′ so S2DR is not degenerate', async () => {
     const mf = await trajectory({ usesGraph: false, promax: { lambda1: 0, lambda2: 0.1 } });
     expect(mf.components?.s2dr).toBe(true);
@@ -199,7 +249,7 @@ describe('promax settings', () => {
         sparseNegatives: 256,
         sparseLogits: 'auto',
       },
-      s2dr: { enabled: true, lambda2: 0.1, tauS: 0.2, infoNceEpsilon: 1e-5 },
+      s2dr: { enabled: true, lambda2: 0.1, tauS: 0.2, infoNceEpsilon: 1e-5, warmupEpochs: 0 },
       preprocess: { mode: 'separate', dim: null, eps: 0 },
     });
   });

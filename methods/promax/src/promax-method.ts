@@ -1,5 +1,7 @@
 import {
   type Matrix,
+  type MethodBatch,
+  type MethodFeed,
   type MethodModelInfo,
   type MethodPrepareOptions,
   type MethodRunReport,
@@ -31,6 +33,7 @@ const CANDIDATES = 'promax.sdr.candidates';
 const TARGETS = 'promax.sdr.targets';
 const OFFSETS = 'promax.sdr.offsets';
 const FLAT = 'promax.sdr.flat';
+const RAMP = 'promax.s2dr.ramp';
 
 /**
  * ProMax (method.md §4): SDR (the profile retrieval distribution teaches the model's) and S2DR
@@ -167,6 +170,18 @@ export class PromaxMethod
     let rowsBuffer = new Float32Array(0);
     // The sparse teacher's sampled negatives come from the run's seed (a stream of their own).
     const negatives = new Rng((options.seed ^ 0x2545f491) >>> 0);
+    // S2DR's λ2 warm-up factor of the current epoch (fed as a [1] input when warmupEpochs > 0)
+    const warmup = s2dr ? settings.s2dr.warmupEpochs : 0;
+    const ramp = Float32Array.of(warmup > 0 ? 0 : 1);
+    if (warmup > 0) notes.push(`S2DR λ2 ramps from 0 to ${settings.s2dr.lambda2} over ${warmup} epochs`);
+    type Feeds = Record<string, MethodFeed>;
+    const withRamp = (feeds: ((batch: MethodBatch) => Feeds | Promise<Feeds>) | undefined) =>
+      warmup > 0
+        ? async (batch: MethodBatch): Promise<Feeds> => ({
+            ...(feeds ? await feeds(batch) : {}),
+            [RAMP]: ramp,
+          })
+        : feeds;
     return {
       report,
       usesAugmentedView: s2dr,
@@ -217,39 +232,49 @@ export class PromaxMethod
             lambda2: settings.s2dr.lambda2,
             infoNceEpsilon: settings.s2dr.infoNceEpsilon,
           });
-          terms.s2dr = out.loss;
+          // λ2 warm-up: the term times a per-epoch factor fed with each batch
+          terms.s2dr = warmup > 0 ? g.mul(out.loss, g.reshape(ctx.addInput(RAMP, [1]), [])) : out.loss;
         }
         return terms;
       },
-      feedsForBatch: sparse
-        ? (batch) => {
-            const b = sparseSdrBatch(
-              sparse as SparseSdrTeacher,
-              batch.uniqueUsers,
-              settings.sdr.sparseNegatives,
-              negatives,
-              { flatIds: product },
-            );
-            return {
-              [CANDIDATES]: b.candidates,
-              [TARGETS]: b.targets,
-              [OFFSETS]: b.offsets,
-              [WEIGHTS]: b.weights,
-              ...(b.flatIds ? { [FLAT]: b.flatIds } : {}),
-            };
+      ...(warmup > 0
+        ? {
+            onEpochStart: (epoch: number) => {
+              ramp[0] = Math.min(1, (epoch - 1) / warmup);
+            },
           }
-        : teacher
-          ? async (batch) => {
-              const tch = teacher as SdrTeacher;
-              const need = batch.uniqueUsers.length * numItems;
-              if (rowsBuffer.length < need)
-                rowsBuffer = new Float32Array(Math.max(need, Math.ceil(rowsBuffer.length * 1.25)));
+        : {}),
+      feedsForBatch: withRamp(
+        sparse
+          ? (batch) => {
+              const b = sparseSdrBatch(
+                sparse as SparseSdrTeacher,
+                batch.uniqueUsers,
+                settings.sdr.sparseNegatives,
+                negatives,
+                { flatIds: product },
+              );
               return {
-                [TEACHER]: await tch.rowsFor(batch.uniqueUsers, rowsBuffer.subarray(0, need)),
-                [WEIGHTS]: tch.weightsFor(batch.uniqueUsers),
+                [CANDIDATES]: b.candidates,
+                [TARGETS]: b.targets,
+                [OFFSETS]: b.offsets,
+                [WEIGHTS]: b.weights,
+                ...(b.flatIds ? { [FLAT]: b.flatIds } : {}),
               };
             }
-          : undefined,
+          : teacher
+            ? async (batch) => {
+                const tch = teacher as SdrTeacher;
+                const need = batch.uniqueUsers.length * numItems;
+                if (rowsBuffer.length < need)
+                  rowsBuffer = new Float32Array(Math.max(need, Math.ceil(rowsBuffer.length * 1.25)));
+                return {
+                  [TEACHER]: await tch.rowsFor(batch.uniqueUsers, rowsBuffer.subarray(0, need)),
+                  [WEIGHTS]: tch.weightsFor(batch.uniqueUsers),
+                };
+              }
+            : undefined,
+      ),
       release: async () => {
         rowsBuffer = new Float32Array(0);
         await teacher?.release();

@@ -67,6 +67,13 @@ export const s2drSettingsSchema = z
      * code that produced the reference numbers (method.md writes the plain form: set 0 for it).
      */
     infoNceEpsilon: z.number().nonnegative().default(1e-5),
+    /**
+     * Epochs over which λ2 ramps linearly from 0 (epoch 1) to its value (epoch warmupEpochs + 1).
+     * 0 (default, the paper and the released code): the full λ2 from the first step. Not in the
+     * paper: on dense data S2DR's cosine InfoNCE dominates BPR while the embeddings are still
+     * small, and BPR never leaves log 2 (MovieLens-100K; see the promax method README).
+     */
+    warmupEpochs: z.number().int().nonnegative().default(0),
   })
   .prefault({});
 
