@@ -124,12 +124,17 @@ describe('the promax method', () => {
     expect(Array.from(pm.state[name].data)).not.toEqual(Array.from(base.state[name].data));
   });
 
-  it('s2dr.warmupEpochs ramps λ2 from 0 (epoch 1) to its value (epoch W + 1); 0 leaves the graph as it was', async () => {
-    const firstStep = async (warmupEpochs: number, epoch: number | null) => {
+  it('warmupEpochs ramps a term weight from 0 (epoch 1) to its value (epoch W + 1); 0 leaves the graph as it was', async () => {
+    const firstStep = async (warmupEpochs: number, epoch: number | null, term: 'sdr' | 's2dr' = 's2dr') => {
       const model = createMockRecommenderModel({ embeddingSize: 8 });
       const prepared = await prepare(
         model,
-        settingsFor('custom', { sdr: { enabled: false }, s2dr: { lambda2: 0.05, warmupEpochs } }),
+        settingsFor(
+          'custom',
+          term === 's2dr'
+            ? { sdr: { enabled: false }, s2dr: { lambda2: 0.05, warmupEpochs } }
+            : { s2dr: { enabled: false }, sdr: { lambda1: 1.5, warmupEpochs }, preprocess: { dim: 4 } },
+        ),
         { userProfiles, itemProfiles, aug },
       );
       const t = await createModelTrainable({
@@ -172,6 +177,12 @@ describe('the promax method', () => {
     })();
     for (const [name, t] of Object.entries(one))
       expect(Array.from(first.state[name].data), name).toEqual(Array.from(t.data));
+    // the same ramp on SDR's λ1
+    const sdrFull = await firstStep(0, null, 'sdr');
+    const sdrThird = await firstStep(3, 2, 'sdr');
+    expect(sdrThird.notes.join(' ')).toMatch(/SDR λ1 ramps from 0 to 1.5 over 3 epochs/);
+    expect(sdrThird.loss.sdr).toBeCloseTo(sdrFull.loss.sdr / 3, 6);
+    expect((await firstStep(3, 1, 'sdr')).loss.sdr).toBe(0);
   });
 
   it('gives MF (no graph) a second view over A′ so S2DR is not degenerate', async () => {
@@ -244,6 +255,7 @@ describe('promax settings', () => {
         weightClip: [0.1, 1],
         form: 'exact',
         memoryBudgetBytes: 2 ** 30,
+        warmupEpochs: 0,
         teacher: 'dense',
         sparseK: 256,
         sparseNegatives: 256,

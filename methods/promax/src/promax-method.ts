@@ -33,7 +33,7 @@ const CANDIDATES = 'promax.sdr.candidates';
 const TARGETS = 'promax.sdr.targets';
 const OFFSETS = 'promax.sdr.offsets';
 const FLAT = 'promax.sdr.flat';
-const RAMP = 'promax.s2dr.ramp';
+const RAMPS = { sdr: 'promax.sdr.ramp', s2dr: 'promax.s2dr.ramp' } as const;
 
 /**
  * ProMax (method.md §4): SDR (the profile retrieval distribution teaches the model's) and S2DR
@@ -170,17 +170,27 @@ export class PromaxMethod
     let rowsBuffer = new Float32Array(0);
     // The sparse teacher's sampled negatives come from the run's seed (a stream of their own).
     const negatives = new Rng((options.seed ^ 0x2545f491) >>> 0);
-    // S2DR's λ2 warm-up factor of the current epoch (fed as a [1] input when warmupEpochs > 0)
-    const warmup = s2dr ? settings.s2dr.warmupEpochs : 0;
-    const ramp = Float32Array.of(warmup > 0 ? 0 : 1);
-    if (warmup > 0) notes.push(`S2DR λ2 ramps from 0 to ${settings.s2dr.lambda2} over ${warmup} epochs`);
+    // Warm-ups: a term's weight times min(1, (epoch − 1)/W), fed as a [1] input per batch (W > 0 only)
+    const warmups = { sdr: sdr ? settings.sdr.warmupEpochs : 0, s2dr: s2dr ? settings.s2dr.warmupEpochs : 0 };
+    const ramps = { sdr: Float32Array.of(0), s2dr: Float32Array.of(0) };
+    const ramped = (['sdr', 's2dr'] as const).filter((t) => warmups[t] > 0);
+    for (const t of ramped)
+      notes.push(
+        `${t === 'sdr' ? 'SDR λ1' : 'S2DR λ2'} ramps from 0 to ${t === 'sdr' ? settings.sdr.lambda1 : settings.s2dr.lambda2} over ${warmups[t]} epochs`,
+      );
+    const ramp = (
+      term: 'sdr' | 's2dr',
+      loss: SymbolicTensor,
+      ctx: { g: GraphBuilder; addInput(name: string, shape: number[]): SymbolicTensor },
+    ) => (warmups[term] > 0 ? ctx.g.mul(loss, ctx.g.reshape(ctx.addInput(RAMPS[term], [1]), [])) : loss);
     type Feeds = Record<string, MethodFeed>;
     const withRamp = (feeds: ((batch: MethodBatch) => Feeds | Promise<Feeds>) | undefined) =>
-      warmup > 0
-        ? async (batch: MethodBatch): Promise<Feeds> => ({
-            ...(feeds ? await feeds(batch) : {}),
-            [RAMP]: ramp,
-          })
+      ramped.length
+        ? async (batch: MethodBatch): Promise<Feeds> => {
+            const out: Feeds = feeds ? { ...(await feeds(batch)) } : {};
+            for (const t of ramped) out[RAMPS[t]] = ramps[t];
+            return out;
+          }
         : feeds;
     return {
       report,
@@ -202,7 +212,7 @@ export class PromaxMethod
             tauQ: settings.sdr.tauQ,
             lambda1: settings.sdr.lambda1,
           });
-          terms.sdr = out.loss;
+          terms.sdr = ramp('sdr', out.loss, ctx);
         } else if (sdr) {
           const teacherRows = ctx.addInput(TEACHER, ['Bu', numItems]);
           const weights = ctx.addInput(WEIGHTS, ['Bu']);
@@ -215,7 +225,7 @@ export class PromaxMethod
             lambda1: settings.sdr.lambda1,
             form: settings.sdr.form,
           });
-          terms.sdr = out.loss;
+          terms.sdr = ramp('sdr', out.loss, ctx);
         }
         if (s2dr) {
           const aug = ctx.encode('augmented');
@@ -232,15 +242,14 @@ export class PromaxMethod
             lambda2: settings.s2dr.lambda2,
             infoNceEpsilon: settings.s2dr.infoNceEpsilon,
           });
-          // λ2 warm-up: the term times a per-epoch factor fed with each batch
-          terms.s2dr = warmup > 0 ? g.mul(out.loss, g.reshape(ctx.addInput(RAMP, [1]), [])) : out.loss;
+          terms.s2dr = ramp('s2dr', out.loss, ctx);
         }
         return terms;
       },
-      ...(warmup > 0
+      ...(ramped.length
         ? {
             onEpochStart: (epoch: number) => {
-              ramp[0] = Math.min(1, (epoch - 1) / warmup);
+              for (const t of ramped) ramps[t][0] = Math.min(1, (epoch - 1) / warmups[t]);
             },
           }
         : {}),

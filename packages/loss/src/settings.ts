@@ -44,6 +44,11 @@ export const sdrSettingsSchema = z
      * differs only where q is comparable to 1e-8.
      */
     form: z.enum(['exact', 'logSoftmax']).default('exact'),
+    /**
+     * Epochs over which λ1 ramps linearly from 0 (epoch 1) to its value (epoch warmupEpochs + 1).
+     * 0 (default, the paper): the full λ1 from the first step. Not in the paper: see s2dr.warmupEpochs.
+     */
+    warmupEpochs: z.number().int().nonnegative().default(0),
     /** Bytes the precomputed teacher rows may take before they are computed per batch instead. */
     memoryBudgetBytes: z
       .number()
@@ -70,8 +75,9 @@ export const s2drSettingsSchema = z
     /**
      * Epochs over which λ2 ramps linearly from 0 (epoch 1) to its value (epoch warmupEpochs + 1).
      * 0 (default, the paper and the released code): the full λ2 from the first step. Not in the
-     * paper: on dense data S2DR's cosine InfoNCE dominates BPR while the embeddings are still
-     * small, and BPR never leaves log 2 (MovieLens-100K; see the promax method README).
+     * paper: on dense data the cosine terms (S2DR's InfoNCE, SDR's cross-entropy) dominate BPR while
+     * the embeddings are still small, and BPR never leaves log 2 (MovieLens-100K; see the promax
+     * method README).
      */
     warmupEpochs: z.number().int().nonnegative().default(0),
   })
