@@ -177,6 +177,7 @@ export async function reproduce(
             methods: method ? [method] : [],
           },
           sets: options.sets,
+          sweepMethods: methods,
         });
         const dir = join(options.outDir, model, `seed-${seed}`, method ?? 'base');
         const label = `${model}${method ? `+${method}` : ''} seed ${seed}`;

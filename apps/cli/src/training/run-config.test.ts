@@ -72,6 +72,13 @@ describe('model settings presets (resolved once, by canonical dataset name)', ()
     expect(() => resolveRunConfig({ sets: ['methodSettings.promax.s2dr.lambda2=0.2'] })).toThrow(
       /settings for method 'promax', which this run does not use/,
     );
+    // in a sweep (reproduce's base run beside its +promax runs) they are dropped from the base run only
+    const sets = ['methodSettings.promax.s2dr.lambda2=0.2'];
+    expect(resolveRunConfig({ sets, sweepMethods: ['promax'] }).methodSettings).toEqual({});
+    expect(
+      resolveRunConfig({ flags: { methods: ['promax'] }, sets, sweepMethods: ['promax'] }).methodSettings,
+    ).toEqual({ promax: { s2dr: { lambda2: 0.2 } } });
+    expect(() => resolveRunConfig({ sets, sweepMethods: ['kar'] })).toThrow(/which this run does not use/);
   });
 });
 

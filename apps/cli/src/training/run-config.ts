@@ -114,6 +114,11 @@ export function resolveRunConfig(input: {
   file?: string;
   flags?: Record<string, unknown>;
   sets?: readonly string[];
+  /**
+   * The methods of the sweep this run belongs to (reproduce: every --methods entry): settings for
+   * one of them are dropped from the runs that do not use it (the base run) instead of refused.
+   */
+  sweepMethods?: readonly string[];
 }): RunConfig {
   const raw: Record<string, unknown> = input.file ? readConfigFile(input.file) : {};
   for (const [k, v] of Object.entries(input.flags ?? {})) {
@@ -153,6 +158,11 @@ export function resolveRunConfig(input: {
     });
   }
   for (const id of Object.keys(methodSettings)) {
+    if (!methods.includes(id) && input.sweepMethods?.includes(id)) {
+      // a sweep's settings for a method that other runs of the sweep use
+      delete methodSettings[id];
+      continue;
+    }
     if (!methods.includes(id) && Object.keys(methodSettings[id]).length) {
       // Settings of a method that does not run would silently do nothing.
       throw new PromaxError({
