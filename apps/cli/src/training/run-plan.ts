@@ -159,6 +159,14 @@ export async function executePlan(
       if (!quiet) io.err(`reusing ${run.label}: ${run.dir} (same config, finished)\n`);
     } else todo.push(run);
   }
+  // A run another sweep (or a copy) finished while this plan waited is reused, not retrained.
+  const reusedMeanwhile = (run: PlannedRun): boolean => {
+    const previous = options.fresh ? undefined : finishedRun(run);
+    if (!previous) return false;
+    done.set(run, previous);
+    if (!quiet) io.err(`reusing ${run.label}: ${run.dir} (finished meanwhile, same config)\n`);
+    return true;
+  };
   if (options.queue && todo.length) {
     await runOnQueue(todo, options.queue, io, options, done);
     return done;
@@ -167,6 +175,7 @@ export async function executePlan(
     if (options.jobs === 1) {
       for (const run of todo) {
         if (signal.aborted) return;
+        if (reusedMeanwhile(run)) continue;
         if (!quiet) io.err(`\n== ${run.label} → ${run.dir}\n`);
         const result = await runTraining({
           config: run.config,
@@ -188,6 +197,7 @@ export async function executePlan(
     const worker = async () => {
       for (let run = queue.shift(); run; run = queue.shift()) {
         if (signal.aborted) return;
+        if (reusedMeanwhile(run)) continue;
         if (!quiet) io.err(`started ${run.label} (log: ${run.dir}.log)\n`);
         try {
           const results = await runInChild(run, cliEntry, signal);
