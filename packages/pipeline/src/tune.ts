@@ -192,7 +192,11 @@ export function settingsKey(settings: TrialSettings, base: boolean): string {
   return JSON.stringify({ base, method: base ? {} : sorted(settings.method), model: sorted(settings.model) });
 }
 
-/** The base arm then `n` sampled trials (deterministic in `seed`). */
+/**
+ * The base arm then `n` sampled trials (deterministic in `seed`), each with settings no other
+ * trial has: a draw that repeats one is redrawn, so a small discrete space gives fewer trials (all
+ * of its points) instead of training the same settings twice.
+ */
 export function sampleTrials(space: SearchSpace, n: number, seed: number): Trial[] {
   const rng = new Rng(seed);
   const draw = (dims: Record<string, SearchDimension>) => {
@@ -214,14 +218,20 @@ export function sampleTrials(space: SearchSpace, n: number, seed: number): Trial
   const base: TrialSettings = { method: {}, model: {} };
   const trials: Trial[] = [{ id: 'base', base: true, settings: base, key: settingsKey(base, true) }];
   const width = String(n).length;
+  const seen = new Set<string>();
+  // a draw that repeats an earlier trial is redrawn, up to this many times (then the space is spent)
+  const attempts = 1000;
   for (let i = 1; i <= n; i++) {
-    const settings: TrialSettings = { method: draw(space.method), model: draw(space.model) };
-    trials.push({
-      id: `t${String(i).padStart(Math.max(2, width), '0')}`,
-      base: false,
-      settings,
-      key: settingsKey(settings, false),
-    });
+    let settings: TrialSettings | undefined;
+    let key = '';
+    for (let a = 0; a < attempts && settings === undefined; a++) {
+      const drawn: TrialSettings = { method: draw(space.method), model: draw(space.model) };
+      key = settingsKey(drawn, false);
+      if (!seen.has(key)) settings = drawn;
+    }
+    if (settings === undefined) break;
+    seen.add(key);
+    trials.push({ id: `t${String(i).padStart(Math.max(2, width), '0')}`, base: false, settings, key });
   }
   return trials;
 }

@@ -358,7 +358,7 @@ function renderTune(options: TuneCommandOptions, r: TuneResult, space: SearchSpa
   return [
     `# Tuning ${options.method} on ${options.dataset} (${options.model})`,
     '',
-    `Budget: ${r.trials.length - 1} trials + the base arm, successive halving at ${r.budgets.join(' → ')} epochs (η = ${options.eta ?? 3}), seed ${options.seed}; ${r.trained} trainings run ${options.queue ? 'on the queue’s workers' : 'here'}, wall time ${wall.toFixed(0)} s. Selection on validation ${m} only.`,
+    `Budget: ${r.trials.length - 1} trials${r.trials.length - 1 < options.trials ? ` (${options.trials} asked: the space has no more distinct settings)` : ''} + the base arm, successive halving at ${r.budgets.join(' → ')} epochs (η = ${options.eta ?? 3}), seed ${options.seed}; ${r.trained} trainings run ${options.queue ? 'on the queue’s workers' : 'here'}, wall time ${wall.toFixed(0)} s. Selection on validation ${m} only.`,
     '',
     verdict,
     '',
