@@ -40,6 +40,18 @@ const gaussianOf = (rng: Rng) => (rows: number, cols: number) => ({
   data: Float32Array.from({ length: rows * cols }, () => rng.nextNormal()),
 });
 
+/** A fresh embeddings folder with Gaussian 16-d profiles for the tiny dataset (60 users, 40 items). */
+function gaussianEmbeddings(
+  prefix: string,
+  seed: number,
+): { dir: string; gauss: ReturnType<typeof gaussianOf> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const gauss = gaussianOf(new Rng(seed));
+  saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
+  saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
+  return { dir, gauss };
+}
+
 describe('promax train / reproduce / recommend', () => {
   const data = writeTinyDataset();
 
@@ -107,10 +119,7 @@ describe('promax train / reproduce / recommend', () => {
   });
 
   it('train --embeddings/--aug takes profile embeddings and A′ from the profile pipeline: SDR and S2DR both run', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'promax-emb-'));
-    const gauss = gaussianOf(new Rng(9));
-    saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
-    saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
+    const { dir, gauss } = gaussianEmbeddings('promax-emb-', 9);
     const out = join(dir, 'run');
     const io = captureIo();
     const code = await main(
@@ -152,10 +161,7 @@ describe('promax train / reproduce / recommend', () => {
   });
 
   it('--index lancedb[:DIR] gives the sparse SDR teacher its top-K from a LanceDB index, recall reported', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'promax-index-'));
-    const gauss = gaussianOf(new Rng(13));
-    saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
-    saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
+    const { dir } = gaussianEmbeddings('promax-index-', 13);
     const args = (out: string, index: string) => [
       'train',
       '--dataset',
@@ -248,10 +254,7 @@ describe('promax train / reproduce / recommend', () => {
     ['simgcl', ['cl']],
     ['sgl', ['ssl']],
   ])('every zoo model trains with ProMax (SDR + S2DR): %s', async (model, ownTerms) => {
-    const dir = mkdtempSync(join(tmpdir(), `promax-zoo-${model}-`));
-    const gauss = gaussianOf(new Rng(13));
-    saveEmbeddings(join(dir, 'usr_emb.npy'), gauss(60, 16));
-    saveEmbeddings(join(dir, 'itm_emb.npy'), gauss(40, 16));
+    const { dir } = gaussianEmbeddings(`promax-zoo-${model}-`, 13);
     const io = captureIo();
     const code = await main(
       [
