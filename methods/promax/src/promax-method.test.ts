@@ -148,7 +148,8 @@ describe('the promax method', () => {
       const loss = await t.trainBatch(batch);
       const state = t.getState();
       await t.release();
-      return { loss, state, notes: (prepared.report.details?.components as { notes: string[] }).notes };
+      const components = prepared.report.details?.components as { notes: string[] } | undefined;
+      return { loss, state, notes: components?.notes ?? [] };
     };
     const full = await firstStep(0, null);
     expect(full.loss.s2dr).toBeGreaterThan(0);
