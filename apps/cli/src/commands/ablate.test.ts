@@ -58,7 +58,15 @@ const rowsOf = (m: CsrMatrix, u: number) => Array.from(m.indices.subarray(m.indp
 describe('promax ablate', () => {
   const data = writeTinyDataset(false);
   const common = ['--dataset', data, '--model', 'lightgcn', '--seeds', '1,2', '--max-epochs', '2'];
-  const sets = ['--set', 'trainer.batchSize=64', '--threads', '1'];
+  // a ProMax setting (its default value here) applies to the arms and is dropped from the base run
+  const sets = [
+    '--set',
+    'trainer.batchSize=64',
+    '--set',
+    'methodSettings.promax.s2dr.lambda2=0.1',
+    '--threads',
+    '1',
+  ];
 
   it('trains the base and every arm on the same seeds; control A′s copy the per-user counts; p-values are paired by seed', async () => {
     const out = mkdtempSync(join(tmpdir(), 'promax-ablate-'));
@@ -102,6 +110,7 @@ describe('promax ablate', () => {
       }
       const config = JSON.parse(readFileSync(join(out, arm, 'seed-1', 'config.json'), 'utf8'));
       expect(JSON.stringify(config)).toContain(`${arm}-seed-1`);
+      expect(JSON.stringify(config)).toContain('"lambda2":0.1');
     }
     // The same A′ under two arm names trains the same run: identical results.
     const released = json.arms.find((a: { arm: string }) => a.arm === 'released');

@@ -247,6 +247,8 @@ export async function ablate(
             ...extra,
           },
           sets: options.sets,
+          // every arm but the base trains ProMax: its settings apply to those runs
+          sweepMethods: ['promax'],
         });
       const config = armConfig(arm, seed, base, ctx);
       const dir = join(options.outDir, arm, `seed-${seed}`);
