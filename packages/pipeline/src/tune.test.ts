@@ -164,15 +164,17 @@ describe('tune (successive halving on validation)', () => {
       return out;
     });
     const store = memoryStore();
-    const res = await tune({
-      space,
-      trials: 8,
-      maxEpochs: 9,
-      seed: 3,
-      store,
-      runRung,
-      testTrial: f.testTrial,
-    });
+    const submit = () =>
+      tune({
+        space,
+        trials: 8,
+        maxEpochs: 9,
+        seed: 3,
+        store,
+        runRung,
+        testTrial: f.testTrial,
+      });
+    const res = await submit();
     expect(rungs.map((r) => r.epochs)).toEqual([1, 3, 9]);
     expect(rungs[0].ids).toHaveLength(9);
     expect(rungs[1].ids).toContain('base');
@@ -181,15 +183,7 @@ describe('tune (successive halving on validation)', () => {
     expect(res.trained).toBe(f.calls.length);
     // Resubmitted with the same store: no rung has anything left to train.
     runRung.mockClear();
-    const again = await tune({
-      space,
-      trials: 8,
-      maxEpochs: 9,
-      seed: 3,
-      store,
-      runRung,
-      testTrial: f.testTrial,
-    });
+    const again = await submit();
     expect(runRung).not.toHaveBeenCalled();
     expect(again.trained).toBe(0);
     expect(again.best).toEqual(res.best);

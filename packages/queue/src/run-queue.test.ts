@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,28 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsOf } from '../test/simulated-run.mjs';
 import { checkRedis, parseRedisUrl } from './connection.js';
 import { enqueueRuns } from './run-queue.js';
+import { freePort, noRedisReason, startRedisServer, type TestRedis } from './test.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const workerScript = join(here, '../test/worker.mjs');
 const distBuilt = existsSync(join(here, '../dist/index.js'));
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-const skip = !hasRedis
-  ? 'redis-server is not installed (apt-get install redis-server)'
-  : !distBuilt
+const skip =
+  noRedisReason ??
+  (!distBuilt
     ? 'packages/queue/dist is missing (run pnpm build first: the worker processes run the built package)'
-    : undefined;
+    : undefined);
 if (skip) console.log(`[skip] queue integration test: ${skip}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 describe('queue URLs and unreachable servers', () => {
   it('parses redis://HOST:PORT/DB and rejects other URLs', () => {
@@ -53,34 +41,19 @@ describe('queue URLs and unreachable servers', () => {
 });
 
 describe.skipIf(skip !== undefined)('queue integration: two workers, one SIGKILLed mid-run', () => {
-  let redis: ChildProcess;
+  let redis: TestRedis | undefined;
   let url = '';
   const out = mkdtempSync(join(tmpdir(), 'promax-queue-'));
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    url = `redis://127.0.0.1:${port}/0`;
-    for (let i = 0; ; i++) {
-      try {
-        await checkRedis(url, 1000);
-        break;
-      } catch (e) {
-        if (i > 50) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    redis = await startRedisServer();
+    url = redis.url;
+    await checkRedis(url, 5000);
   });
   afterAll(() => {
     for (const w of workers) w.kill('SIGKILL');
-    redis?.kill('SIGKILL');
+    redis?.stop();
     rmSync(out, { recursive: true, force: true });
   });
 

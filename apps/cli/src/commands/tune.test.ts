@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { type CsrMatrix, csrFromCoo, Rng } from '@promax/core';
 import { loadSparseMatrix, saveSparseMatrix } from '@promax/data';
 import { RankingEvaluator } from '@promax/eval';
+import { noRedisReason, startRedisServer, type TestRedis } from '@promax/queue/test';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Child, noCliReason, startCli, waitForStderr } from '../faults/fault-fixtures.test-util.js';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
-import { noRedisReason, startRedisServer, type TestRedis } from '../test-util/redis-server.js';
 
 const noQueue = noRedisReason ?? noCliReason;
 if (noQueue) console.log(`[skip] promax tune --queue: ${noQueue}`);

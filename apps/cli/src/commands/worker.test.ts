@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { freePort, noRedisReason, startRedisServer, type TestRedis } from '@promax/queue/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Child,
@@ -10,7 +11,6 @@ import {
 } from '../faults/fault-fixtures.test-util.js';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
-import { freePort, noRedisReason, startRedisServer, type TestRedis } from '../test-util/redis-server.js';
 
 const skip = noRedisReason ?? noCliReason;
 if (skip) console.log(`[skip] promax worker / reproduce --queue: ${skip}`);

@@ -151,22 +151,16 @@ export async function executePlan(
 ): Promise<Map<PlannedRun, TrainingRun['results']>> {
   const { quiet } = options;
   const done = new Map<PlannedRun, TrainingRun['results']>();
-  const todo: PlannedRun[] = [];
-  for (const run of planned) {
-    const previous = options.fresh ? undefined : finishedRun(run);
-    if (previous) {
-      done.set(run, previous);
-      if (!quiet) io.err(`reusing ${run.label}: ${run.dir} (same config, finished)\n`);
-    } else todo.push(run);
-  }
-  // A run another sweep (or a copy) finished while this plan waited is reused, not retrained.
-  const reusedMeanwhile = (run: PlannedRun): boolean => {
+  // A finished run of the same config is reused: checked up front, and again just before a run
+  // would train (another sweep, or a copy, may have finished it meanwhile).
+  const reused = (run: PlannedRun): boolean => {
     const previous = options.fresh ? undefined : finishedRun(run);
     if (!previous) return false;
     done.set(run, previous);
-    if (!quiet) io.err(`reusing ${run.label}: ${run.dir} (finished meanwhile, same config)\n`);
+    if (!quiet) io.err(`reusing ${run.label}: ${run.dir} (same config, finished)\n`);
     return true;
   };
+  const todo = planned.filter((run) => !reused(run));
   if (options.queue && todo.length) {
     await runOnQueue(todo, options.queue, io, options, done);
     return done;
@@ -175,7 +169,7 @@ export async function executePlan(
     if (options.jobs === 1) {
       for (const run of todo) {
         if (signal.aborted) return;
-        if (reusedMeanwhile(run)) continue;
+        if (reused(run)) continue;
         if (!quiet) io.err(`\n== ${run.label} → ${run.dir}\n`);
         const result = await runTraining({
           config: run.config,
@@ -197,7 +191,7 @@ export async function executePlan(
     const worker = async () => {
       for (let run = queue.shift(); run; run = queue.shift()) {
         if (signal.aborted) return;
-        if (reusedMeanwhile(run)) continue;
+        if (reused(run)) continue;
         if (!quiet) io.err(`started ${run.label} (log: ${run.dir}.log)\n`);
         try {
           const results = await runInChild(run, cliEntry, signal);
