@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { batchCustomId, exportChatBatch, importChatBatch, writeChatBatch } from './batch-api.js';
 import type { ChatTask } from './chat-job.js';
-import { FakeOpenAIServer } from './fake-openai-server.fixture.js';
+import { useFakeOpenAIServer } from './fake-openai-server.fixture.js';
 import type { ProfileOutput } from './output.js';
 import { generateProfiles, type ProfileRequest, profileTasks } from './profile-job.js';
 import { ResultStore } from './result-store.js';
@@ -14,12 +14,8 @@ import { ResultStore } from './result-store.js';
 const MODEL = 'gpt-4o-mini';
 const SETTINGS = { model: MODEL, maxOutputTokens: 300, backoff: { initialMs: 5 } };
 const dir = mkdtempSync(join(tmpdir(), 'promax-batch-'));
-const server = new FakeOpenAIServer();
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
+const server = useFakeOpenAIServer({ resetAfterEach: false });
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 

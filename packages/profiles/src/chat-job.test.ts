@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProgressEvent } from '@promax/core';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AbortFanout } from './abort-fanout.js';
-import { FakeOpenAIServer, type Fault, rateLimited } from './fake-openai-server.fixture.js';
+import { type Fault, rateLimited, useFakeOpenAIServer } from './fake-openai-server.fixture.js';
 import { estimateRemainingMs } from './job-eta.js';
 import { generateProfiles, type ProfileRequest, profileTasks } from './profile-job.js';
 import { ResultStore } from './result-store.js';
@@ -29,17 +29,9 @@ const storeIn = async (): Promise<ResultStore> => {
   dirs.push(d);
   return ResultStore.open(join(d, 'store.jsonl'));
 };
-const server = new FakeOpenAIServer();
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
+const server = useFakeOpenAIServer();
+afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-afterEach(() => {
-  server.reset();
-  server.options = {};
 });
 const client = (): OpenAI => new OpenAI({ baseURL: server.baseURL, apiKey: 'sk-test', maxRetries: 0 });
 const items = (n: number): ProfileRequest[] =>

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export interface ChatRequestBody {
   model: string;
@@ -208,4 +209,25 @@ export class FakeOpenAIServer {
       else answer(fault);
     });
   }
+}
+
+/**
+ * One fake server for a test file: started before its tests, stopped after them, and (unless
+ * `resetAfterEach: false`) its request log and fault options cleared after every test.
+ */
+export function useFakeOpenAIServer(opts: { resetAfterEach?: boolean } = {}): FakeOpenAIServer {
+  const server = new FakeOpenAIServer();
+  beforeAll(async () => {
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+  if (opts.resetAfterEach !== false) {
+    afterEach(() => {
+      server.reset();
+      server.options = {};
+    });
+  }
+  return server;
 }

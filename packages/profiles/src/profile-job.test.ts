@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ProgressEvent, PromaxError } from '@promax/core';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createChatClient } from './client.js';
-import { FakeOpenAIServer, type Fault } from './fake-openai-server.fixture.js';
+import { type Fault, useFakeOpenAIServer } from './fake-openai-server.fixture.js';
 import { estimateProfileJob, generateProfiles, type ProfileRequest, profileTasks } from './profile-job.js';
 import { ResultStore } from './result-store.js';
 import type { JobSettingsInput } from './settings.js';
@@ -29,17 +29,9 @@ const tmp = (): string => {
   return d;
 };
 
-const server = new FakeOpenAIServer();
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
+const server = useFakeOpenAIServer();
+afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-afterEach(() => {
-  server.reset();
-  server.options = {};
 });
 
 const client = (): OpenAI => new OpenAI({ baseURL: server.baseURL, apiKey: 'sk-test', maxRetries: 0 });

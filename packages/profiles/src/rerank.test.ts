@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PromaxError } from '@promax/core';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeOpenAIServer } from './fake-openai-server.fixture.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useFakeOpenAIServer } from './fake-openai-server.fixture.js';
 import type { RerankInput } from './prompts.js';
 import { rerankCandidates, rerankTasks } from './rerank.js';
 import { ResultStore } from './result-store.js';
@@ -20,17 +20,9 @@ const FAST: JobSettingsInput = {
 };
 
 const dirs: string[] = [];
-const server = new FakeOpenAIServer();
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
+const server = useFakeOpenAIServer();
+afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-afterEach(() => {
-  server.reset();
-  server.options = {};
 });
 const storeIn = async (): Promise<ResultStore> => {
   const d = mkdtempSync(join(tmpdir(), 'promax-rerank-'));

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { csrHas, csrNnz } from '@promax/core';
 import { loadDatasetDir, loadSparseMatrix, locateData, saveEmbeddings } from '@promax/data';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeOpenAIServer } from '../../../../packages/profiles/src/fake-openai-server.fixture.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useFakeOpenAIServer } from '../../../../packages/profiles/src/fake-openai-server.fixture.js';
 import { EXIT } from '../exit-codes.js';
 import { main } from '../main.js';
 import {
@@ -20,18 +20,8 @@ import { captureIo } from '../test-util/capture-io.js';
 // Until the command is registered in commands/index.ts, route it through main() here.
 
 const KEY = 'sk-augment-secret-19bd';
-const server = new FakeOpenAIServer();
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
-  removeTempDirs();
-});
-afterEach(() => {
-  server.reset();
-  server.options = {};
-});
+const server = useFakeOpenAIServer();
+afterAll(removeTempDirs);
 
 const run = async (argv: string[]) => {
   const io = captureIo();

@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadEmbeddings } from '@promax/data';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeOpenAIServer } from '../../../../packages/profiles/src/fake-openai-server.fixture.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useFakeOpenAIServer } from '../../../../packages/profiles/src/fake-openai-server.fixture.js';
 import { main } from '../main.js';
 import {
   removeTempDirs,
@@ -30,14 +30,8 @@ if (!present) {
   );
 }
 
-const server = new FakeOpenAIServer();
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
-  removeTempDirs();
-});
+const server = useFakeOpenAIServer({ resetAfterEach: false });
+afterAll(removeTempDirs);
 
 const run = async (argv: string[]) => {
   const io = captureIo();

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
-  FakeOpenAIServer,
   type Fault,
   rateLimited,
+  useFakeOpenAIServer,
 } from '../../../../packages/profiles/src/fake-openai-server.fixture.js';
 import { EXIT } from '../exit-codes.js';
 import { main } from '../main.js';
@@ -16,18 +16,8 @@ import { captureIo } from '../test-util/capture-io.js';
 // `promax profiles` as scripts and long runs see it: exit codes, retry/timeout/repair flags,
 // counts that match the fault server's request log, summarised retries, Ctrl-C.
 
-const server = new FakeOpenAIServer();
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
-  removeTempDirs();
-});
-afterEach(() => {
-  server.reset();
-  server.options = {};
-});
+const server = useFakeOpenAIServer();
+afterAll(removeTempDirs);
 
 const run = async (argv: string[]) => {
   const io = captureIo();

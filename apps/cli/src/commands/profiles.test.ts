@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { locateData } from '@promax/data';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type ChatRequestBody,
   defaultContent,
-  FakeOpenAIServer,
   hashOf,
+  useFakeOpenAIServer,
 } from '../../../../packages/profiles/src/fake-openai-server.fixture.js';
 import { main } from '../main.js';
 import {
@@ -22,18 +22,8 @@ import { captureIo } from '../test-util/capture-io.js';
 // Until the command is registered in commands/index.ts, route it through main() here.
 
 const KEY = 'sk-test-DO-NOT-LEAK-4f1c';
-const server = new FakeOpenAIServer();
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
-  removeTempDirs();
-});
-afterEach(() => {
-  server.reset();
-  server.options = {};
-});
+const server = useFakeOpenAIServer();
+afterAll(removeTempDirs);
 
 const run = async (argv: string[], env: Record<string, string> = { OPENAI_API_KEY: KEY }) => {
   const io = captureIo();
