@@ -161,6 +161,10 @@ for (const id of args.methods.split(',')) {
     ...(same?.error ? { torch_same_rows_error: same.error } : {}),
   };
 }
+// The fp32 GEMM ceiling (torch/MKL at the dominant shape): a step's GFLOP over its CPU time can
+// not exceed it, so a speed-up target above ceiling / peer rate is out of reach for exact code.
+const ceiling = torchStep('gemm');
+result.sgemm_ceiling = ceiling.error ? { error: ceiling.error } : ceiling;
 result.steps_per_epoch = stepsPerEpoch;
 result.sample_ms = round(sampleMs);
 result.eval_every = evalEvery;

@@ -93,9 +93,29 @@ class Hea(nn.Module):
         return (outs * gate.unsqueeze(2)).sum(1)
 
 
+def gemm_ceiling(args):
+    """The machine's fp32 GEMM rate at the methods' dominant shape ([4096, 1536] @ [1536, 1024]):
+    the ceiling any exact implementation of these steps works under. GFLOP per wall second and per
+    process-CPU second (the latter is the work rate, less sensitive to other load)."""
+    a, b = torch.randn(4096, D_PROF), torch.randn(D_PROF, 1024)
+    flop = 2 * 4096 * D_PROF * 1024
+    for _ in range(args.warmup + 1):
+        a @ b
+    times, cpu = [], []
+    for _ in range(max(args.runs, 5)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        a @ b
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    print(json.dumps({"method": "gemm", "shape": [4096, D_PROF, 1024],
+                      "gflops_wall": round(flop / statistics.median(times) / 1e9, 1),
+                      "gflops_per_cpu_s": round(flop / statistics.median(cpu) / 1e9, 1),
+                      "threads": args.threads, "torch": torch.__version__}))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--method", required=True, choices=["rlmrec-con", "rlmrec-gen", "proex", "kar"])
+    ap.add_argument("--method", required=True, choices=["rlmrec-con", "rlmrec-gen", "proex", "kar", "gemm"])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--data", default="")
@@ -104,6 +124,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(2025)
+    if args.method == "gemm":
+        return gemm_ceiling(args)
     rng = np.random.default_rng(2025)
     trn_path = os.path.join(args.data, "trn_mat.npz")
     trn = load_csr(trn_path) if os.path.exists(trn_path) else random_csr(N_USERS, N_ITEMS, 120464, rng)
