@@ -59,3 +59,88 @@ export async function pluginIds(kind) {
     .filter((p) => p.kind === kind)
     .map((p) => p.id);
 }
+
+/**
+ * Wraps a trainable's compiled onnxruntime session so each call is timed and the first call's
+ * feeds are kept for `profileReplay`. Diagnostic only: it reads an internal field.
+ */
+export function captureRuns(trainable) {
+  const compiled = trainable.program.compiled;
+  const run = compiled.run.bind(compiled);
+  const state = { feeds: undefined, ms: 0 };
+  compiled.run = async (feeds, fetches) => {
+    state.feeds ??= feeds;
+    const t0 = performance.now();
+    const out = await run(feeds, fetches);
+    state.ms += performance.now() - t0;
+    return out;
+  };
+  return state;
+}
+
+/**
+ * Replays one captured call of a training program under onnxruntime's profiler and returns the
+ * mean kernel milliseconds per replay, by operator type and by node (`op name [output shape]`).
+ */
+export async function profileReplay(trainable, feeds, engine, replays = 3) {
+  const { createRequire } = await import('node:module');
+  const { readdirSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const ort = createRequire(new URL('../packages/tensor/package.json', import.meta.url))('onnxruntime-node');
+  const prefix = join(tmpdir(), `promax-profile-${process.pid}`);
+  const session = await ort.InferenceSession.create(trainable.program.modelBytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...engine,
+    enableProfiling: true,
+    profileFilePrefix: prefix,
+    logSeverityLevel: 3,
+  });
+  for (let i = 0; i < replays; i++) await session.run(feeds);
+  await session.endProfiling();
+  await session.release();
+  const file = readdirSync(tmpdir()).find((f) => join(tmpdir(), f).startsWith(prefix));
+  const events = JSON.parse(readFileSync(join(tmpdir(), file), 'utf8'));
+  rmSync(join(tmpdir(), file));
+  const byOp = {};
+  const byNode = {};
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const ms = e.dur / 1000 / replays;
+    byOp[e.args.op_name] = (byOp[e.args.op_name] ?? 0) + ms;
+    const shape = JSON.stringify(e.args.output_type_shape ?? '');
+    const node = `${e.args.op_name} ${e.name.replace(/_kernel_time$/, '')} ${shape}`;
+    byNode[node] = (byNode[node] ?? 0) + ms;
+  }
+  return { byOp, byNode };
+}
+
+/** The largest `n` entries of a name → ms map, rounded, largest first. */
+export const topMs = (m, n, min = 0) =>
+  Object.fromEntries(
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1])
+      .filter(([, ms]) => ms >= min)
+      .slice(0, n)
+      .map(([k, ms]) => [k, round(ms, 1)]),
+  );
+
+/**
+ * A LightGCN trainable with one rival method at Amazon-book shapes (the methods benchmarks' setup):
+ * the method's dataset preset, RLMRec-Gen's 2-layer LightGCN, embedding 32, seed 2025.
+ */
+export async function methodTrainable(id, ds, inputs, engine) {
+  const { createModelTrainable, resolvePluginSettings } = await import('../packages/pipeline/dist/index.js');
+  const def = await plugin('method', id);
+  const lightgcn = await plugin('model', 'lightgcn');
+  // RLMRec-Gen's released LightGCN uses 2 layers on Amazon; the others 3.
+  const model = lightgcn.create(id === 'rlmrec-gen' ? { layers: 2 } : {});
+  const settings = resolvePluginSettings(def, { dataset: 'amazon-book' }).settings;
+  const prepared = await def.create(settings).doPrepare({
+    dataset: { name: 'amazon-book', numUsers: ds.numUsers, numItems: ds.numItems, train: ds.train },
+    model: { modelId: 'lightgcn', capabilities: model.capabilities, embeddingSize: 32, encodesViews: true },
+    inputs,
+    seed: 2025,
+  });
+  return createModelTrainable({ model, data: ds, seed: 2025, l2: 1e-6, engine, methods: [{ id, prepared }] });
+}

@@ -5,14 +5,10 @@
 // Usage: node bench/epoch-profile.mjs [--size 200k|1m|2m] [--batch 4096] [--batches 10] [--threads N]
 // Prints one JSON object. Diagnostic only: it reads the compiled session of the training program
 // (an internal field) to replay one batch's exact inputs under onnxruntime's profiler.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../packages/core/dist/index.js';
 import { createModelTrainable, TripleSampler } from '../packages/pipeline/dist/index.js';
-import { plugin, round } from './common.mjs';
+import { captureRuns, plugin, profileReplay, round, topMs } from './common.mjs';
 import { powerLawDataset } from './scale-data.mjs';
 
 const SIZES = {
@@ -30,7 +26,6 @@ const { values: args } = parseArgs({
 });
 if (!(args.size in SIZES)) throw new Error(`--size must be one of ${Object.keys(SIZES).join(', ')}`);
 const engine = args.threads ? { intraOpNumThreads: Number(args.threads) } : {};
-const ort = createRequire(new URL('../packages/tensor/package.json', import.meta.url))('onnxruntime-node');
 
 const ds = powerLawDataset(SIZES[args.size]);
 const trainable = await createModelTrainable({
@@ -48,19 +43,9 @@ sampler.sampleEpoch(rng);
 const sampleMs = performance.now() - t;
 
 // Time the onnxruntime call inside each batch and keep one batch's inputs for the profiler.
-const compiled = trainable.program.compiled;
-const run = compiled.run.bind(compiled);
-let runMs = 0;
-let captured;
-compiled.run = async (feeds, fetches) => {
-  captured ??= feeds;
-  const t0 = performance.now();
-  const out = await run(feeds, fetches);
-  runMs += performance.now() - t0;
-  return out;
-};
+const runs = captureRuns(trainable);
 await trainable.trainBatch(sampler.batch(0)); // warm-up
-runMs = 0;
+runs.ms = 0;
 let adamMs = 0;
 const n = Math.min(Number(args.batches), sampler.numBatches - 1);
 t = performance.now();
@@ -75,34 +60,13 @@ t = performance.now();
 await trainable.embed();
 const forwardMs = performance.now() - t;
 
-const prefix = join(tmpdir(), `promax-epoch-profile-${process.pid}`);
-const session = await ort.InferenceSession.create(trainable.program.modelBytes, {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  ...engine,
-  enableProfiling: true,
-  profileFilePrefix: prefix,
-  logSeverityLevel: 3,
-});
-const replays = 3;
-for (let i = 0; i < replays; i++) await session.run(captured);
-await session.endProfiling();
-await session.release();
-const dir = tmpdir();
-const file = readdirSync(dir).find((f) => join(dir, f).startsWith(prefix));
-const events = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-rmSync(join(dir, file));
-const byOp = {};
-for (const e of events) {
-  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
-  byOp[e.args.op_name] = (byOp[e.args.op_name] ?? 0) + e.dur / 1000 / replays;
-}
+const { byOp } = await profileReplay(trainable, runs.feeds, engine);
 const kernelMs = Object.values(byOp).reduce((a, b) => a + b, 0);
 const propagationMs = (byOp.Gather ?? 0) + (byOp.ScatterND ?? 0) + (byOp.Mul ?? 0);
 await trainable.release();
 
 const edges = ds.train.indptr[ds.numUsers];
-const perBatchRun = runMs / n;
+const perBatchRun = runs.ms / n;
 process.stdout.write(
   `${JSON.stringify({
     size: args.size,
@@ -120,12 +84,7 @@ process.stdout.write(
     forward_only_ms: round(forwardMs, 1),
     kernel_ms_per_batch: round(kernelMs, 1),
     propagation_share_of_kernels: round(propagationMs / kernelMs, 3),
-    kernel_ms_by_op: Object.fromEntries(
-      Object.entries(byOp)
-        .sort((a, b) => b[1] - a[1])
-        .filter(([, ms]) => ms >= 0.05)
-        .map(([op, ms]) => [op, round(ms, 1)]),
-    ),
+    kernel_ms_by_op: topMs(byOp, Infinity, 0.05),
     epoch_s: round((sampleMs + batchMs * sampler.numBatches) / 1000, 1),
     us_per_train_edge_per_epoch: round(((sampleMs + batchMs * sampler.numBatches) * 1000) / edges, 2),
   })}\n`,

@@ -20,14 +20,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../packages/core/dist/index.js';
 import { loadDataset, resolveDataDir } from '../packages/data/dist/index.js';
-import {
-  createModelTrainable,
-  resolvePluginSettings,
-  TripleSampler,
-  trainerConfigSchema,
-} from '../packages/pipeline/dist/index.js';
-import { benchDir, median, plugin, report, round } from './common.mjs';
-import { syntheticProfiles } from './synthetic-profiles.mjs';
+import { TripleSampler, trainerConfigSchema } from '../packages/pipeline/dist/index.js';
+import { benchDir, median, methodTrainable, report, round } from './common.mjs';
+import { syntheticMethodInputs } from './synthetic-profiles.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,16 +40,7 @@ const ds = await loadDataset('amazon-book');
 const engine = args.threads ? { intraOpNumThreads: Number(args.threads) } : {};
 
 // Low-rank (rank 16) factors from the train matrix plus noise, in memory; one seed per profile set.
-const profilesOf = (seed) => syntheticProfiles(ds, { dim: D, rank: 16, seed });
-
-const base = profilesOf(1);
-const extras = [2, 3, 4].map(profilesOf);
-const inputs = {
-  userProfiles: base.users,
-  itemProfiles: base.items,
-  extraProfiles: { users: extras.map((e) => e.users), items: extras.map((e) => e.items) },
-  sources: { profileEmbeddings: 'synthetic', extraProfileEmbeddings: 'synthetic' },
-};
+const inputs = syntheticMethodInputs(ds, D);
 const loadAtStart = loadavg()[0];
 const { batchSize, evalEvery } = trainerConfigSchema.parse({});
 const sampler = new TripleSampler(ds.train, { batchSize });
@@ -65,25 +51,7 @@ const stepsPerEpoch = sampler.numBatches;
 const cpuMs = (c) => (c.user + c.system) / 1000;
 
 async function timeMethod(id) {
-  const def = await plugin('method', id);
-  const lightgcn = await plugin('model', 'lightgcn');
-  // RLMRec-Gen's released LightGCN uses 2 layers on Amazon; the others 3.
-  const model = lightgcn.create(id === 'rlmrec-gen' ? { layers: 2 } : {});
-  const settings = resolvePluginSettings(def, { dataset: 'amazon-book' }).settings;
-  const prepared = await def.create(settings).doPrepare({
-    dataset: { name: 'amazon-book', numUsers: ds.numUsers, numItems: ds.numItems, train: ds.train },
-    model: { modelId: 'lightgcn', capabilities: model.capabilities, embeddingSize: 32, encodesViews: true },
-    inputs,
-    seed: 2025,
-  });
-  const t = await createModelTrainable({
-    model,
-    data: ds,
-    seed: 2025,
-    l2: 1e-6,
-    engine,
-    methods: [{ id, prepared }],
-  });
+  const t = await methodTrainable(id, ds, inputs, engine);
   const times = [];
   const cpu = [];
   // Full batches only (the last batch of the epoch is shorter and timed separately).

@@ -50,3 +50,18 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   saveEmbeddings(join(out, 'itm_emb.npy'), items);
   console.log(`wrote synthetic ${ds.numUsers}×${dim} and ${ds.numItems}×${dim} profile embeddings to ${out}`);
 }
+
+/**
+ * Method inputs from synthetic profiles (timing and memory only): the base profile set (seed 1)
+ * and ProEx's three extra sets (seeds 2–4), every set `dim` wide.
+ */
+export function syntheticMethodInputs(ds, dim) {
+  const base = syntheticProfiles(ds, { dim, rank: 16, seed: 1 });
+  const extras = [2, 3, 4].map((seed) => syntheticProfiles(ds, { dim, rank: 16, seed }));
+  return {
+    userProfiles: base.users,
+    itemProfiles: base.items,
+    extraProfiles: { users: extras.map((e) => e.users), items: extras.map((e) => e.items) },
+    sources: { profileEmbeddings: 'synthetic', extraProfileEmbeddings: 'synthetic' },
+  };
+}
