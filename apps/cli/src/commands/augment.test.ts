@@ -17,11 +17,25 @@ import {
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
 
-// Until the command is registered in commands/index.ts, route it through main() here.
-
 const KEY = 'sk-augment-secret-19bd';
 const server = useFakeOpenAIServer();
 afterAll(removeTempDirs);
+
+/** `augment` with the LLM re-ranker on the fake server (gpt-4o-mini), quiet, plus `extra`. */
+const rerankArgv = (ds: SyntheticDataset, emb: string, out: string, ...extra: string[]) => [
+  '--dataset',
+  ds.dir,
+  '--embeddings',
+  emb,
+  '--out',
+  out,
+  '--llm-base-url',
+  server.baseURL,
+  '--llm-model',
+  'gpt-4o-mini',
+  '--quiet',
+  ...extra,
+];
 
 const run = async (argv: string[]) => {
   const io = captureIo();
@@ -117,21 +131,7 @@ describe('promax augment', () => {
         return { content: JSON.stringify({ ids: pick }) };
       },
     };
-    const argv = [
-      '--dataset',
-      ds.dir,
-      '--embeddings',
-      emb,
-      '--out',
-      out,
-      '--llm-base-url',
-      server.baseURL,
-      '--llm-model',
-      'gpt-4o-mini',
-      '--set',
-      'augment.itemPool=8',
-      '--quiet',
-    ];
+    const argv = rerankArgv(ds, emb, out, '--set', 'augment.itemPool=8');
     const r = await run(argv);
     expect(r.code, r.err).toBe(0);
     const m = readJson(join(out, 'augment_manifest.json'));
@@ -184,23 +184,7 @@ describe('promax augment', () => {
         return { status: 400, body: { error: { message: 'bad request (injected)' } } };
       },
     };
-    const r = await run([
-      '--dataset',
-      ds.dir,
-      '--embeddings',
-      emb,
-      '--out',
-      out,
-      '--llm-base-url',
-      server.baseURL,
-      '--llm-model',
-      'gpt-4o-mini',
-      '--set',
-      'llm.maxRetries=0',
-      '--set',
-      'llm.concurrency=2',
-      '--quiet',
-    ]);
+    const r = await run(rerankArgv(ds, emb, out, '--set', 'llm.maxRetries=0', '--set', 'llm.concurrency=2'));
     expect(r.code, r.err).toBe(EXIT.PARTIAL);
     expect(r.err).toMatch(/warning: 1 re-ranking request\(s\) failed.*exit code 3/);
     const m = readJson(join(out, 'augment_manifest.json'));
@@ -218,22 +202,8 @@ describe('promax augment', () => {
       fault: ({ attempt }) =>
         attempt === 1 ? { content: '{"ids": [' } : attempt === 2 ? { status: 500 } : undefined,
     };
-    const argv = (out: string, extra: string[]) => [
-      '--dataset',
-      ds.dir,
-      '--embeddings',
-      emb,
-      '--out',
-      out,
-      '--llm-base-url',
-      server.baseURL,
-      '--llm-model',
-      'gpt-4o-mini',
-      '--set',
-      'llm.backoff.initialMs=5',
-      '--quiet',
-      ...extra,
-    ];
+    const argv = (out: string, extra: string[]) =>
+      rerankArgv(ds, emb, out, '--set', 'llm.backoff.initialMs=5', ...extra);
     const ok = await run(argv(tempDir(), ['--retries', '1', '--repairs', '1']));
     expect(ok.code, ok.err).toBe(EXIT.OK);
     const first = server.log.filter((q) => q.attempt === 1).length;

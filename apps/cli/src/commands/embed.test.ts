@@ -19,8 +19,6 @@ import {
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
 
-// Until the commands are registered in commands/index.ts, route them through main() here.
-
 const KEY = 'sk-embed-secret-77aa';
 
 /** A 127.0.0.1 server speaking the OpenAI embeddings protocol: deterministic vectors from the text's hash. */

@@ -19,8 +19,6 @@ import {
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
 
-// Until the command is registered in commands/index.ts, route it through main() here.
-
 const KEY = 'sk-test-DO-NOT-LEAK-4f1c';
 const server = useFakeOpenAIServer();
 afterAll(removeTempDirs);

@@ -12,7 +12,6 @@ import {
 } from '../profile-pipeline/synthetic-dataset.test-util.js';
 import { captureIo } from '../test-util/capture-io.js';
 
-// Until the command is registered in commands/index.ts, route it through main() here.
 afterAll(removeTempDirs);
 
 const run = async (argv: string[]) => {
