@@ -130,7 +130,19 @@ describe('promax ablate', () => {
       expect(Object.keys(a.quartiles ?? {}).length).toBeGreaterThan(0);
     }
     expect(base.p_value).toBeNull();
+    // vs_released: every other arm against the released one, paired by seed (the copy is identical).
+    expect(base.vs_released).toBeUndefined();
+    expect(released.vs_released).toBeUndefined();
+    expect(copy.vs_released).toMatchObject({ diff: 0, n: 2, p_value: null });
+    for (const a of json.arms.filter((x: { arm: string }) => x.arm === 'random' || x.arm === 'popularity')) {
+      const d = [0, 1].map((k) => r20(a)[k] - r20(released)[k]);
+      expect(a.vs_released.diff).toBeCloseTo((d[0] + d[1]) / 2, 12);
+      const p = pairedTTest(r20(a), r20(released)).pValue;
+      if (Number.isNaN(p)) expect(a.vs_released.p_value).toBeNull();
+      else expect(a.vs_released.p_value).toBeCloseTo(p, 12);
+    }
     const md = readFileSync(join(out, 'ablate.md'), 'utf8');
+    expect(md).toMatch(/## Against the released A′[\s\S]*\| random \| [+-]\d\.\d{4} \|/);
     expect(md).toMatch(/\| random \|.*\| p = /);
     expect(md).toContain('plots/ablate_recall20.svg');
     expect(readFileSync(join(out, 'plots', 'ablate_recall20.svg'), 'utf8')).toContain(

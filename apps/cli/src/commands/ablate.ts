@@ -109,6 +109,12 @@ export interface AblateArm {
   tests: Record<string, ArmTest>;
   /** recall@20 per train-degree quartile (mean over seeds) and its relative gain over the base. */
   quartiles?: Record<string, { mean: number; gain: number | null; p_value: number | null }>;
+  /**
+   * recall@20 against the released arm (when it ran and this arm is another one): the difference of
+   * the means (this arm − released) and the paired test over the seeds both ran. Answers "does this
+   * A′ (or teacher) do as well as the shipped one?".
+   */
+  vs_released?: ArmTest & { diff: number };
 }
 
 export interface AblateResult {
@@ -400,6 +406,13 @@ function summarise(
       p_value: arm === 'base' ? null : (tests[PRIMARY]?.p_value ?? null),
       tests,
     };
+    if (arm !== 'base' && arm !== 'released' && arms.includes('released')) {
+      const released = meanStd(values('released', PRIMARY).map((x) => x.v)).mean;
+      out.vs_released = {
+        diff: mean[PRIMARY] - released,
+        ...test(values(arm, PRIMARY), values('released', PRIMARY)),
+      };
+    }
     if (qNames.length) {
       out.quartiles = {};
       for (const q of qNames) {
@@ -461,6 +474,29 @@ function renderMarkdown(options: AblateOptions, arms: AblateArm[], ranges?: Reco
       ),
       '',
       '![gain by quartile](plots/ablate_quartiles.svg)',
+      '',
+    );
+  }
+  const vsReleased = arms.filter((a) => a.vs_released);
+  if (vsReleased.length) {
+    lines.push(
+      `## Against the released A′`,
+      '',
+      `Each other arm's ${PRIMARY} minus the released arm's (difference of the means), the 95% interval of the paired difference and its paired t-test over seeds: does this A′ or teacher do as well as the shipped one?`,
+      '',
+      markdownTable(
+        ['arm', `Δ ${PRIMARY} vs released`, '95% CI', 'p'],
+        vsReleased.map((a) => {
+          const v = a.vs_released as ArmTest & { diff: number };
+          const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
+          return [
+            a.arm,
+            Number.isFinite(v.diff) ? signed(v.diff) : '–',
+            v.ci95 ? `[${signed(v.ci95[0])}, ${signed(v.ci95[1])}]` : '–',
+            `${formatPValue(v.p_value)}${v.wilcoxon_p != null ? `, W ${formatPValue(v.wilcoxon_p)}` : ''}`,
+          ];
+        }),
+      ),
       '',
     );
   }
