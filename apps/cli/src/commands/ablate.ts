@@ -48,7 +48,8 @@ const usage = `promax ablate --dataset D --model M --arms released,random,popula
 
 Trains the base model and one ProMax arm per A′ source or SDR teacher, every arm on the same
 seeds, and writes DIR/ablate.json (per arm: runs, mean, std, paired p-values against the base
-over seeds) and DIR/ablate.md with plots (recall@20 per arm; gain per train-degree quartile).
+over seeds, and against the released arm when it ran) and DIR/ablate.md with plots (recall@20 per
+arm; gain per train-degree quartile).
 
 Arms:
 ${Object.entries(BUILTIN_ARMS)
