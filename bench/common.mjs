@@ -144,3 +144,32 @@ export async function methodTrainable(id, ds, inputs, engine) {
   });
   return createModelTrainable({ model, data: ds, seed: 2025, l2: 1e-6, engine, methods: [{ id, prepared }] });
 }
+
+/**
+ * Times `steps` training batches (1..steps of the sampler, after batch 0 as a warm-up), split into
+ * the onnxruntime call and the Adam step, and keeps one batch's feeds for `profileReplay`.
+ * Returns per-batch wall, process-CPU, onnxruntime and Adam milliseconds.
+ */
+export async function timeBatches(trainable, sampler, steps) {
+  const runs = captureRuns(trainable);
+  await trainable.trainBatch(sampler.batch(0)); // warm-up
+  runs.ms = 0;
+  let adamMs = 0;
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  for (let b = 1; b <= steps; b++) {
+    const { grads } = await trainable.computeGradients(sampler.batch(b));
+    const a0 = performance.now();
+    trainable.optimizer.step(trainable.store, grads);
+    adamMs += performance.now() - a0;
+  }
+  const wallMs = (performance.now() - w0) / steps;
+  const cpu = process.cpuUsage(c0);
+  return {
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000 / steps,
+    onnxruntimeMs: runs.ms / steps,
+    adamMs: adamMs / steps,
+    feeds: runs.feeds,
+  };
+}

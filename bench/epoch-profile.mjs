@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { Rng } from '../packages/core/dist/index.js';
 import { createModelTrainable, TripleSampler } from '../packages/pipeline/dist/index.js';
-import { captureRuns, plugin, profileReplay, round, topMs } from './common.mjs';
+import { plugin, profileReplay, round, timeBatches, topMs } from './common.mjs';
 import { powerLawDataset } from './scale-data.mjs';
 
 const SIZES = {
@@ -43,30 +43,20 @@ sampler.sampleEpoch(rng);
 const sampleMs = performance.now() - t;
 
 // Time the onnxruntime call inside each batch and keep one batch's inputs for the profiler.
-const runs = captureRuns(trainable);
-await trainable.trainBatch(sampler.batch(0)); // warm-up
-runs.ms = 0;
-let adamMs = 0;
 const n = Math.min(Number(args.batches), sampler.numBatches - 1);
-t = performance.now();
-for (let b = 1; b <= n; b++) {
-  const { grads } = await trainable.computeGradients(sampler.batch(b));
-  const t0 = performance.now();
-  trainable.optimizer.step(trainable.store, grads);
-  adamMs += performance.now() - t0;
-}
-const batchMs = (performance.now() - t) / n;
+const timed = await timeBatches(trainable, sampler, n);
+const batchMs = timed.wallMs;
 t = performance.now();
 await trainable.embed();
 const forwardMs = performance.now() - t;
 
-const { byOp } = await profileReplay(trainable, runs.feeds, engine);
+const { byOp } = await profileReplay(trainable, timed.feeds, engine);
 const kernelMs = Object.values(byOp).reduce((a, b) => a + b, 0);
 const propagationMs = (byOp.Gather ?? 0) + (byOp.ScatterND ?? 0) + (byOp.Mul ?? 0);
 await trainable.release();
 
 const edges = ds.train.indptr[ds.numUsers];
-const perBatchRun = runs.ms / n;
+const perBatchRun = timed.onnxruntimeMs;
 process.stdout.write(
   `${JSON.stringify({
     size: args.size,
@@ -79,8 +69,8 @@ process.stdout.write(
     sample_ms_per_epoch: round(sampleMs, 1),
     batch_ms: round(batchMs, 1),
     onnxruntime_ms_per_batch: round(perBatchRun, 1),
-    adam_ms_per_batch: round(adamMs / n, 1),
-    other_js_ms_per_batch: round(batchMs - perBatchRun - adamMs / n, 1),
+    adam_ms_per_batch: round(timed.adamMs, 1),
+    other_js_ms_per_batch: round(batchMs - perBatchRun - timed.adamMs, 1),
     forward_only_ms: round(forwardMs, 1),
     kernel_ms_per_batch: round(kernelMs, 1),
     propagation_share_of_kernels: round(propagationMs / kernelMs, 3),

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Rng } from '../packages/core/dist/index.js';
 import { loadDataset } from '../packages/data/dist/index.js';
 import { TripleSampler } from '../packages/pipeline/dist/index.js';
-import { captureRuns, methodTrainable, profileReplay, round, topMs } from './common.mjs';
+import { methodTrainable, profileReplay, round, timeBatches, topMs } from './common.mjs';
 import { syntheticMethodInputs } from './synthetic-profiles.mjs';
 
 const { values: args } = parseArgs({
@@ -25,31 +25,18 @@ const ds = await loadDataset('amazon-book');
 const t = await methodTrainable(args.method, ds, syntheticMethodInputs(ds, 1536), engine);
 const sampler = new TripleSampler(ds.train, { batchSize: 4096 });
 sampler.sampleEpoch(new Rng(2025));
-const runs = captureRuns(t);
-await t.trainBatch(sampler.batch(0)); // warm-up
-runs.ms = 0;
-let adamMs = 0;
-const c0 = process.cpuUsage();
-const w0 = performance.now();
-for (let b = 1; b <= steps; b++) {
-  const { grads } = await t.computeGradients(sampler.batch(b));
-  const a0 = performance.now();
-  t.optimizer.step(t.store, grads);
-  adamMs += performance.now() - a0;
-}
-const wallMs = (performance.now() - w0) / steps;
-const cpu = process.cpuUsage(c0);
-const { byOp, byNode } = await profileReplay(t, runs.feeds, engine);
+const timed = await timeBatches(t, sampler, steps);
+const { byOp, byNode } = await profileReplay(t, timed.feeds, engine);
 await t.release();
 process.stdout.write(
   `${JSON.stringify({
     method: args.method,
     threads: engine.intraOpNumThreads,
     profiles: 'synthetic 1536-d (timing only)',
-    step_wall_ms: round(wallMs),
-    step_cpu_ms: round((cpu.user + cpu.system) / 1000 / steps),
-    onnxruntime_ms: round(runs.ms / steps),
-    adam_ms: round(adamMs / steps),
+    step_wall_ms: round(timed.wallMs),
+    step_cpu_ms: round(timed.cpuMs),
+    onnxruntime_ms: round(timed.onnxruntimeMs),
+    adam_ms: round(timed.adamMs),
     kernel_ms_per_step: round(Object.values(byOp).reduce((a, b) => a + b, 0)),
     kernel_ms_by_op: topMs(byOp, 12),
     kernel_ms_by_node: topMs(byNode, 20),

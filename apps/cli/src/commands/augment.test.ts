@@ -21,21 +21,30 @@ const KEY = 'sk-augment-secret-19bd';
 const server = useFakeOpenAIServer();
 afterAll(removeTempDirs);
 
-/** `augment` with the LLM re-ranker on the fake server (gpt-4o-mini), quiet, plus `extra`. */
-const rerankArgv = (ds: SyntheticDataset, emb: string, out: string, ...extra: string[]) => [
+/** `augment` on a dataset and its embeddings into `out`, plus `extra`. */
+const augmentArgv = (ds: SyntheticDataset, emb: string, out: string, ...extra: string[]) => [
   '--dataset',
   ds.dir,
   '--embeddings',
   emb,
   '--out',
   out,
-  '--llm-base-url',
-  server.baseURL,
-  '--llm-model',
-  'gpt-4o-mini',
-  '--quiet',
   ...extra,
 ];
+
+/** `augment` with the LLM re-ranker on the fake server (gpt-4o-mini), quiet, plus `extra`. */
+const rerankArgv = (ds: SyntheticDataset, emb: string, out: string, ...extra: string[]) =>
+  augmentArgv(
+    ds,
+    emb,
+    out,
+    '--llm-base-url',
+    server.baseURL,
+    '--llm-model',
+    'gpt-4o-mini',
+    '--quiet',
+    ...extra,
+  );
 
 const run = async (argv: string[]) => {
   const io = captureIo();
@@ -70,19 +79,9 @@ describe('promax augment', () => {
     const ds = writeSyntheticDataset();
     const emb = writeTopicEmbeddings(ds);
     const out = tempDir();
-    const r = await run([
-      '--dataset',
-      ds.dir,
-      '--embeddings',
-      emb,
-      '--out',
-      out,
-      '--set',
-      'augment.itemPool=8',
-      '--set',
-      'augment.userPool=3',
-      '--quiet',
-    ]);
+    const r = await run(
+      augmentArgv(ds, emb, out, '--set', 'augment.itemPool=8', '--set', 'augment.userPool=3', '--quiet'),
+    );
     expect(r.code, r.err).toBe(0);
     const added = checkSuperset(ds, out);
     expect(added.length).toBeGreaterThan(0);
