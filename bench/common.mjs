@@ -1,6 +1,7 @@
 // Shared helpers for benchmarks: medians, environment, JSON output.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,9 +84,6 @@ export function captureRuns(trainable) {
  * mean kernel milliseconds per replay, by operator type and by node (`op name [output shape]`).
  */
 export async function profileReplay(trainable, feeds, engine, replays = 3) {
-  const { createRequire } = await import('node:module');
-  const { readdirSync, readFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
   const ort = createRequire(new URL('../packages/tensor/package.json', import.meta.url))('onnxruntime-node');
   const prefix = join(tmpdir(), `promax-profile-${process.pid}`);
   const session = await ort.InferenceSession.create(trainable.program.modelBytes, {
