@@ -3,14 +3,24 @@ export { evaluateRanking, RankingEvaluator, recommendTopK } from './evaluate.js'
 export type { MetricName } from './metrics.js';
 export { METRICS, MetricAccumulator, normaliseKs } from './metrics.js';
 export { referenceEvaluate } from './reference.js';
-export type { Interval, MeanStd, PairedComparison, PairedTTest, WilcoxonTest } from './stats.js';
+export type {
+  Interval,
+  MeanStd,
+  PairedComparison,
+  PairedTTest,
+  SeededValue,
+  SeedPairedTest,
+  WilcoxonTest,
+} from './stats.js';
 export {
   aggregateMetrics,
   comparePaired,
+  formatPaired,
   formatPValue,
   meanStd,
   median,
   normalSf,
+  pairedBySeed,
   pairedTTest,
   studentTCdf,
   studentTQuantile,

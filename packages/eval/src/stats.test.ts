@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import {
   aggregateMetrics,
   comparePaired,
+  formatPaired,
   formatPValue,
   meanStd,
   median,
   normalSf,
+  pairedBySeed,
   pairedTTest,
   studentTCdf,
   studentTQuantile,
@@ -61,6 +63,35 @@ describe('stats against SciPy', () => {
       }
     },
   );
+
+  it('pairs runs by seed, whatever their order, skipping seeds one arm lacks and non-finite values', () => {
+    const c = fixture.cases.find((x) => x.name === '5 seeds') as Case;
+    const seeds = [2025, 2026, 2027, 2028, 2029];
+    const treated = seeds.map((seed, i) => ({ seed, value: c.treated[i] as number })).reverse();
+    const base = [
+      ...seeds.map((seed, i) => ({ seed, value: c.base[i] as number })),
+      { seed: 7, value: 0.5 }, // no treated run: skipped
+    ];
+    const p = pairedBySeed([...treated, { seed: 8, value: Number.NaN }], [...base, { seed: 8, value: 0.1 }]);
+    expect(p.n).toBe(5);
+    close(p.p_value as number, c.t.pvalue);
+    close(p.ci95?.[0] as number, c.ci95_diff[0]);
+    close(p.ci95?.[1] as number, c.ci95_diff[1]);
+    close(p.wilcoxon_p as number, c.wilcoxon?.pvalue as number);
+    expect(formatPaired(p)).toBe(`${formatPValue(c.t.pvalue)}, W ${formatPValue(c.wilcoxon?.pvalue)}`);
+    const three = pairedBySeed(treated.slice(0, 3), base);
+    expect(three.n).toBe(3);
+    expect(three.wilcoxon_p).toBeNull();
+    expect(formatPaired(three)).toMatch(/^p = [0-9.e-]+$/);
+    expect(pairedBySeed(treated, [{ seed: 1, value: 0.1 }])).toEqual({
+      n: 0,
+      p_value: null,
+      wilcoxon_p: null,
+      ci95: null,
+    });
+    expect(pairedBySeed(treated.slice(0, 1), base)).toMatchObject({ n: 1, p_value: null, ci95: null });
+    expect(formatPaired(undefined)).toBe('');
+  });
 
   it('picks the Wilcoxon method SciPy picks', () => {
     const byName = new Map(fixture.cases.map((c) => [c.name, c]));

@@ -187,6 +187,54 @@ export function comparePaired(
   return { n: t.n, meanDiff: t.meanDiff, t, wilcoxon };
 }
 
+/** One run's value of a metric and the seed that pairs it with another arm's run. */
+export interface SeededValue {
+  seed: number;
+  value: number;
+}
+
+/**
+ * A paired comparison of two arms over the seeds both ran, in the form every report and JSON output
+ * stores it: the t-test always, Wilcoxon from 5 pairs on, null where a statistic is undefined.
+ */
+export interface SeedPairedTest {
+  /** Seeds both arms ran with a finite value. */
+  n: number;
+  /** Two-sided paired t-test p-value; null when undefined (n < 2, or every difference 0). */
+  p_value: number | null;
+  /** Wilcoxon signed-rank p-value with ≥ 5 pairs, else null. */
+  wilcoxon_p: number | null;
+  /** 95% t interval of the mean paired difference (treated − base); null when n < 2. */
+  ci95: [number, number] | null;
+}
+
+/** `treated` against `base`, matched by seed whatever their order; seeds one arm lacks are skipped. */
+export function pairedBySeed(treated: readonly SeededValue[], base: readonly SeededValue[]): SeedPairedTest {
+  const t: number[] = [];
+  const b: number[] = [];
+  for (const r of treated) {
+    const other = base.find((x) => x.seed === r.seed);
+    if (!other || !Number.isFinite(other.value) || !Number.isFinite(r.value)) continue;
+    t.push(r.value);
+    b.push(other.value);
+  }
+  if (!t.length) return { n: 0, p_value: null, wilcoxon_p: null, ci95: null };
+  const c = comparePaired(t, b);
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    n: c.n,
+    p_value: finite(c.t.pValue),
+    wilcoxon_p: c.wilcoxon ? finite(c.wilcoxon.pValue) : null,
+    ci95: c.t.ci ? [c.t.ci.low, c.t.ci.high] : null,
+  };
+}
+
+/** `p = 0.012` (paired t), with `, W p = 0.031` when Wilcoxon ran; '' for no comparison. */
+export function formatPaired(p: SeedPairedTest | undefined): string {
+  if (!p) return '';
+  return `${formatPValue(p.p_value)}${p.wilcoxon_p === null ? '' : `, W ${formatPValue(p.wilcoxon_p)}`}`;
+}
+
 /** `p = 0.012` / `p < 1e-4` / `p = –` for a report cell. */
 export function formatPValue(p: number | null | undefined): string {
   if (p === null || p === undefined || !Number.isFinite(p)) return 'p = –';

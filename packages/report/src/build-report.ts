@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type Matrix, PromaxError } from '@promax/core';
 import { type Dataset, loadEmbeddings } from '@promax/data';
-import { type MeanStd, meanStd, RankingEvaluator } from '@promax/eval';
+import { formatPaired, type MeanStd, meanStd, pairedBySeed, RankingEvaluator } from '@promax/eval';
 import { markdownTable } from './markdown.js';
 import {
   FAMILY_LABEL,
@@ -152,6 +152,21 @@ const termsOf = (r: RunInfo): string =>
   r.components
     ? [r.components.sdr && 'SDR', r.components.s2dr && 'S2DR'].filter(Boolean).join(' + ') || 'no ProMax term'
     : 'unrecorded terms';
+
+/**
+ * The paired tests of a group against its base group over the seeds both ran; '' below 2 pairs, or
+ * when a seed repeats within a group (the pairing would be ambiguous).
+ */
+function pairedCell(treated: RunGroup, base: RunGroup, metric: string): string {
+  const values = (g: RunGroup) =>
+    g.runs.flatMap((r) => (r.seed === null ? [] : [{ seed: r.seed, value: r.test[metric] ?? Number.NaN }]));
+  const t = values(treated);
+  const b = values(base);
+  const unique = (v: { seed: number }[]) => new Set(v.map((x) => x.seed)).size === v.length;
+  if (!unique(t) || !unique(b)) return '';
+  const p = pairedBySeed(t, b);
+  return p.n >= 2 ? formatPaired(p) : '';
+}
 
 /** `+8.2% (beyond std)`: relative gain of the mean, tagged against the spread over seeds (and `extra`, e.g. a p-value). */
 export function gainCell(g: Gain, extra = ''): string {
@@ -359,7 +374,9 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
       g.dataset,
       `${base.runs.length} / ${g.runs.length}`,
       ...REPORT_METRICS.map((k) =>
-        base.test[k] && g.test[k] ? gainCell(gainOf(base.test[k] as MeanStd, g.test[k] as MeanStd)) : '–',
+        base.test[k] && g.test[k]
+          ? gainCell(gainOf(base.test[k] as MeanStd, g.test[k] as MeanStd), pairedCell(g, base, k))
+          : '–',
       ),
     ]);
   }
@@ -377,7 +394,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
         'r',
       ]),
       '',
-      'Relative gain of the mean; "beyond std" when the difference of means exceeds the larger of the two sample stds over seeds, "1 seed" when either side has a single run (no spread to compare with).',
+      'Relative gain of the mean; "beyond std" when the difference of means exceeds the larger of the two sample stds over seeds, "1 seed" when either side has a single run (no spread to compare with); p: two-sided paired t-test against the base over the seeds both ran (paired by seed, from 2 seeds on), "W p" the Wilcoxon signed-rank test (from 5 seeds on).',
       '',
     );
   } else if (!groups.some((g) => g.promax)) md.push('No +ProMax run among these runs.', '');

@@ -4,7 +4,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CsrMatrix, PromaxError, Rng } from '@promax/core';
 import { loadEmbeddings, loadSparseMatrix, saveEmbeddings, saveSparseMatrix } from '@promax/data';
-import { comparePaired, formatPValue, meanStd, RankingEvaluator } from '@promax/eval';
+import {
+  formatPaired,
+  formatPValue,
+  meanStd,
+  pairedBySeed,
+  RankingEvaluator,
+  type SeedPairedTest,
+} from '@promax/eval';
 import { barChart, degreeQuartileGroups, metricsByGroup } from '@promax/report';
 import { popularityAugmentation, randomAugmentation, shuffleRows } from '@promax/retrieval';
 import { createProgressRenderer, type Io } from '../io.js';
@@ -84,17 +91,6 @@ export interface AblateOptions {
   queue?: string;
 }
 
-/** Paired tests of one arm against the base for one metric (over the seeds both ran). */
-export interface ArmTest {
-  n: number;
-  /** Two-sided paired t-test p-value; null when undefined (n < 2 or no difference). */
-  p_value: number | null;
-  /** Wilcoxon signed-rank p-value with ≥ 5 seeds, else null. */
-  wilcoxon_p: number | null;
-  /** 95% t interval of the mean paired difference (arm − base). */
-  ci95: [number, number] | null;
-}
-
 export interface AblateArm {
   arm: string;
   description: string;
@@ -107,7 +103,7 @@ export interface AblateArm {
   /** Paired t-test p-value of recall@20 against the base (null for the base itself). */
   p_value: number | null;
   /** Per metric: the paired tests. */
-  tests: Record<string, ArmTest>;
+  tests: Record<string, SeedPairedTest>;
   /** recall@20 per train-degree quartile (mean over seeds) and its relative gain over the base. */
   quartiles?: Record<string, { mean: number; gain: number | null; p_value: number | null }>;
   /**
@@ -115,7 +111,7 @@ export interface AblateArm {
    * the means (this arm − released) and the paired test over the seeds both ran. Answers "does this
    * A′ (or teacher) do as well as the shipped one?".
    */
-  vs_released?: ArmTest & { diff: number };
+  vs_released?: SeedPairedTest & { diff: number };
 }
 
 export interface AblateResult {
@@ -337,29 +333,6 @@ async function quartileMetrics(
   return { byRun, ranges: byRun.size ? ranges : undefined };
 }
 
-function test(
-  arm: readonly { seed: number; v: number }[],
-  base: readonly { seed: number; v: number }[],
-): ArmTest {
-  const a: number[] = [];
-  const b: number[] = [];
-  for (const r of arm) {
-    const o = base.find((x) => x.seed === r.seed);
-    if (!o || !Number.isFinite(o.v) || !Number.isFinite(r.v)) continue;
-    a.push(r.v);
-    b.push(o.v);
-  }
-  if (!a.length) return { n: 0, p_value: null, wilcoxon_p: null, ci95: null };
-  const c = comparePaired(a, b);
-  const finite = (x: number) => (Number.isFinite(x) ? x : null);
-  return {
-    n: c.n,
-    p_value: finite(c.t.pValue),
-    wilcoxon_p: c.wilcoxon ? finite(c.wilcoxon.pValue) : null,
-    ci95: c.t.ci ? [c.t.ci.low, c.t.ci.high] : null,
-  };
-}
-
 function summarise(
   arms: readonly string[],
   planned: readonly ArmRun[],
@@ -370,24 +343,24 @@ function summarise(
   const values = (arm: string, k: string) =>
     runsOf(arm).map((r) => ({
       seed: r.seed,
-      v: (done.get(r) as TrainingRun['results']).test[k] ?? Number.NaN,
+      value: (done.get(r) as TrainingRun['results']).test[k] ?? Number.NaN,
     }));
   const qValues = (arm: string, q: string) =>
-    runsOf(arm).map((r) => ({ seed: r.seed, v: quartiles.get(r)?.[q] ?? Number.NaN }));
+    runsOf(arm).map((r) => ({ seed: r.seed, value: quartiles.get(r)?.[q] ?? Number.NaN }));
   const baseMean: Record<string, number> = {};
-  for (const k of KEYS) baseMean[k] = meanStd(values('base', k).map((x) => x.v)).mean;
+  for (const k of KEYS) baseMean[k] = meanStd(values('base', k).map((x) => x.value)).mean;
   const qNames = [...new Set([...quartiles.values()].flatMap((q) => Object.keys(q)))];
   return arms.map((arm) => {
     const mean: Record<string, number> = {};
     const std: Record<string, number | null> = {};
     const gain: Record<string, number> = {};
-    const tests: Record<string, ArmTest> = {};
+    const tests: Record<string, SeedPairedTest> = {};
     for (const k of KEYS) {
-      const s = meanStd(values(arm, k).map((x) => x.v));
+      const s = meanStd(values(arm, k).map((x) => x.value));
       mean[k] = s.mean;
       std[k] = s.std;
       gain[k] = (s.mean - baseMean[k]) / baseMean[k];
-      if (arm !== 'base') tests[k] = test(values(arm, k), values('base', k));
+      if (arm !== 'base') tests[k] = pairedBySeed(values(arm, k), values('base', k));
     }
     const out: AblateArm = {
       arm,
@@ -408,21 +381,21 @@ function summarise(
       tests,
     };
     if (arm !== 'base' && arm !== 'released' && arms.includes('released')) {
-      const released = meanStd(values('released', PRIMARY).map((x) => x.v)).mean;
+      const released = meanStd(values('released', PRIMARY).map((x) => x.value)).mean;
       out.vs_released = {
         diff: mean[PRIMARY] - released,
-        ...test(values(arm, PRIMARY), values('released', PRIMARY)),
+        ...pairedBySeed(values(arm, PRIMARY), values('released', PRIMARY)),
       };
     }
     if (qNames.length) {
       out.quartiles = {};
       for (const q of qNames) {
-        const m = meanStd(qValues(arm, q).map((x) => x.v)).mean;
-        const b = meanStd(qValues('base', q).map((x) => x.v)).mean;
+        const m = meanStd(qValues(arm, q).map((x) => x.value)).mean;
+        const b = meanStd(qValues('base', q).map((x) => x.value)).mean;
         out.quartiles[q] = {
           mean: m,
           gain: Number.isFinite(b) && b > 0 ? (m - b) / b : null,
-          p_value: arm === 'base' ? null : test(qValues(arm, q), qValues('base', q)).p_value,
+          p_value: arm === 'base' ? null : pairedBySeed(qValues(arm, q), qValues('base', q)).p_value,
         };
       }
     }
@@ -440,9 +413,7 @@ function renderMarkdown(options: AblateOptions, arms: AblateArm[], ranges?: Reco
     a.arm,
     ...KEYS.map((k) => `${num(a.mean[k])}${a.std[k] === null ? '' : ` ± ${num(a.std[k])}`}`),
     a.arm === 'base' ? '' : pct(a.gain[PRIMARY]),
-    a.arm === 'base'
-      ? ''
-      : `${formatPValue(a.tests[PRIMARY]?.p_value)}${a.tests[PRIMARY]?.wilcoxon_p != null ? `, W ${formatPValue(a.tests[PRIMARY].wilcoxon_p)}` : ''}`,
+    a.arm === 'base' ? '' : formatPaired(a.tests[PRIMARY]),
     a.description,
   ]);
   const lines = [
@@ -488,13 +459,13 @@ function renderMarkdown(options: AblateOptions, arms: AblateArm[], ranges?: Reco
       markdownTable(
         ['arm', `Δ ${PRIMARY} vs released`, '95% CI', 'p'],
         vsReleased.map((a) => {
-          const v = a.vs_released as ArmTest & { diff: number };
+          const v = a.vs_released as SeedPairedTest & { diff: number };
           const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
           return [
             a.arm,
             Number.isFinite(v.diff) ? signed(v.diff) : '–',
             v.ci95 ? `[${signed(v.ci95[0])}, ${signed(v.ci95[1])}]` : '–',
-            `${formatPValue(v.p_value)}${v.wilcoxon_p != null ? `, W ${formatPValue(v.wilcoxon_p)}` : ''}`,
+            formatPaired(v),
           ];
         }),
       ),

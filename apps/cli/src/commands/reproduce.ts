@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { comparePaired, formatPValue } from '@promax/eval';
+import { formatPaired, pairedBySeed, type SeedPairedTest } from '@promax/eval';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
 import { buildReport, gainCell, gainOf } from '@promax/report';
 import { uniqueList } from '../args/unique-list.js';
@@ -96,7 +96,7 @@ export interface ReproduceResult {
       methods: Record<string, Record<string, { mean: number; std: number | null; n: number }>>;
       gain: Record<string, Record<string, number>>;
       /** Per method and metric: paired tests against the base over seeds. */
-      paired: Record<string, Record<string, PairedStats>>;
+      paired: Record<string, Record<string, SeedPairedTest>>;
     }
   >;
   markdown: string;
@@ -110,42 +110,6 @@ interface ReproduceRun extends PlannedRun {
   model: string;
   seed: number;
   method: string | null;
-}
-
-/** Paired tests of a method against the base, over the seeds both ran (paired by seed). */
-export interface PairedStats {
-  n: number;
-  /** Two-sided paired t-test p-value (NaN when undefined, e.g. n < 2). */
-  p_value: number;
-  /** Wilcoxon signed-rank p-value, with ≥ 5 paired seeds; null otherwise. */
-  wilcoxon_p: number | null;
-}
-
-/** The paired comparison of `metric` between two arms' runs, matched by seed. */
-export function pairedBySeed(
-  base: readonly { seed: number; test: Record<string, number> }[],
-  treated: readonly { seed: number; test: Record<string, number> }[],
-  metric: string,
-): PairedStats | undefined {
-  const b: number[] = [];
-  const t: number[] = [];
-  for (const r of treated) {
-    const other = base.find((x) => x.seed === r.seed);
-    const tv = r.test[metric];
-    const bv = other?.test[metric];
-    if (bv === undefined || !Number.isFinite(bv) || !Number.isFinite(tv)) continue;
-    b.push(bv);
-    t.push(tv);
-  }
-  if (t.length === 0) return undefined;
-  const c = comparePaired(t, b);
-  return { n: c.n, p_value: c.t.pValue, wilcoxon_p: c.wilcoxon?.pValue ?? null };
-}
-
-/** `p = 0.012` (paired t), with `, W p = 0.031` when Wilcoxon ran. */
-export function pairedCell(p: PairedStats | undefined): string {
-  if (!p) return '';
-  return `${formatPValue(p.p_value)}${p.wilcoxon_p === null ? '' : `, W ${formatPValue(p.wilcoxon_p)}`}`;
 }
 
 export async function reproduce(
@@ -212,10 +176,10 @@ export async function reproduce(
       runs.filter((r) => r.model === model && r.method === m).map((r) => r.results.test);
     const base = aggregateMetrics(pick(null));
     const entry: ReproduceResult['summary'][string] = { base, methods: {}, gain: {}, paired: {} };
-    const bySeed = (m: string | null) =>
+    const bySeed = (m: string | null, k: string) =>
       runs
         .filter((r) => r.model === model && r.method === m)
-        .map((r) => ({ seed: r.seed, test: r.results.test }));
+        .map((r) => ({ seed: r.seed, value: r.results.test[k] ?? Number.NaN }));
     summary[model] = entry;
     if (base['recall@20']) rows.push([model, ...KEYS.map((k) => (base[k] ? formatMeanStd(base[k]) : '–'))]);
     for (const method of methods) {
@@ -224,10 +188,10 @@ export async function reproduce(
       const gain: Record<string, number> = {};
       for (const k of KEYS) if (base[k] && stats[k]) gain[k] = (stats[k].mean - base[k].mean) / base[k].mean;
       entry.gain[method] = gain;
-      const paired: Record<string, PairedStats> = {};
+      const paired: Record<string, SeedPairedTest> = {};
       for (const k of KEYS) {
-        const p = pairedBySeed(bySeed(null), bySeed(method), k);
-        if (p) paired[k] = p;
+        const p = pairedBySeed(bySeed(method, k), bySeed(null, k));
+        if (p.n) paired[k] = p;
       }
       entry.paired[method] = paired;
       const first = runs.find((r) => r.model === model && r.method === method)?.results;
@@ -240,7 +204,7 @@ export async function reproduce(
         rows.push([
           `gain (${method})`,
           ...KEYS.map((k) =>
-            base[k] && stats[k] ? gainCell(gainOf(base[k], stats[k]), pairedCell(paired[k])) : '–',
+            base[k] && stats[k] ? gainCell(gainOf(base[k], stats[k]), formatPaired(paired[k])) : '–',
           ),
         ]);
     }
