@@ -14,6 +14,7 @@ import {
 } from '@promax/eval';
 import { barChart, degreeQuartileGroups, metricsByGroup } from '@promax/report';
 import { popularityAugmentation, randomAugmentation, shuffleRows } from '@promax/retrieval';
+import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
 import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { markdownTable } from '../render/table.js';
@@ -22,14 +23,13 @@ import {
   executePlan,
   type PlannedRun,
   planRun,
-  refuseDuplicates,
   requireDatasetAndOut,
   SWEEP_OPTIONS,
   threadsPerRun,
 } from '../training/run-plan.js';
 import { checkRunConfig, getDataset, type TrainingRun, withOverrides } from '../training/run-training.js';
 import type { Command } from './command.js';
-import { intFlag } from './train.js';
+import { intFlag, seedsFlag } from './train.js';
 
 /**
  * The arms of an ablation. Every arm trains the model with ProMax (its dataset preset and the
@@ -194,8 +194,8 @@ export async function ablate(
   flags: { quiet?: boolean } = {},
 ): Promise<AblateResult> {
   const onProgress = createProgressRenderer(io, { quiet: flags.quiet });
-  refuseDuplicates('--arms', options.arms);
-  refuseDuplicates('--seeds', options.seeds.map(String));
+  uniqueList(options.arms, '--arms');
+  uniqueList(options.seeds, '--seeds');
   if (options.arms.includes('base')) {
     throw new PromaxError({
       code: 'INVALID_ARGUMENT',
@@ -570,7 +570,7 @@ export const ablateCommand: Command = {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean),
-        seeds: values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number),
+        seeds: seedsFlag(values.seeds),
         outDir: resolve(io.cwd, out),
         armAug: armAugFlags(values['arm-aug'], io.cwd),
         referenceAug: values['reference-aug'] ? resolve(io.cwd, values['reference-aug']) : undefined,

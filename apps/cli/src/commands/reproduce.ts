@@ -14,14 +14,13 @@ import {
   executePlan,
   type PlannedRun,
   planRun,
-  refuseDuplicates,
   requireDatasetAndOut,
   SWEEP_OPTIONS,
   threadsPerRun,
 } from '../training/run-plan.js';
 import { checkRunConfig, getDataset, type TrainingRun } from '../training/run-training.js';
 import type { Command } from './command.js';
-import { intFlag, methodFlags } from './train.js';
+import { intFlag, methodFlags, seedsFlag } from './train.js';
 
 /** A method's row label; ProMax names the terms that ran (e.g. "+ProMax (S2DR)"). */
 function methodLabel(method: string, results: TrainingRun['results'] | undefined): string {
@@ -121,9 +120,9 @@ export async function reproduce(
   const jobs = Math.max(1, options.jobs ?? 1);
   const threads = threadsPerRun(jobs, options.threads, availableParallelism());
   const methods = options.methods ?? ['promax'];
-  refuseDuplicates('--models', options.models);
-  refuseDuplicates('--methods', methods);
-  refuseDuplicates('--seeds', options.seeds.map(String));
+  uniqueList(options.models, '--models');
+  uniqueList(methods, '--methods');
+  uniqueList(options.seeds, '--seeds');
   const planned: ReproduceRun[] = [];
   for (const model of options.models) {
     for (const seed of options.seeds) {
@@ -263,10 +262,7 @@ export const reproduceCommand: Command = {
       strict: true,
     });
     const { dataset, out } = requireDatasetAndOut(values, usage);
-    const seeds = uniqueList(
-      values.seeds.split(',').map((s) => intFlag(s.trim(), '--seeds') as number),
-      '--seeds',
-    );
+    const seeds = seedsFlag(values.seeds);
     const res = await reproduce(
       {
         dataset: dataset,

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { buildReport } from '@promax/report';
+import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
 import { formatMetricsTable } from '../render/table.js';
 import { withInterrupt } from '../training/interrupt.js';
@@ -114,6 +115,14 @@ export function intFlag(v: string | undefined, flag: string): number | undefined
     });
   }
   return n;
+}
+
+/** `--seeds 2025,2026,2027`: integers, each listed once. */
+export function seedsFlag(v: string, flag = '--seeds'): number[] {
+  return uniqueList(
+    v.split(',').map((s) => intFlag(s.trim(), flag) as number),
+    flag,
+  );
 }
 
 async function trainAndPrint(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CsrMatrix, csrFromCoo, Rng } from '@promax/core';
 import { loadSparseMatrix, saveSparseMatrix } from '@promax/data';
-import { RankingEvaluator } from '@promax/eval';
+import { pairedTTest, RankingEvaluator } from '@promax/eval';
 import { noRedisReason, startRedisServer, type TestRedis } from '@promax/queue/test';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Child, noCliReason, startCli, waitForStderr } from '../faults/fault-fixtures.test-util.js';
@@ -119,6 +119,79 @@ describe('promax tune', () => {
     expect(again.trained).toBe(0);
     expect(again.best).toEqual(json.best);
     expect(evaluate.mock.calls.filter(([input]) => !same(input.heldOut, test))).toHaveLength(0);
+  });
+
+  it('--confirm-seeds trains the chosen settings and the base per seed after the choice, pairs them by seed, and reuses them', async () => {
+    const evaluate = vi.spyOn(RankingEvaluator.prototype, 'evaluate');
+    const out = mkdtempSync(join(tmpdir(), 'promax-tune-confirm-'));
+    const space = join(out, 'space.yaml');
+    // The base model (--method none) at 2 dimensions against one 32-dimensional trial: the trial wins.
+    writeFileSync(space, 'model:\n  embeddingSize: { values: [32] }\n');
+    const base = args(out).map((a) => (a === spaceFile ? space : a === 'promax' ? 'none' : a));
+    base.splice(base.indexOf('--trials') + 1, 1, '1');
+    base.push('--set', 'modelSettings.embeddingSize=2');
+    const confirmArgs = [...base, '--confirm-seeds', '7,8,9', '--confirm-max-epochs', '4'];
+    const io = captureIo();
+    expect(await main(confirmArgs, io), io.stderr()).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    expect(json.best.id).toBe('t01');
+    const c = json.confirm;
+    expect(c.seeds).toEqual([7, 8, 9]);
+    expect(c.maxEpochs).toBe(4);
+    expect(c.trained).toBe(6);
+    expect(c.chosen.id).toBe('t01');
+    expect(c.base.id).toBe('base');
+    const values: Record<string, number[]> = {};
+    for (const arm of ['chosen', 'base'] as const) {
+      expect(c[arm].runs.map((r: { seed: number }) => r.seed)).toEqual([7, 8, 9]);
+      values[arm] = [];
+      for (const r of c[arm].runs) {
+        expect(r.dir).toBe(join(out, 'confirm', arm, `seed-${r.seed}`));
+        const config = JSON.parse(readFileSync(join(r.dir, 'config.json'), 'utf8'));
+        expect(config.seed).toBe(r.seed);
+        expect(config.modelSettings.embeddingSize).toBe(arm === 'chosen' ? 32 : 2);
+        expect(config.trainer.maxEpochs).toBe(4);
+        const results = JSON.parse(readFileSync(join(r.dir, 'results.json'), 'utf8'));
+        expect(results.test).toEqual(r.test);
+        expect(results.test['recall@20']).toBeGreaterThanOrEqual(0);
+        values[arm].push(results.test['recall@20']);
+      }
+    }
+    // Paired by seed, as scipy.stats.ttest_rel(chosen, base) (our t-test matches SciPy on fixtures).
+    const t = pairedTTest(values.chosen, values.base);
+    expect(c.tests['recall@20'].n).toBe(3);
+    if (Number.isNaN(t.pValue)) expect(c.tests['recall@20'].p_value).toBeNull();
+    else expect(c.tests['recall@20'].p_value).toBeCloseTo(t.pValue, 12);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    expect(c.gain['recall@20']).toBeCloseTo(mean(values.chosen) / mean(values.base) - 1, 12);
+    // Test is read once for the chosen trial, then once per confirmation run; the search's own
+    // trial runs still never saw it.
+    expect(evaluate.mock.calls.filter(([input]) => same(input.heldOut, test))).toHaveLength(1 + 6);
+    for (const trial of json.trials)
+      for (const dir of trial.runs)
+        expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).test).toEqual({});
+    const md = readFileSync(join(out, 'tune.md'), 'utf8');
+    expect(md).toContain('## Confirmation over seeds (test split, after the choice)');
+    expect(md).toMatch(/\| gain \|.*p [=<]/);
+
+    // The choice is the search's alone: without --confirm-seeds the same search chooses the same.
+    const plain = captureIo();
+    expect(await main(base, plain), plain.stderr()).toBe(0);
+    const plainJson = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    expect(plainJson.best).toEqual(json.best);
+    expect(plainJson.confirm).toBeUndefined();
+    // Rerun with confirmation: nothing trains; the only test evaluation is the chosen trial's.
+    evaluate.mockClear();
+    const again = captureIo();
+    expect(await main([...confirmArgs.filter((a) => a !== '--quiet')], again), again.stderr()).toBe(0);
+    expect(again.stderr().match(/reusing confirm /g)).toHaveLength(6);
+    expect(evaluate.mock.calls.filter(([input]) => same(input.heldOut, test))).toHaveLength(1);
+    const c2 = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8')).confirm;
+    expect(c2.trained).toBe(0);
+    expect({ ...c2, trained: c.trained, wall_s: c.wall_s }).toEqual(c);
+    const dup = captureIo();
+    expect(await main([...base, '--confirm-seeds', '7,7'], dup)).not.toBe(0);
+    expect(dup.stderr()).toMatch(/--confirm-seeds names '7' more than once/);
   });
 
   it('--method none tunes the base model itself on a model-only space', async () => {

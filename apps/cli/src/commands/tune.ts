@@ -5,7 +5,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PromaxError } from '@promax/core';
 import { loadEmbeddings } from '@promax/data';
-import { RankingEvaluator } from '@promax/eval';
+import {
+  formatPaired,
+  type MeanStd,
+  meanStd,
+  pairedBySeed,
+  RankingEvaluator,
+  type SeedPairedTest,
+} from '@promax/eval';
 import {
   defaultSearchSpace,
   parseSearchSpace,
@@ -17,7 +24,8 @@ import {
   type TuneResult,
   tune,
 } from '@promax/pipeline';
-import { type LineSeries, lineChart } from '@promax/report';
+import { gainCell, gainOf, type LineSeries, lineChart } from '@promax/report';
+import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
 import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
 import { markdownTable } from '../render/table.js';
@@ -33,13 +41,14 @@ import {
   stableStringify,
   threadsPerRun,
 } from '../training/run-plan.js';
-import { checkRunConfig, getDataset } from '../training/run-training.js';
+import { checkRunConfig, getDataset, type TrainingRun } from '../training/run-training.js';
 import type { Command } from './command.js';
-import { intFlag } from './train.js';
+import { intFlag, seedsFlag } from './train.js';
 
 const usage = `promax tune --dataset D --model M --method NAME --trials N --max-epochs E --out DIR
             [--space FILE] [--seed S] [--eta 3] [--jobs J] [--queue URL] [--threads N]
-            [--embeddings DIR] [--aug FILE] [--config FILE] [--set key=value ...] [--quiet] [--json]
+            [--embeddings DIR] [--aug FILE] [--config FILE] [--set key=value ...]
+            [--confirm-seeds 2025,2026,2027] [--confirm-max-epochs N] [--quiet] [--json]
 
 Searches the method's settings (and, with --space, the model's) on the VALIDATION split with
 successive halving: every trial trains to E/η^k epochs, the best 1/η go on with η× the epochs,
@@ -51,6 +60,13 @@ plot of the search); rerunning the same command reuses finished trials.
 --queue URL (a Redis job queue, redis://HOST:PORT/DB) trains each rung's trials as jobs on
 'promax worker --queue URL' processes on any machines sharing DIR, and waits for the rung before
 choosing who goes on; finished trials (same run key) are never trained again.
+
+--confirm-seeds S1,S2,… (after the choice, which it never changes): trains the chosen settings and
+the base each at every listed seed with the full protocol (early stopping on validation, at most
+--confirm-max-epochs epochs, default --max-epochs), reads each run's test metrics at its best
+validation epoch, and reports mean ± std and the paired t-test over seeds (Wilcoxon too from 5
+seeds) in tune.json "confirm" and tune.md. Runs go to DIR/confirm/{chosen,base}/seed-S; finished
+ones are reused. Nothing is confirmed when the base itself was chosen.
 
 Default space (from the method's settings for this dataset): loss weights (lambda…) on a log
 scale over [v/10, 10·v], temperatures (tau…) over [v/4, 4·v]. --space FILE (YAML or JSON):
@@ -79,6 +95,40 @@ export interface TuneCommandOptions {
   file?: string;
   sets?: string[];
   cliEntry?: string;
+  /** After the choice: the chosen settings and the base, each trained at these seeds (test split). */
+  confirmSeeds?: number[];
+  /** Epoch cap of the confirmation runs (default: maxEpochs). */
+  confirmMaxEpochs?: number;
+}
+
+/** One arm of the confirmation: its runs at each seed (test metrics at the best validation epoch). */
+export interface ConfirmArm {
+  id: string;
+  settings: Trial['settings'];
+  runs: {
+    seed: number;
+    dir: string;
+    best_epoch: number | null;
+    epochs: number;
+    test: Record<string, number>;
+  }[];
+  mean: Record<string, number>;
+  std: Record<string, number | null>;
+}
+
+/** The chosen settings against the base over seeds, after the choice (which used validation only). */
+export interface TuneConfirmation {
+  seeds: number[];
+  maxEpochs: number;
+  /** Runs trained for the confirmation (the rest were finished already and reused), and its wall time. */
+  trained: number;
+  wall_s: number;
+  chosen: ConfirmArm;
+  base: ConfirmArm;
+  /** Relative gain of the chosen arm's mean over the base's, per metric. */
+  gain: Record<string, number>;
+  /** Paired tests of chosen − base over the seeds both ran, per metric. */
+  tests: Record<string, SeedPairedTest>;
 }
 
 export interface TuneCommandResult extends TuneResult {
@@ -87,6 +137,8 @@ export interface TuneCommandResult extends TuneResult {
   method: string;
   space: SearchSpace;
   wall_s: number;
+  /** Present with --confirm-seeds when a trial other than the base was chosen. */
+  confirm?: TuneConfirmation;
   markdown: string;
 }
 
@@ -129,7 +181,7 @@ export async function tuneCommandRun(
   mkdirSync(options.outDir, { recursive: true });
   // `--method none` tunes the base model alone: the "base" trial is the model at its default settings.
   const modelOnly = options.method === 'none';
-  const configOf = (trial: Trial | null, epochs: number): RunConfig => {
+  const configOf = (trial: Trial | null, epochs: number, seed = options.seed): RunConfig => {
     const config = resolveRunConfig({
       file: options.file,
       flags: {
@@ -137,7 +189,7 @@ export async function tuneCommandRun(
         embeddings: options.embeddings,
         aug: options.aug,
         model: options.model,
-        seed: options.seed,
+        seed,
         threads,
         methods: trial && !trial.base && !modelOnly ? [options.method] : [],
       },
@@ -285,8 +337,22 @@ export async function tuneCommandRun(
       }
     },
   });
-  const wall = (performance.now() - t0) / 1000;
-  const markdown = renderTune(options, result, space, wall);
+  const searchWall = (performance.now() - t0) / 1000;
+  const confirm = options.confirmSeeds?.length
+    ? await confirmChoice(result, options, io, {
+        quiet: flags.quiet,
+        onProgress,
+        jobs,
+        configOf: (trial, epochs, seed) => {
+          const config = configOf(trial, epochs, seed);
+          // The full protocol: early stopping as configured, test read at the best validation epoch.
+          config.trainer = { ...config.trainer, testSplit: true };
+          return config;
+        },
+      })
+    : undefined;
+  const wall = searchWall;
+  const markdown = renderTune(options, result, space, wall, confirm);
   mkdirSync(join(options.outDir, 'plots'), { recursive: true });
   writeFileSync(join(options.outDir, 'plots', 'tune_search.svg'), searchPlot(result, options));
   writeFileSync(join(options.outDir, 'tune.md'), markdown);
@@ -297,6 +363,7 @@ export async function tuneCommandRun(
     space,
     wall_s: wall,
     ...result,
+    ...(confirm ? { confirm } : {}),
     trials: result.trials.map((t) => ({ ...t, runs: t.rungs.map((g) => dirOf(t, g.budget)) })),
     markdown,
   };
@@ -308,6 +375,89 @@ export async function tuneCommandRun(
 }
 
 type TrainingResults = NonNullable<ReturnType<typeof finishedRun>>;
+
+const CONFIRM_KEYS = ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20'];
+
+/**
+ * Trains the chosen trial's settings and the base at every confirmation seed (reusing finished runs)
+ * and compares them paired by seed on the test split. Runs after the choice and never feeds back
+ * into it; nothing to do when the base was chosen.
+ */
+async function confirmChoice(
+  result: TuneResult,
+  options: TuneCommandOptions,
+  io: Io,
+  ctx: {
+    quiet?: boolean;
+    onProgress: ReturnType<typeof createProgressRenderer>;
+    jobs: number;
+    configOf: (trial: Trial, epochs: number, seed: number) => RunConfig;
+  },
+): Promise<TuneConfirmation | undefined> {
+  const best = result.best;
+  const chosen = best && result.trials.find((t) => t.id === best.id);
+  const base = result.trials.find((t) => t.base);
+  if (!chosen || !base || chosen.base) return undefined;
+  const seeds = uniqueList(options.confirmSeeds ?? [], '--confirm-seeds');
+  const maxEpochs = options.confirmMaxEpochs ?? options.maxEpochs;
+  const arms = [
+    { name: 'chosen', trial: chosen },
+    { name: 'base', trial: base },
+  ];
+  const planned: { arm: string; seed: number; run: PlannedRun }[] = [];
+  for (const seed of seeds) {
+    for (const { name, trial } of arms) {
+      const config = ctx.configOf(trial, maxEpochs, seed);
+      await checkRunConfig(config, io.cwd);
+      const dir = join(options.outDir, 'confirm', name, `seed-${seed}`);
+      planned.push({ arm: name, seed, run: planRun(`confirm ${name} (seed ${seed})`, dir, config) });
+    }
+  }
+  const t0 = performance.now();
+  const reused = planned.filter((p) => finishedRun(p.run)).length;
+  const done = await executePlan(
+    planned.map((p) => p.run),
+    io,
+    {
+      jobs: ctx.jobs,
+      queue: options.queue,
+      cliEntry: options.cliEntry,
+      quiet: ctx.quiet,
+      onProgress: ctx.jobs > 1 ? undefined : ctx.onProgress,
+    },
+  );
+  const armOf = (name: string, trial: Trial): ConfirmArm => {
+    const runs = planned
+      .filter((p) => p.arm === name && done.has(p.run))
+      .map((p) => {
+        const r = done.get(p.run) as TrainingRun['results'];
+        return { seed: p.seed, dir: p.run.dir, best_epoch: r.best_epoch, epochs: r.epochs, test: r.test };
+      });
+    const stats: Record<string, MeanStd> = {};
+    for (const k of CONFIRM_KEYS) stats[k] = meanStd(runs.map((r) => r.test[k] ?? Number.NaN));
+    return {
+      id: trial.id,
+      settings: trial.settings,
+      runs,
+      mean: Object.fromEntries(CONFIRM_KEYS.map((k) => [k, stats[k].mean])),
+      std: Object.fromEntries(CONFIRM_KEYS.map((k) => [k, stats[k].std])),
+    };
+  };
+  const c = armOf('chosen', chosen);
+  const b = armOf('base', base);
+  const values = (a: ConfirmArm, k: string) =>
+    a.runs.map((r) => ({ seed: r.seed, value: r.test[k] ?? Number.NaN }));
+  return {
+    seeds,
+    maxEpochs,
+    trained: planned.length - reused,
+    wall_s: (performance.now() - t0) / 1000,
+    chosen: c,
+    base: b,
+    gain: Object.fromEntries(CONFIRM_KEYS.map((k) => [k, (c.mean[k] - b.mean[k]) / b.mean[k]])),
+    tests: Object.fromEntries(CONFIRM_KEYS.map((k) => [k, pairedBySeed(values(c, k), values(b, k))])),
+  };
+}
 
 const failedOutcome = (reason: string): TrialOutcome => ({ status: 'failed', val: null, epochs: 0, reason });
 
@@ -339,7 +489,13 @@ const fmtSettings = (s: Record<string, unknown>) =>
     .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(3)) : v}`)
     .join(', ');
 
-function renderTune(options: TuneCommandOptions, r: TuneResult, space: SearchSpace, wall: number): string {
+function renderTune(
+  options: TuneCommandOptions,
+  r: TuneResult,
+  space: SearchSpace,
+  wall: number,
+  confirm?: TuneConfirmation,
+): string {
   const m = r.metric;
   const last = r.budgets[r.budgets.length - 1];
   const sorted = [...r.trials].sort((a, b) => {
@@ -366,9 +522,12 @@ function renderTune(options: TuneCommandOptions, r: TuneResult, space: SearchSpa
       ? `Test (evaluated once, for the chosen trial only): ${Object.entries(r.best.test)
           .filter(([k]) => k.startsWith('recall') || k.startsWith('ndcg'))
           .map(([k, v]) => `${k} ${num(v)}`)
-          .join(', ')}. One seed: confirm the chosen settings over several seeds before trusting a gain.`
+          .join(
+            ', ',
+          )}. One seed: ${confirm ? 'the confirmation below repeats the comparison over seeds' : 'confirm the chosen settings over several seeds (--confirm-seeds) before trusting a gain'}.`
       : '',
     '',
+    ...renderConfirmation(options, r, confirm),
     '![search](plots/tune_search.svg)',
     '',
     markdownTable(
@@ -390,6 +549,65 @@ function renderTune(options: TuneCommandOptions, r: TuneResult, space: SearchSpa
     .join('\n')
     .replace(/\n{3,}/g, '\n\n');
 }
+
+/** The "Confirmation over seeds" section of tune.md (empty without --confirm-seeds). */
+function renderConfirmation(options: TuneCommandOptions, r: TuneResult, c?: TuneConfirmation): string[] {
+  if (!options.confirmSeeds?.length) return [];
+  if (!c) {
+    return [
+      '## Confirmation over seeds',
+      '',
+      r.best
+        ? 'The base was chosen: nothing to confirm against it.'
+        : 'No trial was chosen: nothing to confirm.',
+      '',
+    ];
+  }
+  const m = r.metric;
+  const cell = (a: ConfirmArm, k: string) =>
+    `${num(a.mean[k])}${a.std[k] === null ? '' : ` ± ${num(a.std[k])}`}`;
+  const stats = (a: ConfirmArm, k: string): MeanStd => meanStd(a.runs.map((x) => x.test[k] ?? Number.NaN));
+  const p = c.tests[m]?.p_value ?? null;
+  const verdict =
+    p === null || c.tests[m].n < 2
+      ? `Fewer than 2 paired seeds: no test of the difference.`
+      : p < 0.05
+        ? `**${c.gain[m] > 0 ? 'The chosen settings beat the base' : 'The chosen settings lose to the base'} beyond seed noise** on test ${m} (${pct(c.chosen.mean[m], c.base.mean[m])}, ${formatPaired(c.tests[m])}).`
+        : `**Not distinguishable from the base at these seeds** on test ${m} (${pct(c.chosen.mean[m], c.base.mean[m])}, ${formatPaired(c.tests[m])}).`;
+  return [
+    '## Confirmation over seeds (test split, after the choice)',
+    '',
+    `The chosen trial (${c.chosen.id}: ${settingsText(chosenLike(c.chosen, false))}) and the base (${settingsText(chosenLike(c.base, true))}), each trained at seeds ${c.seeds.join(', ')} with early stopping on validation (at most ${c.maxEpochs} epochs); test metrics at each run's best validation epoch. The choice above used validation only; this section does not change it. ${c.trained} runs trained here (${c.seeds.length * 2 - c.trained} reused), wall time ${c.wall_s.toFixed(0)} s.`,
+    '',
+    markdownTable(
+      ['arm', ...CONFIRM_KEYS, 'best epochs'],
+      [
+        [
+          `base`,
+          ...CONFIRM_KEYS.map((k) => cell(c.base, k)),
+          c.base.runs.map((x) => x.best_epoch ?? '–').join(', '),
+        ],
+        [
+          `${c.chosen.id}`,
+          ...CONFIRM_KEYS.map((k) => cell(c.chosen, k)),
+          c.chosen.runs.map((x) => x.best_epoch ?? '–').join(', '),
+        ],
+        [
+          'gain',
+          ...CONFIRM_KEYS.map((k) =>
+            gainCell(gainOf(stats(c.base, k), stats(c.chosen, k)), formatPaired(c.tests[k])),
+          ),
+          '',
+        ],
+      ],
+    ),
+    '',
+    verdict,
+    '',
+  ];
+}
+
+const chosenLike = (a: ConfirmArm, base: boolean) => ({ base, settings: a.settings });
 
 const pct = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || !(b > 0)
@@ -431,6 +649,8 @@ export const tuneCommand: Command = {
         embeddings: { type: 'string' },
         aug: { type: 'string' },
         queue: { type: 'string' },
+        'confirm-seeds': { type: 'string' },
+        'confirm-max-epochs': { type: 'string' },
       },
       strict: true,
     });
@@ -453,6 +673,10 @@ export const tuneCommand: Command = {
         aug: values.aug ? resolve(io.cwd, values.aug) : undefined,
         file: values.config ? resolve(io.cwd, values.config) : undefined,
         sets: values.set,
+        confirmSeeds: values['confirm-seeds']
+          ? seedsFlag(values['confirm-seeds'], '--confirm-seeds')
+          : undefined,
+        confirmMaxEpochs: positiveIntFlag(values['confirm-max-epochs'], '--confirm-max-epochs'),
       },
       io,
       { quiet: values.quiet || values.json },

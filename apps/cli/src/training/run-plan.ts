@@ -225,19 +225,6 @@ export function threadsPerRun(jobs: number, threads: number | undefined, cores: 
   return threads ?? (jobs > 1 ? Math.max(1, Math.floor(cores / jobs)) : undefined);
 }
 
-/** A list flag naming the same thing twice is refused (the same seed twice would fake a spread). */
-export function refuseDuplicates(flag: string, values: readonly string[]): void {
-  const dup = values.find((v, i) => values.indexOf(v) !== i);
-  if (dup !== undefined) {
-    throw new PromaxError({
-      code: 'INVALID_ARGUMENT',
-      field: flag,
-      message: `${flag} lists '${dup}' twice`,
-      fix: `list each value once, e.g. ${flag} ${[...new Set(values)].join(',')}`,
-    });
-  }
-}
-
 /** What a queued run carries: its raw config, run folder and finished-run key. */
 export interface QueuedRun {
   config: Record<string, unknown>;
