@@ -19,7 +19,7 @@ import {
 import {
   datasetLoader,
   findRunDirs,
-  promaxLabel,
+  methodLabel,
   type RunInfo,
   readRun,
   resolveDatasetSource,
@@ -66,36 +66,67 @@ export interface BuildReportResult {
 /** The metrics of the results tables (method.md §7). */
 export const REPORT_METRICS = ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20'] as const;
 
-/** Runs that share model, dataset and ProMax terms (seeds of one configuration). */
+/** Runs that share dataset, model, methods and every setting (seeds of one configuration). */
 export interface RunGroup {
   key: string;
   model: string;
   dataset: string;
+  /** The method plugins (`[]`: the base model). */
+  methods: string[];
   promax: boolean;
+  /** `lightgcn+ProMax (S2DR)`, with the settings that tell it apart from its look-alikes: `lightgcn (layers=4)`. */
   label: string;
+  /** The settings that tell this group apart from groups of the same model and methods ('' when none). */
+  variant: string;
   runs: RunInfo[];
   /** Test metrics over the runs: mean, sample std (null for one run), n. */
   test: Record<string, MeanStd>;
 }
 
 export function groupRuns(runs: readonly RunInfo[]): RunGroup[] {
-  const groups = new Map<string, RunGroup>();
+  const families = new Map<string, RunInfo[]>();
   for (const run of runs) {
-    const key = `${run.dataset}\u0000${run.model}\u0000${promaxLabel(run)}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = {
-        key,
-        model: run.model,
-        dataset: run.dataset,
-        promax: run.promax,
-        label: runLabel(run),
-        runs: [],
-        test: {},
-      };
-      groups.set(key, g);
+    const f = `${run.dataset}\u0000${run.model}\u0000${methodLabel(run)}`;
+    families.set(f, [...(families.get(f) ?? []), run]);
+  }
+  const groups = new Map<string, RunGroup>();
+  for (const [f, members] of families) {
+    // Settings every run of the family recorded (a setting added in a later version is missing from
+    // older runs and cannot tell them apart); runs that differ in one of them are configurations apart.
+    const common = Object.keys((members[0] as RunInfo).settings)
+      .filter((k) => members.every((r) => k in r.settings))
+      .sort();
+    const own = new Map<string, RunGroup>();
+    for (const run of members) {
+      const key = `${f}\u0000${JSON.stringify(common.map((k) => run.settings[k]))}`;
+      let g = own.get(key);
+      if (!g) {
+        g = {
+          key,
+          model: run.model,
+          dataset: run.dataset,
+          methods: run.methods,
+          promax: run.promax,
+          label: runLabel(run),
+          variant: '',
+          runs: [],
+          test: {},
+        };
+        own.set(key, g);
+      }
+      g.runs.push(run);
     }
-    g.runs.push(run);
+    if (own.size > 1) {
+      const differing = common.filter(
+        (k) => new Set([...own.values()].map((g) => (g.runs[0] as RunInfo).settings[k])).size > 1,
+      );
+      for (const g of own.values()) {
+        const s = (g.runs[0] as RunInfo).settings;
+        g.variant = differing.map((k) => `${shortKey(k)}=${shortValue(s[k])}`).join(', ');
+        g.label = `${g.label} (${g.variant})`;
+      }
+    }
+    for (const [k, g] of own) groups.set(k, g);
   }
   for (const g of groups.values()) {
     const keys = new Set(g.runs.flatMap((r) => Object.keys(r.test)));
@@ -110,16 +141,45 @@ export function groupRuns(runs: readonly RunInfo[]): RunGroup[] {
     (a, b) =>
       a.dataset.localeCompare(b.dataset) ||
       a.model.localeCompare(b.model) ||
-      Number(a.promax) - Number(b.promax) ||
+      Number(a.methods.length > 0) - Number(b.methods.length > 0) ||
       a.label.localeCompare(b.label),
   );
 }
 
-/** The base group (same model and dataset, no ProMax) a +ProMax group is measured against. */
+/** `model.layers` → `layers`; `trainer.lr`, `promax.sdr.lambda1` and `input.aug` stay as they are. */
+const shortKey = (k: string): string => (k.startsWith('model.') ? k.slice('model.'.length) : k);
+/** A setting's value for a label: numbers and words as they are, file paths by their last two parts. */
+function shortValue(v: string | undefined): string {
+  if (v === undefined) return '–';
+  let x: unknown;
+  try {
+    x = JSON.parse(v);
+  } catch {
+    return v;
+  }
+  if (typeof x === 'string') return x.includes('/') ? x.split('/').slice(-2).join('/') : x;
+  return typeof x === 'number' ? String(Number(x.toPrecision(4))) : JSON.stringify(x);
+}
+
+/**
+ * Whether two runs share the model's and the trainer's settings (what a base run must share with a
+ * method's run), over the settings both recorded.
+ */
+const sameModelAndTrainer = (a: RunInfo, b: RunInfo): boolean =>
+  Object.keys(a.settings)
+    .filter((k) => (k.startsWith('model.') || k.startsWith('trainer.')) && k in b.settings)
+    .every((k) => a.settings[k] === b.settings[k]);
+
+/**
+ * The base group (same model and dataset, no method) a method's group is measured against: the one
+ * trained with the same model and trainer settings, else the only base group there is; undefined
+ * when there is none, or several and none matches (the comparison would be ambiguous).
+ */
 export function baseGroupOf(g: RunGroup, groups: readonly RunGroup[]): RunGroup | undefined {
-  return g.promax
-    ? groups.find((b) => !b.promax && b.model === g.model && b.dataset === g.dataset)
-    : undefined;
+  if (!g.methods.length) return undefined;
+  const bases = groups.filter((b) => !b.methods.length && b.model === g.model && b.dataset === g.dataset);
+  const same = bases.find((b) => sameModelAndTrainer(b.runs[0] as RunInfo, g.runs[0] as RunInfo));
+  return same ?? (bases.length === 1 ? bases[0] : undefined);
 }
 
 /** Relative gain and whether the difference of means exceeds the larger seed std of the two groups. */
@@ -148,6 +208,11 @@ const slug = (s: string): string =>
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '') || 'dataset';
+/** The method column: `none`, `ProMax (SDR + S2DR)`, `rlmrec-con`. */
+const methodCell = (r: RunInfo): string =>
+  r.methods.length
+    ? r.methods.map((id) => (id === 'promax' ? `ProMax (${termsOf(r)})` : id)).join(' + ')
+    : 'none';
 const termsOf = (r: RunInfo): string =>
   r.components
     ? [r.components.sdr && 'SDR', r.components.s2dr && 'S2DR'].filter(Boolean).join(' + ') || 'no ProMax term'
@@ -337,7 +402,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
   const md: string[] = [];
   md.push(`# ${options.title ?? 'ProMax training report'}`, '');
   md.push(
-    `${runs.length} run${runs.length === 1 ? '' : 's'} on ${datasets.join(', ')}. Test metrics are those of each run's best-validation epoch (full ranking over all items, train items masked; method.md §7); where several seeds share model, dataset and ProMax terms the table gives mean ± sample std over them and n.`,
+    `${runs.length} run${runs.length === 1 ? '' : 's'} on ${datasets.join(', ')}. Test metrics are those of each run's best-validation epoch (full ranking over all items, train items masked; method.md §7); where several seeds share model, dataset, methods and settings the table gives mean ± sample std over them and n; groups of one model and methods that differ in settings are labelled by what differs.`,
     '',
   );
 
@@ -345,11 +410,11 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
   md.push('## Results (test split)', '');
   md.push(
     markdownTable(
-      ['model', 'dataset', 'ProMax', 'n', ...REPORT_METRICS],
+      ['model', 'dataset', 'method', 'n', ...REPORT_METRICS],
       groups.map((g) => [
-        g.model,
+        g.variant ? `${g.model} (${g.variant})` : g.model,
         g.dataset,
-        g.promax ? termsOf(g.runs[0] as RunInfo) : 'no',
+        methodCell(g.runs[0] as RunInfo),
         String(g.runs.length),
         ...REPORT_METRICS.map((k) => fmtMeanStd(g.test[k])),
       ]),
@@ -359,18 +424,23 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
   );
 
   // Gains
-  md.push('## Gains of +ProMax over the base model', '');
+  md.push('## Gains over the base model', '');
   const gainRows: string[][] = [];
-  for (const g of groups.filter((x) => x.promax)) {
+  for (const g of groups.filter((x) => x.methods.length)) {
     const base = baseGroupOf(g, groups);
     if (!base) {
+      const several = groups.filter(
+        (b) => !b.methods.length && b.model === g.model && b.dataset === g.dataset,
+      );
       md.push(
-        `- ${g.label} on ${g.dataset}: no base ${g.model} run on ${g.dataset} to compare with (pass one with --compare).`,
+        several.length
+          ? `- ${g.label} on ${g.dataset}: ${several.length} base ${g.model} configurations (${several.map((b) => b.variant).join('; ')}) and none trained with its model and trainer settings, so no gain is computed.`
+          : `- ${g.label} on ${g.dataset}: no base ${g.model} run on ${g.dataset} to compare with (pass one with --compare).`,
       );
       continue;
     }
     gainRows.push([
-      g.label,
+      base.variant ? `${g.label} vs ${base.label}` : g.label,
       g.dataset,
       `${base.runs.length} / ${g.runs.length}`,
       ...REPORT_METRICS.map((k) =>
@@ -382,7 +452,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
   }
   if (gainRows.length) {
     md.push(
-      markdownTable(['model', 'dataset', 'n base / n ProMax', ...REPORT_METRICS], gainRows, [
+      markdownTable(['model', 'dataset', 'n base / n method', ...REPORT_METRICS], gainRows, [
         'l',
         'l',
         'r',
@@ -397,7 +467,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
       'Relative gain of the mean; "beyond std" when the difference of means exceeds the larger of the two sample stds over seeds, "1 seed" when either side has a single run (no spread to compare with); p: two-sided paired t-test against the base over the seeds both ran (paired by seed, from 2 seeds on), "W p" the Wilcoxon signed-rank test (from 5 seeds on).',
       '',
     );
-  } else if (!groups.some((g) => g.promax)) md.push('No +ProMax run among these runs.', '');
+  } else if (!groups.some((g) => g.methods.length)) md.push('No method run among these runs.', '');
   else md.push('');
 
   // Authors' numbers
@@ -475,6 +545,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
 
   // Validation curves
   md.push('## Validation recall@20 by epoch', '');
+  const groupOf = new Map(groups.flatMap((g) => g.runs.map((r) => [r, g] as const)));
   for (const dataset of datasets) {
     const dsRuns = runs.filter((r) => r.dataset === dataset);
     const series: LineSeries[] = [];
@@ -484,7 +555,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
         .filter((p) => p.metrics['recall@20'] !== undefined)
         .map((p) => ({ x: p.epoch, y: p.metrics['recall@20'] as number }));
       if (!points.length) continue;
-      let name = `${runLabel(r)}${r.seed === null ? '' : ` seed ${r.seed}`}`;
+      let name = `${groupOf.get(r)?.label ?? runLabel(r)}${r.seed === null ? '' : ` seed ${r.seed}`}`;
       if (names.has(name)) name = `${name} (${rel(r.dir)})`;
       names.add(name);
       series.push({ name, points });
@@ -570,12 +641,11 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
             })),
           }),
         );
-        const pairs = sp.byRunGroup
-          .filter((x) => x.group.promax)
-          .flatMap((x) => {
-            const base = sp.byRunGroup.find((b) => !b.group.promax && b.group.model === x.group.model);
-            return base ? [{ pm: x, base }] : [];
-          });
+        const pairs = sp.byRunGroup.flatMap((x) => {
+          const of = baseGroupOf(x.group, groups);
+          const base = of && sp.byRunGroup.find((b) => b.group === of);
+          return base ? [{ pm: x, base }] : [];
+        });
         const header = [
           'group',
           'train degree',
@@ -658,7 +728,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
   md.push('## Runs', '');
   md.push(
     markdownTable(
-      ['run', 'role', 'model', 'dataset', 'seed', 'ProMax', 'best epoch', 'epochs', 'stopped'],
+      ['run', 'role', 'model', 'dataset', 'seed', 'method', 'best epoch', 'epochs', 'stopped'],
       runs.map((r) =>
         [
           rel(r.dir),
@@ -666,7 +736,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
           r.model,
           r.dataset,
           r.seed === null ? '–' : String(r.seed),
-          r.promax ? termsOf(r) : 'no',
+          methodCell(r),
           r.bestEpoch === null ? '–' : String(r.bestEpoch),
           r.epochs === null ? '–' : String(r.epochs),
           r.stopped ?? '–',

@@ -22,6 +22,10 @@ export interface FakeRunOptions {
   maxEpochs?: number;
   userEmb?: Matrix;
   itemEmb?: Matrix;
+  /** Model settings as results.json records them (default `{ embeddingSize: 2 }`). */
+  modelSettings?: Record<string, unknown>;
+  /** Method plugins other than ProMax, as results.json records them (id + resolved settings). */
+  methods?: { id: string; settings: Record<string, unknown> }[];
 }
 
 export function writeFakeRun(dir: string, o: FakeRunOptions): string {
@@ -49,7 +53,8 @@ export function writeFakeRun(dir: string, o: FakeRunOptions): string {
         model: o.model,
         dataset: o.datasetSource ?? o.dataset,
         seed: o.seed,
-        modelSettings: { embeddingSize: 2 },
+        modelSettings: o.modelSettings ?? { embeddingSize: 2 },
+        ...(o.methods ? { methods: o.methods.map((m) => m.id) } : {}),
         promax,
         trainer,
       },
@@ -94,7 +99,7 @@ export function writeFakeRun(dir: string, o: FakeRunOptions): string {
   });
   writeFileSync(join(dir, 'metrics.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   const results = {
-    model: o.promax ? `${o.model}+promax` : o.model,
+    model: o.promax ? `${o.model}+promax` : `${o.model}${(o.methods ?? []).map((m) => `+${m.id}`).join('')}`,
     dataset: o.dataset,
     seed: o.seed,
     select_metric: 'recall@20',
@@ -113,7 +118,8 @@ export function writeFakeRun(dir: string, o: FakeRunOptions): string {
       losses: {},
     })),
     promax,
-    model_settings: { embeddingSize: 2 },
+    model_settings: o.modelSettings ?? { embeddingSize: 2 },
+    ...(o.methods ? { methods: o.methods } : {}),
   };
   writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
   if (o.userEmb) saveEmbeddings(join(dir, 'user_emb.npy'), o.userEmb);

@@ -24,7 +24,7 @@ export type { RunComponents, RunInfo } from './run-dir.js';
 export {
   datasetLoader,
   findRunDirs,
-  promaxLabel,
+  methodLabel,
   readRun,
   readRunConfig,
   resolveDatasetSource,

@@ -22,7 +22,17 @@ export interface RunInfo {
   /** What to load the dataset from: the config's `dataset` (a registered name or a folder). */
   datasetSource: string;
   seed: number | null;
+  /** The method plugins the run trained with, in order (`[]` for the base model). */
+  methods: string[];
+  /** Whether ProMax was one of them. */
   promax: boolean;
+  /**
+   * What identifies the run's configuration apart from its seed, flattened to `path → JSON value`:
+   * `model.*` (model settings), `<method>.*` (each method's settings), `trainer.*` (trainer settings
+   * but the seed) and `input.*` (the A′ and profile-embedding files). Runs that differ here are
+   * different configurations, never seeds of one.
+   */
+  settings: Record<string, string>;
   /** Undefined for base runs, or when the run did not record them. */
   components?: RunComponents;
   /** Test metrics of the best-validation parameters. */
@@ -139,13 +149,33 @@ export function readRun(dir: string): RunInfo {
       ? results.dataset
       : (canonicalDatasetName(datasetSource) ?? (basename(datasetSource) || 'unknown'));
   const trainer = obj(config.trainer);
+  // The methods as results.json records them (id + resolved settings), else as config.json lists them.
+  const recorded = Array.isArray(results.methods) ? results.methods.map(obj) : undefined;
+  const methods = recorded
+    ? recorded.map((m) => String(m.id))
+    : Array.isArray(config.methods)
+      ? config.methods.map(String)
+      : promax
+        ? ['promax']
+        : [];
+  const settings: Record<string, string> = {};
+  flatten(settings, 'model', results.model_settings ?? config.modelSettings);
+  const methodSettings = obj(config.methodSettings);
+  for (const [k, id] of methods.entries())
+    flatten(settings, id, recorded ? recorded[k]?.settings : (methodSettings[id] ?? promaxRecord.settings));
+  const { seed: _seed, ...trainerBut } = trainer;
+  flatten(settings, 'trainer', trainerBut);
+  for (const input of ['aug', 'embeddings'] as const)
+    if (typeof config[input] === 'string') settings[`input.${input}`] = JSON.stringify(config[input]);
   return {
     dir,
     model,
     dataset,
     datasetSource,
     seed: numOrNull(results.seed ?? config.seed),
-    promax,
+    methods,
+    promax: promax || methods.includes('promax'),
+    settings,
     components,
     test: metricRecord(results.test),
     val: results.val ? metricRecord(results.val) : null,
@@ -155,6 +185,13 @@ export function readRun(dir: string): RunInfo {
     maxEpochs: numOrNull(trainer.maxEpochs),
     valCurve: readValCurve(dir, results),
   };
+}
+
+/** `out[prefix.path] = JSON value` for every leaf of a settings object (arrays are leaves). */
+function flatten(out: Record<string, string>, prefix: string, value: unknown): void {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(out, `${prefix}.${k}`, v);
+  } else if (value !== undefined) out[prefix] = JSON.stringify(value);
 }
 
 /**
@@ -200,13 +237,17 @@ export function datasetLoader(
   };
 }
 
-/** The run's labels: `lightgcn`, `lightgcn+ProMax (S2DR)`. */
-export function promaxLabel(run: Pick<RunInfo, 'promax' | 'components'>): string {
-  if (!run.promax) return '';
-  if (!run.components) return '+ProMax';
-  const terms = [run.components.sdr && 'SDR', run.components.s2dr && 'S2DR'].filter(Boolean).join('+');
-  return `+ProMax (${terms || 'no terms'})`;
+/** The run's labels: `lightgcn`, `lightgcn+ProMax (S2DR)`, `lightgcn+rlmrec-con`. */
+export function methodLabel(run: Pick<RunInfo, 'methods' | 'components'>): string {
+  return run.methods
+    .map((id) => {
+      if (id !== 'promax') return `+${id}`;
+      if (!run.components) return '+ProMax';
+      const terms = [run.components.sdr && 'SDR', run.components.s2dr && 'S2DR'].filter(Boolean).join('+');
+      return `+ProMax (${terms || 'no terms'})`;
+    })
+    .join('');
 }
 
-export const runLabel = (run: Pick<RunInfo, 'model' | 'promax' | 'components'>): string =>
-  `${run.model}${promaxLabel(run)}`;
+export const runLabel = (run: Pick<RunInfo, 'model' | 'methods' | 'components'>): string =>
+  `${run.model}${methodLabel(run)}`;

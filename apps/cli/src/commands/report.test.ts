@@ -190,8 +190,8 @@ describe('promax report on fake runs of a small dataset', () => {
     // results table: mean ± sample std over the three seeds
     const row = (label: string, values: Record<string, number>[]) =>
       `| mf | tiny-books | ${label} | 3 | ${KEYS.map((k) => `${mean(values.map((v) => v[k] as number)).toFixed(4)} ± ${sampleStd(values.map((v) => v[k] as number)).toFixed(4)}`).join(' | ')} |`;
-    expect(md).toContain(row('no', BASE));
-    expect(md).toContain(row('S2DR', PROMAX));
+    expect(md).toContain(row('none', BASE));
+    expect(md).toContain(row('ProMax (S2DR)', PROMAX));
 
     // gains: relative difference of the means; beyond / within the larger seed std
     const gain = (k: string) =>
@@ -248,6 +248,66 @@ describe('promax report on fake runs of a small dataset', () => {
     const repeated = await gainLineOf([...runDirs.flatMap((d) => ['--run', d]), '--run', copy]);
     expect(repeated).toContain('| 3 / 4 |');
     expect(repeated).not.toMatch(/p [=<]/);
+  });
+
+  it('keeps apart runs of other methods and other settings: one group per configuration, gains against the matching base', async () => {
+    const at = (r20: number) => Object.fromEntries(KEYS.map((k) => [k, k === 'recall@20' ? r20 : 0.1]));
+    const more = tempDir('promax-report-configs-');
+    const write = (
+      name: string,
+      seed: number,
+      r20: number,
+      extra: Partial<Parameters<typeof writeFakeRun>[1]>,
+    ) =>
+      writeFakeRun(join(more, name, `seed-${seed}`), {
+        model: 'mf',
+        dataset: 'tiny-books',
+        datasetSource: ds.dir,
+        seed,
+        promax: false,
+        test: at(r20),
+        valCurve: [[3, 0.2]],
+        ...extra,
+      });
+    const wide = [0.5, 0.52, 0.51].map((v, s) =>
+      write('wide', s + 1, v, { modelSettings: { embeddingSize: 8 } }),
+    );
+    const rival = [0.33, 0.34, 0.32].map((v, s) =>
+      write('rival', s + 1, v, { methods: [{ id: 'rlmrec-con', settings: { kdWeight: 0.01 } }] }),
+    );
+    const base = runDirs.slice(0, 3); // recall@20 0.30 / 0.32 / 0.31 at embeddingSize 2
+    const out = tempDir('promax-report-out-');
+    const io = captureIo();
+    const argv = ['report', ...[...base, ...wide, ...rival].flatMap((d) => ['--run', d]), '--no-sparsity'];
+    expect(await main([...argv, '--out', out], io), io.stderr()).toBe(0);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    const r20 = (line: string | undefined) => line?.split(' | ')[6];
+    const find = (prefix: string) => md.split('\n').find((l) => l.startsWith(prefix));
+    // Three configurations, never one mixed group of 9 runs: each mean is over its own 3 seeds.
+    expect(r20(find('| mf (embeddingSize=2) | tiny-books | none | 3 |'))).toBe('0.3100 ± 0.0100');
+    expect(r20(find('| mf (embeddingSize=8) | tiny-books | none | 3 |'))).toBe('0.5100 ± 0.0100');
+    expect(r20(find('| mf | tiny-books | rlmrec-con | 3 |'))).toBe('0.3300 ± 0.0100');
+    expect(md).not.toMatch(/\| tiny-books \| none \| (6|9) \|/);
+    // The rival's gain is against the base with its own model settings (0.33 vs 0.31: +6.5 %), paired.
+    const gain = find('| mf+rlmrec-con vs mf (embeddingSize=2) | tiny-books | 3 / 3 |');
+    expect(gain).toContain(`+${((0.33 / 0.31 - 1) * 100).toFixed(1)}% (`);
+    // Two base configurations and a rival trained with neither's settings: no gain, and why.
+    const odd = write('odd', 1, 0.4, {
+      modelSettings: { embeddingSize: 4 },
+      methods: [{ id: 'kar', settings: {} }],
+    });
+    const out2 = tempDir('promax-report-out-');
+    const io2 = captureIo();
+    // A run that records a setting the others predate (same value as the default) is a fourth seed of
+    // the same configuration, not a configuration of its own.
+    const newer = write('newer', 4, 0.31, { modelSettings: { embeddingSize: 2, edgeKeepRate: 1 } });
+    const argv2 = ['report', ...[...base, newer, ...wide, odd].flatMap((d) => ['--run', d]), '--no-sparsity'];
+    expect(await main([...argv2, '--out', out2], io2), io2.stderr()).toBe(0);
+    const md2 = readFileSync(join(out2, 'report.md'), 'utf8');
+    expect(md2).toContain(
+      '- mf+kar on tiny-books: 2 base mf configurations (embeddingSize=2; embeddingSize=8) and none trained with its model and trainer settings, so no gain is computed.',
+    );
+    expect(md2).toMatch(/\| mf \(embeddingSize=2\) \| tiny-books \| none \| 4 \|/);
   });
 
   it('plots per-sparsity-group test recall@20 that matches a brute-force evaluation of the saved embeddings', async () => {
