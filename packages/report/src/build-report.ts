@@ -146,8 +146,8 @@ export function groupRuns(runs: readonly RunInfo[]): RunGroup[] {
   );
 }
 
-/** `model.layers` → `layers`; `trainer.lr`, `promax.sdr.lambda1` and `input.aug` stay as they are. */
-const shortKey = (k: string): string => (k.startsWith('model.') ? k.slice('model.'.length) : k);
+/** `model.layers` → `layers`, `input.aug` → `aug`; `trainer.lr` and `promax.sdr.lambda1` stay as they are. */
+const shortKey = (k: string): string => k.replace(/^(model|input)\./, '');
 /** A setting's value for a label: numbers and words as they are, file paths by their last two parts. */
 function shortValue(v: string | undefined): string {
   if (v === undefined) return '–';
@@ -157,6 +157,7 @@ function shortValue(v: string | undefined): string {
   } catch {
     return v;
   }
+  if (x === null) return "the dataset's";
   if (typeof x === 'string') return x.includes('/') ? x.split('/').slice(-2).join('/') : x;
   return typeof x === 'number' ? String(Number(x.toPrecision(4))) : JSON.stringify(x);
 }

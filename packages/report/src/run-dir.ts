@@ -29,8 +29,9 @@ export interface RunInfo {
   /**
    * What identifies the run's configuration apart from its seed, flattened to `path → JSON value`:
    * `model.*` (model settings), `<method>.*` (each method's settings), `trainer.*` (trainer settings
-   * but the seed) and `input.*` (the A′ and profile-embedding files). Runs that differ here are
-   * different configurations, never seeds of one.
+   * but the seed) and `input.*` (the A′ and profile-embedding files, the run's seed in a path read
+   * as `{seed}`: an input drawn per seed is one input). Runs that differ here are different
+   * configurations, never seeds of one.
    */
   settings: Record<string, string>;
   /** Undefined for base runs, or when the run did not record them. */
@@ -154,7 +155,7 @@ export function readRun(dir: string): RunInfo {
   const methods = recorded
     ? recorded.map((m) => String(m.id))
     : Array.isArray(config.methods)
-      ? config.methods.map(String)
+      ? config.methods.map((m) => (typeof m === 'string' ? m : String(obj(m).id)))
       : promax
         ? ['promax']
         : [];
@@ -165,14 +166,22 @@ export function readRun(dir: string): RunInfo {
     flatten(settings, id, recorded ? recorded[k]?.settings : (methodSettings[id] ?? promaxRecord.settings));
   const { seed: _seed, ...trainerBut } = trainer;
   flatten(settings, 'trainer', trainerBut);
-  for (const input of ['aug', 'embeddings'] as const)
-    if (typeof config[input] === 'string') settings[`input.${input}`] = JSON.stringify(config[input]);
+  // An input drawn per seed (ablate's random A′: inputs/random-seed-2025/…) is one input across seeds.
+  const seed = numOrNull(results.seed ?? config.seed);
+  const perSeed = seed === null ? null : new RegExp(`(?<![0-9])${seed}(?![0-9])`, 'g');
+  // Always recorded: no file (null) means the dataset's own, a configuration of its own.
+  for (const input of ['aug', 'embeddings'] as const) {
+    const path = config[input];
+    settings[`input.${input}`] = JSON.stringify(
+      typeof path !== 'string' ? null : perSeed ? path.replace(perSeed, '{seed}') : path,
+    );
+  }
   return {
     dir,
     model,
     dataset,
     datasetSource,
-    seed: numOrNull(results.seed ?? config.seed),
+    seed,
     methods,
     promax: promax || methods.includes('promax'),
     settings,

@@ -308,6 +308,32 @@ describe('promax report on fake runs of a small dataset', () => {
       '- mf+kar on tiny-books: 2 base mf configurations (embeddingSize=2; embeddingSize=8) and none trained with its model and trainer settings, so no gain is computed.',
     );
     expect(md2).toMatch(/\| mf \(embeddingSize=2\) \| tiny-books \| none \| 4 \|/);
+
+    // ProMax over the dataset's A′ and over an A′ drawn per seed (ablate's random arm): two
+    // configurations, each over its seeds.
+    const promaxAt = (name: string, seed: number, r20: number, aug?: string) => {
+      const dir = write(name, seed, r20, { promax: { sdr: false, s2dr: true } });
+      if (aug) {
+        const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+        writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, aug }));
+      }
+      return dir;
+    };
+    const shipped = [1, 2, 3].map((seed) => promaxAt('shipped', seed, 0.35));
+    const drawn = [1, 2, 3].map((seed) =>
+      promaxAt('drawn', seed, 0.36, `/runs/inputs/random-seed-${seed}/aug.npz`),
+    );
+    const out3 = tempDir('promax-report-out-');
+    const io3 = captureIo();
+    const argv3 = [
+      'report',
+      ...[...base, ...shipped, ...drawn].flatMap((d) => ['--run', d]),
+      '--no-sparsity',
+    ];
+    expect(await main([...argv3, '--out', out3], io3), io3.stderr()).toBe(0);
+    const md3 = readFileSync(join(out3, 'report.md'), 'utf8');
+    expect(md3).toContain("| mf (aug=the dataset's) | tiny-books | ProMax (S2DR) | 3 |");
+    expect(md3).toContain('| mf (aug=random-seed-{seed}/aug.npz) | tiny-books | ProMax (S2DR) | 3 |');
   });
 
   it('plots per-sparsity-group test recall@20 that matches a brute-force evaluation of the saved embeddings', async () => {
