@@ -92,6 +92,8 @@ export const ${camel}MethodDefinition: RecommenderMethodDefinition<${Pascal}Meth
   // The inputs it reads: profileEmbeddings, extraProfileEmbeddings, augmentedGraph (required or optional).
   inputs: [],
   zeroWeightSettings: { weight: 0 },
+  // What \`promax tune\` searches by default: weight | scale | temperature | ratio, around each value.
+  tunable: { weight: 'weight', temperature: 'temperature' },
   unsupportedReason: () => undefined,
   create: create${Pascal},
 };

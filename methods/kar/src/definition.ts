@@ -26,6 +26,7 @@ export const karMethodDefinition: RecommenderMethodDefinition<KarMethod, KarSett
     },
   ],
   zeroWeightSettings: { weight: 0 },
+  tunable: { weight: 'weight' },
   // Any model with user and item vectors (the whole zoo, MF included).
   unsupportedReason: () => undefined,
   create: createKar,

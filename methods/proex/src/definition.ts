@@ -36,6 +36,7 @@ export const proexMethodDefinition: RecommenderMethodDefinition<
     },
   ],
   zeroWeightSettings: { scale: 0, invWeight: 0, exWeight: 0 },
+  tunable: { invWeight: 'weight', exWeight: 'weight', alpha: 'scale', uniformityTemperature: 'temperature' },
   // The released code is LightGCN only; the method reads nothing but user/item vectors, so it runs on any model.
   unsupportedReason: () => undefined,
   create: createProex,

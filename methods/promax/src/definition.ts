@@ -40,6 +40,13 @@ export const promaxMethodDefinition: RecommenderMethodDefinition<
     },
   ],
   zeroWeightSettings: { sdr: { lambda1: 0 }, s2dr: { lambda2: 0 } },
+  tunable: {
+    'sdr.lambda1': 'weight',
+    'sdr.tauP': 'temperature',
+    'sdr.tauQ': 'temperature',
+    's2dr.lambda2': 'weight',
+    's2dr.tauS': 'temperature',
+  },
   unsupportedReason: () => undefined,
   create: createPromax,
 };

@@ -39,6 +39,7 @@ export const rlmrecConMethodDefinition: RecommenderMethodDefinition<
     },
   ],
   zeroWeightSettings: { kdWeight: 0, perModel: {} },
+  tunable: { kdWeight: 'weight', kdTemperature: 'temperature' },
   unsupportedReason: (model) =>
     (RLMREC_BASES as readonly string[]).includes(model.modelId)
       ? undefined

@@ -39,6 +39,7 @@ export const rlmrecGenMethodDefinition: RecommenderMethodDefinition<
     },
   ],
   zeroWeightSettings: { reconWeight: 0, perModel: {} },
+  tunable: { reconWeight: 'weight', reconTemperature: 'temperature', maskRatio: 'ratio' },
   unsupportedReason: (model) =>
     (RLMREC_GEN_BASES as readonly string[]).includes(model.modelId)
       ? undefined

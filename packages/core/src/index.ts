@@ -34,6 +34,7 @@ export type {
   RecommenderMethodDefinition,
   RecommenderMethodSpecificationVersion,
   RecommenderMethodV1,
+  TunableKind,
 } from './method-spec.js';
 export { assertRecommenderMethodV1, missingInputError } from './method-spec.js';
 export type {

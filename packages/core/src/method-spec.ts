@@ -229,6 +229,13 @@ export interface RecommenderMethodV1<G, T, A, S = Readonly<Record<string, unknow
 }
 
 /**
+ * How `promax tune` searches a setting by default, around the value v the run resolves (preset
+ * included): a loss `weight` or a positive `scale` on a log scale over [v/10, 10·v], a
+ * `temperature` on a log scale over [v/4, 4·v], a `ratio` in (0, 1) over [v/2, min(2·v, 0.95)].
+ */
+export type TunableKind = 'weight' | 'scale' | 'temperature' | 'ratio';
+
+/**
  * How a method package presents itself to plugin discovery, the CLI and the recipe: id, settings
  * schema (strict, documented), defaults, per-dataset presets, inputs and the factory.
  */
@@ -250,6 +257,14 @@ export interface RecommenderMethodDefinition<M, S, I = S> {
   readonly inputs: readonly MethodInputSpec[];
   /** Settings that make every term weigh 0 (the conformance suite checks the base trajectory). */
   readonly zeroWeightSettings?: I;
+  /**
+   * The settings `promax tune` searches by default (dotted paths into the settings, each a positive
+   * number in the defaults and in every preset), and how. Where the settings hold a per-model
+   * override, `perModel.<model id>.<path>`, the tuner searches that one (the value in force).
+   * Without `tunable` the tuner goes by names: `lambda…`/`weight` as weights, `tau…`/`temperature`
+   * as temperatures.
+   */
+  readonly tunable?: Readonly<Record<string, TunableKind>>;
   /** A reason the method cannot train this model, or undefined when it can. */
   unsupportedReason?(model: MethodModelInfo): string | undefined;
   create(settings?: I): M;

@@ -79,5 +79,6 @@ export {
   sampleTrials,
   searchSpaceSchema,
   settingsKey,
+  tunableRange,
   tune,
 } from './tune.js';

@@ -48,6 +48,36 @@ describe('tune (successive halving on validation)', () => {
     expect(() => parseSearchSpace({ method: { x: { lo: 1 } } })).toThrow();
   });
 
+  it('searches the settings a method declares tunable, by kind, where the value in force lives', () => {
+    const settings = {
+      kdWeight: 0.01,
+      kdTemperature: 0.2,
+      maskRatio: 0.6,
+      off: 0,
+      perModel: { gccf: { kdWeight: 0.001 } },
+    };
+    const tunable = {
+      kdWeight: 'weight',
+      kdTemperature: 'temperature',
+      maskRatio: 'ratio',
+      off: 'scale',
+      missing: 'weight',
+    } as const;
+    const s = defaultSearchSpace(settings, tunable, 'lightgcn');
+    // Only what is declared (not the name-matching fallback), each by its kind; 0 and absent left out.
+    expect(s.method).toEqual({
+      kdWeight: { low: 0.001, high: 0.1, log: true, integer: false },
+      kdTemperature: { low: 0.05, high: 0.8, log: true, integer: false },
+      maskRatio: { low: 0.3, high: 0.95, log: false, integer: false },
+    });
+    // On gccf the per-model override is the value in force: it is the one searched, around its value.
+    const g = defaultSearchSpace(settings, tunable, 'gccf');
+    expect(Object.keys(g.method).sort()).toEqual(['kdTemperature', 'maskRatio', 'perModel.gccf.kdWeight']);
+    expect(g.method['perModel.gccf.kdWeight']).toMatchObject({ low: 0.0001, high: 0.01, log: true });
+    // A 'ratio' below 0.475 doubles: [v/2, 2v].
+    expect(defaultSearchSpace({ r: 0.15 }, { r: 'ratio' }).method.r).toMatchObject({ low: 0.075, high: 0.3 });
+  });
+
   it('samples deterministically inside the bounds and always includes the base arm', () => {
     const a = sampleTrials(space, 20, 7);
     expect(a[0]).toMatchObject({ id: 'base', base: true });

@@ -1,4 +1,4 @@
-import { type ProgressHandler, PromaxError, parseSettings, Rng } from '@promax/core';
+import { type ProgressHandler, PromaxError, parseSettings, Rng, type TunableKind } from '@promax/core';
 import * as z from 'zod';
 
 /**
@@ -61,14 +61,46 @@ export function parseSearchSpace(value: unknown, source = 'search space'): Searc
 const WEIGHT = /^(lambda|weight|alpha|beta)\d*$/i;
 const TEMPERATURE = /^(tau|temperature)[A-Za-z0-9]*$/i;
 
+/** The range `promax tune` searches for a setting of this kind around its resolved value v (> 0). */
+export function tunableRange(kind: TunableKind, v: number): SearchDimension {
+  switch (kind) {
+    case 'weight':
+    case 'scale':
+      return { low: v / 10, high: v * 10, log: true, integer: false };
+    case 'temperature':
+      return { low: v / 4, high: v * 4, log: true, integer: false };
+    case 'ratio':
+      return { low: v / 2, high: Math.min(2 * v, 0.95), log: false, integer: false };
+  }
+}
+
 /**
- * The default search space of a method from its resolved settings: every positive numeric setting
- * named like a loss weight (`lambda1`, `weight`) on a log scale over [v/10, 10·v], and every
- * temperature (`tauS`, `temperature`) over [v/4, 4·v]. For ProMax: λ1, λ2, τp, τq and τs around
- * the dataset's preset.
+ * The default search space of a method from its resolved settings. With the definition's
+ * `tunable` (every built-in method has one): those settings, each by its kind (`tunableRange`).
+ * Without it, by name: every positive numeric setting named like a loss weight (`lambda1`,
+ * `weight`) as a weight and every temperature (`tauS`, `temperature`) as a temperature. For
+ * ProMax: λ1, λ2, τp, τq and τs around the dataset's preset. Where the settings hold a per-model
+ * override for `modelId` (`perModel.<model>.<path>`), that is the value in force, so it is the one
+ * searched. A tunable setting that is not a positive number in this run (e.g. set to 0) is left out.
  */
-export function defaultSearchSpace(settings: Record<string, unknown>): SearchSpace {
+export function defaultSearchSpace(
+  settings: Record<string, unknown>,
+  tunable?: Readonly<Record<string, TunableKind>>,
+  modelId?: string,
+): SearchSpace {
   const method: Record<string, SearchDimension> = {};
+  const at = (path: string): unknown =>
+    path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], settings);
+  if (tunable) {
+    for (const [path, kind] of Object.entries(tunable)) {
+      // A per-model override (`perModel.<model>.<path>`, RLMRec's convention) is the value in force.
+      const own = modelId === undefined ? undefined : `perModel.${modelId}.${path}`;
+      const where = own !== undefined && typeof at(own) === 'number' ? own : path;
+      const value = at(where);
+      if (typeof value === 'number' && value > 0) method[where] = tunableRange(kind, value);
+    }
+    return { method, model: {} };
+  }
   const walk = (value: unknown, path: string) => {
     if (value && typeof value === 'object' && !Array.isArray(value)) {
       for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
@@ -76,9 +108,8 @@ export function defaultSearchSpace(settings: Record<string, unknown>): SearchSpa
     }
     const key = path.split('.').pop() ?? '';
     if (typeof value !== 'number' || !(value > 0)) return;
-    if (WEIGHT.test(key)) method[path] = { low: value / 10, high: value * 10, log: true, integer: false };
-    else if (TEMPERATURE.test(key))
-      method[path] = { low: value / 4, high: value * 4, log: true, integer: false };
+    if (WEIGHT.test(key)) method[path] = tunableRange('weight', value);
+    else if (TEMPERATURE.test(key)) method[path] = tunableRange('temperature', value);
   };
   walk(settings, '');
   return { method, model: {} };

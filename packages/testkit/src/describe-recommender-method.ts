@@ -10,6 +10,7 @@ import {
 } from '@promax/core';
 import {
   type AnyMethodDefinition,
+  defaultSearchSpace,
   type PreparedMethod,
   type RecommenderMethod,
   resolvePluginSettings,
@@ -184,6 +185,41 @@ export function describeRecommenderMethod(
         expect(['required', 'optional']).toContain(spec.need);
       }
     });
+
+    it.skipIf(!definition.tunable)(
+      'declares tunable settings that are positive numbers in the defaults and every preset',
+      () => {
+        const resolved: [string, Record<string, unknown>][] = [
+          ['defaults', definition.defaults as Record<string, unknown>],
+          ...Object.keys(definition.presets ?? {}).map(
+            (d) =>
+              [`preset ${d}`, resolvePluginSettings(definition, { dataset: d }).settings] as [
+                string,
+                Record<string, unknown>,
+              ],
+          ),
+        ];
+        const tunable = definition.tunable ?? {};
+        expect(Object.keys(tunable).length).toBeGreaterThan(0);
+        for (const [where, settings] of resolved) {
+          for (const [path, kind] of Object.entries(tunable)) {
+            expect(['weight', 'scale', 'temperature', 'ratio']).toContain(kind);
+            const v = path
+              .split('.')
+              .reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], settings);
+            expect(
+              typeof v === 'number' && v > 0,
+              `${path} (${kind}) is a positive number in the ${where}`,
+            ).toBe(true);
+            if (kind === 'ratio') expect(v, `${path} is a ratio in the ${where}`).toBeLessThan(1);
+          }
+          // The tuner's default space is exactly the declared settings (model-independent here).
+          expect(Object.keys(defaultSearchSpace(settings, tunable).method).sort()).toEqual(
+            Object.keys(tunable).sort(),
+          );
+        }
+      },
+    );
 
     it('applies its presets by canonical dataset name, beneath the user settings', () => {
       for (const [dataset, preset] of Object.entries(definition.presets ?? {})) {

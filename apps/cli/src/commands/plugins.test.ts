@@ -23,6 +23,16 @@ describe('promax models / methods (derived from the installed plugins)', () => {
       /promax\s+ProMax .*\n\s+package @promax\/method-promax; settings: sdr=\{enabled,lambda1/,
     );
     expect(io2.stdout()).toMatch(/input augmentedGraph \(optional\)/);
+    // What `promax tune` searches by default, as each definition declares it.
+    expect(io2.stdout()).toContain('tune searches: kdWeight (weight), kdTemperature (temperature)');
+    const io3 = captureIo();
+    expect(await main(['methods', '--json'], io3), io3.stderr()).toBe(0);
+    const methods = JSON.parse(io3.stdout()) as { id: string; tunable: Record<string, string> | null }[];
+    expect(methods.find((m) => m.id === 'rlmrec-gen')?.tunable).toEqual({
+      reconWeight: 'weight',
+      reconTemperature: 'temperature',
+      maskRatio: 'ratio',
+    });
   });
 
   it('an unknown --model or --method is a named error with the installed ones', async () => {

@@ -37,7 +37,11 @@ function listing(kind: 'model' | 'method') {
             defaults: p.definition.defaults,
             presets: Object.keys(p.definition.presets ?? {}),
             ...(p.kind === 'method'
-              ? { inputs: p.definition.inputs, adaptation: p.definition.adaptation ?? null }
+              ? {
+                  inputs: p.definition.inputs,
+                  adaptation: p.definition.adaptation ?? null,
+                  tunable: p.definition.tunable ?? null,
+                }
               : { inputs: p.definition.inputs ?? [] }),
           })),
         )}\n`,
@@ -53,6 +57,11 @@ function listing(kind: 'model' | 'method') {
       lines.push(`${''.padEnd(12)} package ${p.packageName}; settings: ${settingsLine(p) || '(none)'}`);
       const presets = Object.keys(d.presets ?? {});
       if (presets.length) lines.push(`${''.padEnd(12)} presets: ${presets.join(', ')}`);
+      const tunable = p.kind === 'method' ? Object.entries(p.definition.tunable ?? {}) : [];
+      if (tunable.length)
+        lines.push(
+          `${''.padEnd(12)} tune searches: ${tunable.map(([k, kind]) => `${k} (${kind})`).join(', ')}`,
+        );
       for (const i of p.definition.inputs ?? [])
         lines.push(`${''.padEnd(12)} input ${i.kind} (${i.need}): ${i.purpose}`);
     }

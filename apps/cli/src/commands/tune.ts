@@ -15,6 +15,7 @@ import {
 } from '@promax/eval';
 import {
   defaultSearchSpace,
+  loadPlugin,
   parseSearchSpace,
   type SearchSpace,
   setByPath,
@@ -41,7 +42,7 @@ import {
   stableStringify,
   threadsPerRun,
 } from '../training/run-plan.js';
-import { checkRunConfig, getDataset, type TrainingRun } from '../training/run-training.js';
+import { checkRunConfig, getDataset, pluginSearch, type TrainingRun } from '../training/run-training.js';
 import type { Command } from './command.js';
 import { intFlag, seedsFlag } from './train.js';
 
@@ -68,8 +69,9 @@ validation epoch, and reports mean ± std and the paired t-test over seeds (Wilc
 seeds) in tune.json "confirm" and tune.md. Runs go to DIR/confirm/{chosen,base}/seed-S; finished
 ones are reused. Nothing is confirmed when the base itself was chosen.
 
-Default space (from the method's settings for this dataset): loss weights (lambda…) on a log
-scale over [v/10, 10·v], temperatures (tau…) over [v/4, 4·v]. --space FILE (YAML or JSON):
+Default space: the settings the method declares tunable (promax methods lists them), around their
+values for this dataset: loss weights and scales on a log scale over [v/10, 10·v], temperatures over
+[v/4, 4·v], ratios over [v/2, min(2·v, 0.95)]. --space FILE (YAML or JSON):
   method:
     s2dr.lambda2: { low: 0.01, high: 1, log: true }
     sdr.lambda1: { values: [0.5, 1.5] }
@@ -215,9 +217,12 @@ export async function tuneCommandRun(
     configOf({ id: 'probe', base: false, key: '', settings: { method: {}, model: {} } }, 1),
     io.cwd,
   );
+  const definition = modelOnly
+    ? undefined
+    : await loadPlugin('method', options.method, pluginSearch(io.cwd, configOf(null, 1).plugins));
   const space = options.space
     ? parseSearchSpace(readConfigFile(options.space), options.space)
-    : defaultSearchSpace(resolved.methods[0]?.settings ?? {});
+    : defaultSearchSpace(resolved.methods[0]?.settings ?? {}, definition?.tunable, options.model);
   if (modelOnly && Object.keys(space.method).length) {
     throw new PromaxError({
       code: 'INVALID_CONFIG',
