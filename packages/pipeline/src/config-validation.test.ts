@@ -1,7 +1,7 @@
 import { closestKey, editDistance, PromaxError, parseSettings as validateConfig } from '@promax/core';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { applyOverrides, parseConfigValue, setByPath } from './config-validation.js';
+import { applyOverrides, getByPath, parseConfigValue, setByPath } from './config-validation.js';
 import { parseConfig } from './trainer-config.js';
 
 function caught(fn: () => unknown): PromaxError {
@@ -155,5 +155,16 @@ describe('--set overrides', () => {
     const raw = applyOverrides({}, ['batchSize=2048', 'ks=5,10,20,50']);
     expect(parseConfig(raw)).toMatchObject({ batchSize: 2048, ks: [5, 10, 20, 50] });
     expect(() => parseConfig(applyOverrides({}, ['batchsize=2048']))).toThrow(/did you mean "batchSize"/);
+  });
+});
+
+describe('getByPath', () => {
+  it('reads what setByPath writes, and undefined where the path leaves the objects', () => {
+    const o = setByPath({}, 'sdr.lambda1', 0.5, { parse: false });
+    expect(getByPath(o, 'sdr.lambda1')).toBe(0.5);
+    expect(getByPath(o, 'sdr')).toEqual({ lambda1: 0.5 });
+    expect(getByPath(o, 'sdr.lambda1.x')).toBeUndefined();
+    expect(getByPath(o, 'perModel.gccf.kdWeight')).toBeUndefined();
+    expect(getByPath(null, 'a')).toBeUndefined();
   });
 });

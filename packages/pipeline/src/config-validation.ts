@@ -39,6 +39,16 @@ export interface SetByPathOptions {
   parse?: boolean;
 }
 
+/** `obj.a.b.c` for the path `a.b.c`, or undefined where the path leaves the objects. */
+export function getByPath(obj: unknown, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined),
+      obj,
+    );
+}
+
 /**
  * Sets `obj.a.b.c = value` in place (creating missing objects on the way) and returns `obj`.
  * String values are parsed with `parseConfigValue` unless `parse: false`. Numeric segments

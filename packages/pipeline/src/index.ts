@@ -1,7 +1,7 @@
 export type { CheckpointMeta, IdMaps, LoadCheckpointOptions, SaveCheckpointInput } from './checkpoint.js';
 export { checkStateMatches, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 export type { SetByPathOptions } from './config-validation.js';
-export { applyOverrides, parseConfigValue, setByPath } from './config-validation.js';
+export { applyOverrides, getByPath, parseConfigValue, setByPath } from './config-validation.js';
 export type { CollectEnvironmentOptions, EnvironmentInfo } from './environment.js';
 export { collectEnvironment } from './environment.js';
 export type {

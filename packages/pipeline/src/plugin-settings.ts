@@ -1,6 +1,7 @@
 import { PromaxError, parseSettings } from '@promax/core';
 import { canonicalDatasetName } from '@promax/data';
 import * as z from 'zod';
+import { getByPath } from './config-validation.js';
 
 /** What settings resolution needs of a model or method definition. */
 export interface SettingsOwner {
@@ -104,7 +105,7 @@ function nestSchema(path: string, schema: z.ZodType): z.ZodType {
 }
 
 function unnest(path: string, value: unknown): unknown {
-  return path.split('.').reduce((acc, key) => (acc as Record<string, unknown>)[key], value);
+  return getByPath(value, path);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

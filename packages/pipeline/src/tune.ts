@@ -1,5 +1,6 @@
 import { type ProgressHandler, PromaxError, parseSettings, Rng, type TunableKind } from '@promax/core';
 import * as z from 'zod';
+import { getByPath } from './config-validation.js';
 
 /**
  * Settings search on the validation split with successive halving: every trial (the base arm, the
@@ -89,8 +90,7 @@ export function defaultSearchSpace(
   modelId?: string,
 ): SearchSpace {
   const method: Record<string, SearchDimension> = {};
-  const at = (path: string): unknown =>
-    path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], settings);
+  const at = (path: string): unknown => getByPath(settings, path);
   if (tunable) {
     for (const [path, kind] of Object.entries(tunable)) {
       // A per-model override (`perModel.<model>.<path>`, RLMRec's convention) is the value in force.

@@ -11,6 +11,7 @@ import {
 import {
   type AnyMethodDefinition,
   defaultSearchSpace,
+  getByPath,
   type PreparedMethod,
   type RecommenderMethod,
   resolvePluginSettings,
@@ -204,9 +205,7 @@ export function describeRecommenderMethod(
         for (const [where, settings] of resolved) {
           for (const [path, kind] of Object.entries(tunable)) {
             expect(['weight', 'scale', 'temperature', 'ratio']).toContain(kind);
-            const v = path
-              .split('.')
-              .reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], settings);
+            const v = getByPath(settings, path);
             expect(
               typeof v === 'number' && v > 0,
               `${path} (${kind}) is a positive number in the ${where}`,
