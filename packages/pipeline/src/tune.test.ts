@@ -151,9 +151,27 @@ describe('tune (successive halving on validation)', () => {
     g.runTrial.mockImplementationOnce(async () => {
       throw new Error('engine crashed');
     });
-    const res2 = await tune({ space, trials: 3, maxEpochs: 1, seed: 3, ...g });
+    const store = memoryStore();
+    const res2 = await tune({ space, trials: 3, maxEpochs: 1, seed: 3, store, ...g });
     expect(res2.trials[0]).toMatchObject({ status: 'failed', reason: 'engine crashed' });
     expect(res2.best?.id).not.toBe('base');
+    // The crash is not the trial's fault: it is not stored, and the next invocation trains it (and
+    // only it) again. A diverged run, which finished, is stored and stays failed.
+    expect(store.map.has(`${res2.trials[0]?.key}@1`)).toBe(false);
+    const h = fakeTraining(0.05);
+    const res3 = await tune({ space, trials: 3, maxEpochs: 1, seed: 3, store, ...h });
+    expect(h.calls).toEqual([{ id: 'base', epochs: 1 }]);
+    expect(res3.trials[0]).toMatchObject({ status: 'ok' });
+    const diverged = memoryStore();
+    await tune({
+      space,
+      trials: 6,
+      maxEpochs: 3,
+      seed: 3,
+      store: diverged,
+      ...fakeTraining(0.05, (t) => t.id === ideal.id),
+    });
+    expect([...diverged.map.values()].filter((o) => o.status === 'failed')).toHaveLength(1);
   });
 
   it('resumes: finished (trial, budget) pairs are reused, nothing trains twice', async () => {

@@ -140,6 +140,11 @@ export interface TrialOutcome {
   epochs: number;
   /** Why a failed trial failed (diverged, crashed). */
   reason?: string;
+  /**
+   * The training itself failed (an error, a crash, an interruption) rather than the trial's settings
+   * (a diverged run finishes and fails for good): not stored, so the next invocation retries it.
+   */
+  transient?: boolean;
 }
 
 /** Finished (trial, budget) outcomes kept between invocations. */
@@ -327,7 +332,13 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     try {
       return checked(await (runTrial as NonNullable<typeof runTrial>)(t, budget));
     } catch (error) {
-      return { status: 'failed', val: null, epochs: 0, reason: (error as Error).message.split('\n')[0] };
+      return {
+        status: 'failed',
+        val: null,
+        epochs: 0,
+        reason: (error as Error).message.split('\n')[0],
+        transient: true,
+      };
     }
   };
   for (const [r, budget] of budgets.entries()) {
@@ -373,11 +384,17 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       const trainedNow = new Map<string, TrialOutcome>();
       for (const key of fresh.keys()) {
         const outcome = checked(
-          got.get(key) ?? { status: 'failed', val: null, epochs: 0, reason: 'no outcome reported' },
+          got.get(key) ?? {
+            status: 'failed',
+            val: null,
+            epochs: 0,
+            reason: 'no outcome reported',
+            transient: true,
+          },
         );
         trainedNow.set(key, outcome);
         trained++;
-        options.store?.set(key, budget, outcome);
+        if (!outcome.transient) options.store?.set(key, budget, outcome);
       }
       const seen = new Set<string>();
       for (const t of alive) {
@@ -401,7 +418,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
             outcome = await running;
             if (options.signal?.aborted) return;
             trained++;
-            options.store?.set(t.key, budget, outcome);
+            if (!outcome.transient) options.store?.set(t.key, budget, outcome);
           }
           recordOutcome(t, outcome, reused);
         }

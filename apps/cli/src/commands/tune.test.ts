@@ -81,8 +81,19 @@ describe('promax tune', () => {
     const evaluate = vi.spyOn(RankingEvaluator.prototype, 'evaluate');
     const out = mkdtempSync(join(tmpdir(), 'promax-tune-'));
     const io = captureIo();
-    expect(await main(args(out), io), io.stderr()).toBe(0);
+    // A method setting on the command line holds for every trial of the method and is dropped from
+    // the base arm (which runs without the method) instead of failing it.
+    const withSetting = [...args(out), '--set', 'methodSettings.promax.s2dr.tauS=0.3'];
+    expect(await main(withSetting, io), io.stderr()).toBe(0);
     const json = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    const baseTrial = json.trials.find((t: { base: boolean }) => t.base);
+    expect(baseTrial.status).toBe('ok');
+    const baseConfig = JSON.parse(readFileSync(join(baseTrial.runs[0], 'config.json'), 'utf8'));
+    expect(baseConfig.methods ?? []).toEqual([]);
+    for (const t of json.trials.filter((x: { base: boolean }) => !x.base)) {
+      const config = JSON.parse(readFileSync(join(t.runs[0], 'config.json'), 'utf8'));
+      expect(config.methods[0].settings.s2dr.tauS).toBe(0.3);
+    }
     expect(json.budgets).toEqual([1, 3]);
     expect(json.trials.map((t: { id: string }) => t.id)).toEqual(['base', 't01', 't02', 't03']);
     expect(json.base.val['recall@20']).toBeGreaterThan(0);
@@ -114,7 +125,7 @@ describe('promax tune', () => {
     // Resume: the same command trains nothing and chooses the same trial.
     evaluate.mockClear();
     const io2 = captureIo();
-    expect(await main(args(out), io2), io2.stderr()).toBe(0);
+    expect(await main(withSetting, io2), io2.stderr()).toBe(0);
     const again = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
     expect(again.trained).toBe(0);
     expect(again.best).toEqual(json.best);

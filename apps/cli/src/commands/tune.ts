@@ -196,6 +196,8 @@ export async function tuneCommandRun(
         methods: trial && !trial.base && !modelOnly ? [options.method] : [],
       },
       sets: options.sets,
+      // The base trial drops the method's settings (--set methodSettings.<method>.…) instead of refusing them.
+      sweepMethods: modelOnly ? [] : [options.method],
     });
     // Trials see validation only; the budget is the rung's.
     config.trainer = { ...config.trainer, maxEpochs: epochs, testSplit: false };
@@ -215,6 +217,11 @@ export async function tuneCommandRun(
   // The method's resolved settings for this dataset centre the default space; every config is checked first.
   const resolved = await checkRunConfig(
     configOf({ id: 'probe', base: false, key: '', settings: { method: {}, model: {} } }, 1),
+    io.cwd,
+  );
+  // The base arm too, before anything trains: a search without its base would compare nothing.
+  await checkRunConfig(
+    configOf({ id: 'base', base: true, key: '', settings: { method: {}, model: {} } }, 1),
     io.cwd,
   );
   const definition = modelOnly
@@ -464,7 +471,14 @@ async function confirmChoice(
   };
 }
 
-const failedOutcome = (reason: string): TrialOutcome => ({ status: 'failed', val: null, epochs: 0, reason });
+/** A run that did not finish (crashed, interrupted): the trial fails here and is retried next time. */
+const failedOutcome = (reason: string): TrialOutcome => ({
+  status: 'failed',
+  val: null,
+  epochs: 0,
+  reason,
+  transient: true,
+});
 
 /** A finished trial run as the tuner reads it: validation only; a run the divergence guard stopped fails. */
 function outcomeOf(r: TrainingResults): TrialOutcome {
