@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { type Child, noCliReason, startCli, waitForStderr } from '../faults/fault-fixtures.test-util.js';
 import { main } from '../main.js';
 import { captureIo } from '../test-util/capture-io.js';
+import { renderTune } from './tune.js';
 
 const noQueue = noRedisReason ?? noCliReason;
 if (noQueue) console.log(`[skip] promax tune --queue: ${noQueue}`);
@@ -203,6 +204,49 @@ describe('promax tune', () => {
     const dup = captureIo();
     expect(await main([...base, '--confirm-seeds', '7,7'], dup)).not.toBe(0);
     expect(dup.stderr()).toMatch(/--confirm-seeds names '7' more than once/);
+  });
+
+  it('says loudly when the base arm failed: no comparison with the model alone', () => {
+    const trial = (id: string, base: boolean, status: 'ok' | 'failed', reason?: string) => ({
+      id,
+      base,
+      key: id,
+      settings: { method: base ? {} : { 's2dr.lambda2': 0.1 }, model: {} },
+      val: status === 'ok' ? { 'recall@20': 0.2 } : null,
+      epochs: status === 'ok' ? 3 : 0,
+      status,
+      ...(reason ? { reason } : {}),
+      rungs: [{ budget: 3, epochs: 3, value: status === 'ok' ? 0.2 : null, reused: false }],
+    });
+    const result = {
+      metric: 'recall@20',
+      budgets: [3],
+      trained: 2,
+      trials: [trial('base', true, 'failed', 'engine crashed'), trial('t01', false, 'ok')],
+      base: { settings: { method: {}, model: {} }, val: null, epochs: 0 },
+      best: { ...trial('t01', false, 'ok'), val: { 'recall@20': 0.2 }, test: { 'recall@20': 0.1 } },
+      baseWins: false,
+    };
+    const opts = {
+      dataset: 'd',
+      model: 'lightgcn',
+      method: 'promax',
+      trials: 1,
+      maxEpochs: 3,
+      seed: 1,
+      outDir: '/x',
+    };
+    const md = renderTune(opts, result as never, { method: {}, model: {} }, 1);
+    expect(md).toContain(
+      '**The base arm failed (engine crashed), so nothing here compares promax with the model alone.**',
+    );
+    const ok = renderTune(
+      opts,
+      { ...result, trials: [trial('base', true, 'ok'), trial('t01', false, 'ok')] } as never,
+      { method: {}, model: {} },
+      1,
+    );
+    expect(ok).not.toContain('base arm failed');
   });
 
   it('--method none tunes the base model itself on a model-only space', async () => {

@@ -508,7 +508,7 @@ const fmtSettings = (s: Record<string, unknown>) =>
     .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(3)) : v}`)
     .join(', ');
 
-function renderTune(
+export function renderTune(
   options: TuneCommandOptions,
   r: TuneResult,
   space: SearchSpace,
@@ -529,6 +529,11 @@ function renderTune(
       : r.baseWins
         ? `**The base (${options.method} off) has the best validation ${m}: keep ${options.method} off.** No trial of ${options.method} beat the base model on validation at ${last} epochs.`
         : `**Chosen: ${r.best.id}** (${settingsText(r.best)}), validation ${m} ${num(r.best.val[m])} vs the base's ${num(r.base.val?.[m])} (${pct(r.best.val[m], r.base.val?.[m])}).`;
+  const baseRecord = r.trials.find((t) => t.base);
+  const baseFailed =
+    baseRecord?.status === 'failed'
+      ? `**The base arm failed (${baseRecord.reason ?? 'no reason recorded'}), so nothing here compares ${options.method} with the model alone.** Rerun the same command: a crashed trial trains again, finished ones are reused.`
+      : '';
   const failed = r.trials.filter((t) => t.status === 'failed');
   return [
     `# Tuning ${options.method} on ${options.dataset} (${options.model})`,
@@ -536,6 +541,8 @@ function renderTune(
     `Budget: ${r.trials.length - 1} trials${r.trials.length - 1 < options.trials ? ` (${options.trials} asked: the space has no more distinct settings)` : ''} + the base arm, successive halving at ${r.budgets.join(' → ')} epochs (η = ${options.eta ?? 3}), seed ${options.seed}; ${r.trained} trainings run ${options.queue ? 'on the queue’s workers' : 'here'}, wall time ${wall.toFixed(0)} s. Selection on validation ${m} only.`,
     '',
     verdict,
+    '',
+    baseFailed,
     '',
     r.best
       ? `Test (evaluated once, for the chosen trial only): ${Object.entries(r.best.test)
