@@ -247,6 +247,21 @@ describe('promax tune', () => {
       1,
     );
     expect(ok).not.toContain('base arm failed');
+    expect(ok).toContain('confirm the chosen settings over several seeds (--confirm-seeds)');
+    // The base chosen under --confirm-seeds: nothing to confirm, and no advice to pass the flag.
+    const baseWins = {
+      ...result,
+      trials: [trial('base', true, 'ok'), trial('t01', false, 'ok')],
+      baseWins: true,
+    };
+    const md3 = renderTune(
+      { ...opts, confirmSeeds: [1, 2] },
+      { ...baseWins, best: { ...baseWins.trials[0], test: {} } } as never,
+      { method: {}, model: {} },
+      1,
+    );
+    expect(md3).toContain('the base was chosen, so there is nothing to confirm');
+    expect(md3).not.toContain('(--confirm-seeds)');
   });
 
   it('--method none tunes the base model itself on a model-only space', async () => {

@@ -550,7 +550,7 @@ export function renderTune(
           .map(([k, v]) => `${k} ${num(v)}`)
           .join(
             ', ',
-          )}. One seed: ${confirm ? 'the confirmation below repeats the comparison over seeds' : 'confirm the chosen settings over several seeds (--confirm-seeds) before trusting a gain'}.`
+          )}. One seed: ${confirm ? 'the confirmation below repeats the comparison over seeds' : options.confirmSeeds?.length ? 'the base was chosen, so there is nothing to confirm' : 'confirm the chosen settings over several seeds (--confirm-seeds) before trusting a gain'}.`
       : '',
     '',
     ...renderConfirmation(options, r, confirm),
