@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPaired, pairedBySeed, type SeedPairedTest } from '@promax/eval';
 import { aggregateMetrics, formatMeanStd } from '@promax/pipeline';
-import { buildReport, gainCell, gainOf } from '@promax/report';
+import { buildReport, gainCell, gainOf, REPORT_METRICS } from '@promax/report';
 import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
 import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
@@ -102,7 +102,7 @@ export interface ReproduceResult {
   reportPath?: string;
 }
 
-const KEYS = ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20'];
+const KEYS = REPORT_METRICS;
 
 /** One (model, seed, arm) run of a reproduction. */
 interface ReproduceRun extends PlannedRun {

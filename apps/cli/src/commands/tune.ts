@@ -25,7 +25,7 @@ import {
   type TuneResult,
   tune,
 } from '@promax/pipeline';
-import { gainCell, gainOf, type LineSeries, lineChart } from '@promax/report';
+import { gainCell, gainOf, type LineSeries, lineChart, REPORT_METRICS } from '@promax/report';
 import { uniqueList } from '../args/unique-list.js';
 import { createProgressRenderer, type Io } from '../io.js';
 import { positiveIntFlag } from '../profile-pipeline/cli-args.js';
@@ -388,7 +388,8 @@ export async function tuneCommandRun(
 
 type TrainingResults = NonNullable<ReturnType<typeof finishedRun>>;
 
-const CONFIRM_KEYS = ['recall@5', 'recall@10', 'recall@20', 'ndcg@5', 'ndcg@10', 'ndcg@20'];
+/** The metrics the confirmation reports: the report tables' own. */
+const CONFIRM_KEYS = REPORT_METRICS;
 
 /**
  * Trains the chosen trial's settings and the base at every confirmation seed (reusing finished runs)
