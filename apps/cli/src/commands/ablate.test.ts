@@ -161,6 +161,40 @@ describe('promax ablate', () => {
     expect(statSync(file).mtimeMs).toBe(before);
   });
 
+  it('the no-edges arm trains S2DR over A′ = A: the train matrix itself, S2DR on, one file for every seed', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'promax-ablate-noedges-'));
+    const io = captureIo();
+    const code = await main(['ablate', ...common, '--arms', 'no-edges', ...sets, '--out', out, '--quiet'], io);
+    expect(code, io.stderr()).toBe(0);
+    const train = loadSparseMatrix(join(data, 'trn_mat.npz'));
+    const file = join(out, 'inputs', 'no-edges', 'aug_trn_mat.npz');
+    const aug = loadSparseMatrix(file);
+    expect(Array.from(aug.indptr)).toEqual(Array.from(train.indptr));
+    expect(Array.from(aug.indices)).toEqual(Array.from(train.indices));
+    expect(Array.from(addedCounts(train, aug)).every((c) => c === 0)).toBe(true);
+    const json = JSON.parse(readFileSync(join(out, 'ablate.json'), 'utf8'));
+    const base = json.arms.find((a: { arm: string }) => a.arm === 'base');
+    const arm = json.arms.find((a: { arm: string }) => a.arm === 'no-edges');
+    expect(arm.description).toContain('A′ = A');
+    for (const seed of [1, 2]) {
+      const results = JSON.parse(readFileSync(join(out, 'no-edges', `seed-${seed}`, 'results.json'), 'utf8'));
+      // S2DR is active (not skipped for an empty A′) and reads the one shared file.
+      expect(results.promax.components.s2dr).toBe(true);
+      expect(JSON.stringify(results.methods)).toContain(file);
+      const epochs = readFileSync(join(out, 'no-edges', `seed-${seed}`, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.type === 'epoch');
+      expect(epochs.length).toBe(2);
+      for (const e of epochs) expect(e.losses.s2dr).toBeGreaterThan(0);
+    }
+    // The in-batch terms alone change training: the arm is not the base under another name.
+    expect(arm.runs.map((r: { test: unknown }) => r.test)).not.toEqual(
+      base.runs.map((r: { test: unknown }) => r.test),
+    );
+  });
+
   it('the shuffled-profile arm hands every user another user’s profile; it needs profiles', async () => {
     const withProfiles = writeTinyDataset(true);
     const out = mkdtempSync(join(tmpdir(), 'promax-ablate-shuf-'));

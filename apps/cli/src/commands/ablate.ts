@@ -41,6 +41,8 @@ const BUILTIN_ARMS = {
   random: 'uniform non-train items, exactly the reference A′’s per-user added counts (drawn per seed)',
   popularity: 'non-train items drawn ∝ train degree, the same per-user counts (drawn per seed)',
   none: 'no A′: S2DR off (SDR alone where profile embeddings exist)',
+  'no-edges':
+    'S2DR over A′ = A: no added edge, so the two views coincide and only S2DR’s in-batch contrastive terms remain',
   shuffled: 'SDR teacher from shuffled user profiles (same distribution, every user another’s row)',
   'sdr-off': 'SDR off: S2DR over the released A′ alone',
 } as const;
@@ -137,6 +139,7 @@ function armConfig(
     outDir: string;
     armAug: Record<string, string>;
     reference: () => { train: CsrMatrix; aug: CsrMatrix };
+    train: () => CsrMatrix;
     embeddings: () => { user: string; item: string } | undefined;
   },
 ): RunConfig {
@@ -145,6 +148,15 @@ function armConfig(
   if (arm === 'released') return base(promax);
   if (arm === 'none') return base({ ...promax, 'methodSettings.promax.s2dr.enabled': false });
   if (arm === 'sdr-off') return base({ ...promax, 'methodSettings.promax.sdr.enabled': false });
+  if (arm === 'no-edges') {
+    // One file for every seed: A′ is the train matrix itself (nothing drawn).
+    const path = join(ctx.outDir, 'inputs', 'no-edges', 'aug_trn_mat.npz');
+    if (!existsSync(path)) {
+      mkdirSync(join(path, '..'), { recursive: true });
+      saveSparseMatrix(path, ctx.train());
+    }
+    return base({ ...promax, aug: path });
+  }
   if (arm === 'random' || arm === 'popularity') {
     const path = join(ctx.outDir, 'inputs', `${arm}-seed-${seed}`, 'aug_trn_mat.npz');
     if (!existsSync(path)) {
@@ -227,6 +239,7 @@ export async function ablate(
       reference = { train: d.train, aug };
       return reference;
     },
+    train: () => ds().train,
     embeddings: () => {
       const d = ds();
       if (!d.userEmb || !d.itemEmb || !d.files.userEmb || !d.files.itemEmb) return undefined;
