@@ -164,7 +164,10 @@ describe('promax ablate', () => {
   it('the no-edges arm trains S2DR over A′ = A: the train matrix itself, S2DR on, one file for every seed', async () => {
     const out = mkdtempSync(join(tmpdir(), 'promax-ablate-noedges-'));
     const io = captureIo();
-    const code = await main(['ablate', ...common, '--arms', 'no-edges', ...sets, '--out', out, '--quiet'], io);
+    const code = await main(
+      ['ablate', ...common, '--arms', 'no-edges', ...sets, '--out', out, '--quiet'],
+      io,
+    );
     expect(code, io.stderr()).toBe(0);
     const train = loadSparseMatrix(join(data, 'trn_mat.npz'));
     const file = join(out, 'inputs', 'no-edges', 'aug_trn_mat.npz');
