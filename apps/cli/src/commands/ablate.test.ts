@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CsrMatrix, csrFromCoo, Rng } from '@promax/core';
@@ -76,7 +76,7 @@ describe('promax ablate', () => {
         'ablate',
         ...common,
         '--arms',
-        'released,random,popularity,none,copy',
+        'released,random,popularity,copy',
         '--arm-aug',
         `copy=${join(data, 'aug_trn_mat.npz')}`,
         ...sets,
@@ -93,7 +93,6 @@ describe('promax ablate', () => {
       'released',
       'random',
       'popularity',
-      'none',
       'copy',
     ]);
     for (const a of json.arms) expect(a.runs.map((r: { seed: number }) => r.seed)).toEqual([1, 2]);
@@ -164,10 +163,8 @@ describe('promax ablate', () => {
   it('the no-edges arm trains S2DR over A′ = A: the train matrix itself, S2DR on, one file for every seed', async () => {
     const out = mkdtempSync(join(tmpdir(), 'promax-ablate-noedges-'));
     const io = captureIo();
-    const code = await main(
-      ['ablate', ...common, '--arms', 'no-edges', ...sets, '--out', out, '--quiet'],
-      io,
-    );
+    // Without --arms and without profile embeddings: the A′ arms, no-edges among them, and not none.
+    const code = await main(['ablate', ...common, ...sets, '--out', out, '--quiet'], io);
     expect(code, io.stderr()).toBe(0);
     const train = loadSparseMatrix(join(data, 'trn_mat.npz'));
     const file = join(out, 'inputs', 'no-edges', 'aug_trn_mat.npz');
@@ -176,6 +173,13 @@ describe('promax ablate', () => {
     expect(Array.from(aug.indices)).toEqual(Array.from(train.indices));
     expect(Array.from(addedCounts(train, aug)).every((c) => c === 0)).toBe(true);
     const json = JSON.parse(readFileSync(join(out, 'ablate.json'), 'utf8'));
+    expect(json.arms.map((a: { arm: string }) => a.arm)).toEqual([
+      'base',
+      'released',
+      'random',
+      'popularity',
+      'no-edges',
+    ]);
     const base = json.arms.find((a: { arm: string }) => a.arm === 'base');
     const arm = json.arms.find((a: { arm: string }) => a.arm === 'no-edges');
     expect(arm.description).toContain('A′ = A');
@@ -238,6 +242,55 @@ describe('promax ablate', () => {
     for (let u = 0; u < own.rows; u++) expect(shuffledRows[u]).not.toBe(ownRows[u]);
     const sdrOff = JSON.parse(readFileSync(join(out, 'sdr-off', 'seed-1', 'results.json'), 'utf8'));
     expect(sdrOff.promax.components).toMatchObject({ sdr: false, s2dr: true });
+
+    // With profile embeddings the default arms add none (SDR alone); the base run is reused.
+    const ioDefault = captureIo();
+    expect(
+      await main(
+        [
+          'ablate',
+          '--dataset',
+          withProfiles,
+          '--seeds',
+          '1',
+          '--max-epochs',
+          '1',
+          ...sets,
+          '--set',
+          'modelSettings.embeddingSize=16',
+          '--out',
+          out,
+        ],
+        ioDefault,
+      ),
+      ioDefault.stderr(),
+    ).toBe(0);
+    expect(ioDefault.stderr()).toMatch(/reusing lightgcn base seed 1/);
+    const defaults = JSON.parse(readFileSync(join(out, 'ablate.json'), 'utf8'));
+    expect(defaults.arms.map((a: { arm: string }) => a.arm)).toEqual([
+      'base',
+      'released',
+      'random',
+      'popularity',
+      'no-edges',
+      'none',
+    ]);
+    const none = JSON.parse(readFileSync(join(out, 'none', 'seed-1', 'results.json'), 'utf8'));
+    expect(none.promax.components).toMatchObject({ sdr: true, s2dr: false });
+
+    // Without profile embeddings, none would be the base and sdr-off the released arm: refused
+    // before anything trains.
+    for (const [arm, twin] of [
+      ['none', 'the base'],
+      ['sdr-off', 'the released arm'],
+    ]) {
+      const empty = mkdtempSync(join(tmpdir(), 'promax-ablate-dup-'));
+      const ioDup = captureIo();
+      expect(await main(['ablate', ...common, '--arms', `random,${arm}`, '--out', empty], ioDup)).toBe(2);
+      expect(ioDup.stderr()).toContain(`arm '${arm}' would train ${twin} again`);
+      expect(ioDup.stderr()).toMatch(/no-edges|--embeddings DIR/);
+      expect(existsSync(join(empty, 'base'))).toBe(false);
+    }
 
     const io2 = captureIo();
     expect(await main(['ablate', ...common, '--arms', 'shuffled', '--out', out], io2)).not.toBe(0);

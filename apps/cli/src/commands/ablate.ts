@@ -40,17 +40,19 @@ const BUILTIN_ARMS = {
   released: 'the A′ shipped with the dataset (or --reference-aug)',
   random: 'uniform non-train items, exactly the reference A′’s per-user added counts (drawn per seed)',
   popularity: 'non-train items drawn ∝ train degree, the same per-user counts (drawn per seed)',
+  'no-edges': 'S2DR over A′ = A: no added edge, both views coincide; only its in-batch terms act',
   none: 'no A′: S2DR off (SDR alone where profile embeddings exist)',
-  'no-edges':
-    'S2DR over A′ = A: no added edge, so the two views coincide and only S2DR’s in-batch contrastive terms remain',
   shuffled: 'SDR teacher from shuffled user profiles (same distribution, every user another’s row)',
   'sdr-off': 'SDR off: S2DR over the released A′ alone',
 } as const;
 
+/** The arms run when --arms is not given (plus `none` where the dataset has profile embeddings). */
+const DEFAULT_ARMS = ['released', 'random', 'popularity', 'no-edges'];
+
 const KEYS = ['recall@10', 'recall@20', 'ndcg@10', 'ndcg@20'];
 const PRIMARY = 'recall@20';
 
-const usage = `promax ablate --dataset D --model M --arms released,random,popularity,none --out DIR
+const usage = `promax ablate --dataset D --model M [--arms ${DEFAULT_ARMS.join(',')}] --out DIR
               [--seeds 2025,2026,2027] [--arm-aug NAME=FILE ...] [--reference-aug FILE]
               [--embeddings DIR] [--max-epochs N] [--config FILE] [--set key=value ...]
               [--jobs N] [--queue URL] [--threads N] [--fresh] [--quiet] [--json]
@@ -67,6 +69,9 @@ ${Object.entries(BUILTIN_ARMS)
   NAME        an A′ file given as --arm-aug NAME=FILE, e.g. the outputs of promax augment:
               --arm-aug llm=out/llm/aug_trn_mat.npz --arm-aug retrieval=out/ret/aug_trn_mat.npz
 
+  --arms LIST           default: ${DEFAULT_ARMS.join(', ')}, plus none where the dataset
+                        has profile embeddings; without them none would train the base again
+                        and sdr-off the released arm, so both are refused
   --reference-aug FILE  the A′ whose per-user counts random/popularity copy (default: the dataset's)
   --jobs N              train N runs at once, each in its own process (its log: RUN_DIR.log)
   --queue URL           hand the runs to 'promax worker --queue URL' processes (Redis job queue)
@@ -75,7 +80,8 @@ ${Object.entries(BUILTIN_ARMS)
 export interface AblateOptions {
   dataset: string;
   model: string;
-  arms: string[];
+  /** Default: released, random, popularity, no-edges, plus none where profile embeddings exist. */
+  arms?: string[];
   seeds: number[];
   outDir: string;
   /** A′ files of named arms (e.g. llm, retrieval from `promax augment`). */
@@ -206,9 +212,9 @@ export async function ablate(
   flags: { quiet?: boolean } = {},
 ): Promise<AblateResult> {
   const onProgress = createProgressRenderer(io, { quiet: flags.quiet });
-  uniqueList(options.arms, '--arms');
+  if (options.arms) uniqueList(options.arms, '--arms');
   uniqueList(options.seeds, '--seeds');
-  if (options.arms.includes('base')) {
+  if (options.arms?.includes('base')) {
     throw new PromaxError({
       code: 'INVALID_ARGUMENT',
       field: '--arms',
@@ -246,9 +252,25 @@ export async function ablate(
       return { user: d.files.userEmb, item: d.files.itemEmb };
     },
   };
+  // Without profile embeddings SDR is skipped in every arm, so 'none' (S2DR off) would train the
+  // base again and 'sdr-off' the released arm again: refused, not trained twice.
+  const hasProfiles = ctx.embeddings() !== undefined;
+  const armNames = options.arms ?? [...DEFAULT_ARMS, ...(hasProfiles ? ['none'] : [])];
+  if (!hasProfiles) {
+    const duplicate = { none: 'the base', 'sdr-off': 'the released arm' } as const;
+    for (const arm of ['none', 'sdr-off'] as const) {
+      if (!armNames.includes(arm)) continue;
+      throw new PromaxError({
+        code: 'INVALID_ARGUMENT',
+        field: '--arms',
+        message: `arm '${arm}' would train ${duplicate[arm]} again: ${options.dataset} has no profile embeddings, so SDR is off in every arm`,
+        fix: `drop '${arm}' from --arms (use no-edges to see what S2DR does without added edges), or pass --embeddings DIR (usr_emb.npy / itm_emb.npy from promax embed)`,
+      });
+    }
+  }
   const planned: ArmRun[] = [];
   for (const seed of options.seeds) {
-    for (const arm of ['base', ...options.arms]) {
+    for (const arm of ['base', ...armNames]) {
       const base = (extra: Record<string, unknown>) =>
         resolveRunConfig({
           file: options.file,
@@ -281,7 +303,7 @@ export async function ablate(
     onProgress,
   });
   const quartiles = await quartileMetrics(options.dataset, planned, done);
-  const arms = summarise(['base', ...options.arms], planned, done, quartiles.byRun);
+  const arms = summarise(['base', ...armNames], planned, done, quartiles.byRun);
   const markdown = renderMarkdown(options, arms, quartiles.ranges);
   mkdirSync(join(options.outDir, 'plots'), { recursive: true });
   writeFileSync(join(options.outDir, 'plots', 'ablate_recall20.svg'), armsPlot(arms, options));
@@ -564,7 +586,7 @@ export const ablateCommand: Command = {
       options: {
         ...SWEEP_OPTIONS,
         model: { type: 'string', default: 'lightgcn' },
-        arms: { type: 'string', default: 'released,random,popularity,none' },
+        arms: { type: 'string' },
         seeds: { type: 'string', default: '2025,2026,2027' },
         'arm-aug': { type: 'string', multiple: true, default: [] },
         'reference-aug': { type: 'string' },
@@ -580,7 +602,7 @@ export const ablateCommand: Command = {
         dataset: dataset,
         model: values.model,
         arms: values.arms
-          .split(',')
+          ?.split(',')
           .map((s) => s.trim())
           .filter(Boolean),
         seeds: seedsFlag(values.seeds),
