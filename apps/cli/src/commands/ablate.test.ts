@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CsrMatrix, csrFromCoo, Rng } from '@promax/core';
@@ -291,6 +291,38 @@ describe('promax ablate', () => {
       expect(ioDup.stderr()).toMatch(/no-edges|--embeddings DIR/);
       expect(existsSync(join(empty, 'base'))).toBe(false);
     }
+
+    // Profile embeddings named in a --config file count too: none is then SDR alone, not refused.
+    const embDir = mkdtempSync(join(tmpdir(), 'promax-ablate-emb-'));
+    saveEmbeddings(join(embDir, 'usr_emb.npy'), loadEmbeddings(join(withProfiles, 'usr_emb_np.npy')));
+    saveEmbeddings(join(embDir, 'itm_emb.npy'), loadEmbeddings(join(withProfiles, 'itm_emb_np.npy')));
+    const configFile = join(embDir, 'run.json');
+    writeFileSync(configFile, JSON.stringify({ embeddings: embDir }));
+    const viaFile = mkdtempSync(join(tmpdir(), 'promax-ablate-file-'));
+    const ioFile = captureIo();
+    expect(
+      await main(
+        [
+          'ablate',
+          ...common,
+          '--seeds',
+          '1',
+          '--arms',
+          'none',
+          '--config',
+          configFile,
+          ...sets,
+          '--set',
+          'modelSettings.embeddingSize=16',
+          '--out',
+          viaFile,
+        ],
+        ioFile,
+      ),
+      ioFile.stderr(),
+    ).toBe(0);
+    const noneViaFile = JSON.parse(readFileSync(join(viaFile, 'none', 'seed-1', 'results.json'), 'utf8'));
+    expect(noneViaFile.promax.components).toMatchObject({ sdr: true, s2dr: false });
 
     const io2 = captureIo();
     expect(await main(['ablate', ...common, '--arms', 'shuffled', '--out', out], io2)).not.toBe(0);

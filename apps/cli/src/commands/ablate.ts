@@ -225,7 +225,16 @@ export async function ablate(
   const jobs = Math.max(1, options.jobs ?? 1);
   const threads = threadsPerRun(jobs, options.threads, availableParallelism());
   const armAug = options.armAug ?? {};
-  const ds = () => withOverrides(getDataset(options.dataset), { embeddings: options.embeddings });
+  // The profile embeddings every arm trains with: --embeddings, else the config file's or a --set's,
+  // else the dataset's own.
+  const probe = resolveRunConfig({
+    file: options.file,
+    flags: { dataset: options.dataset, embeddings: options.embeddings, model: options.model },
+    sets: options.sets,
+    sweepMethods: ['promax'],
+  });
+  const embeddings = probe.embeddings === undefined ? undefined : resolve(io.cwd, probe.embeddings);
+  const ds = () => withOverrides(getDataset(options.dataset), { embeddings });
   let reference: { train: CsrMatrix; aug: CsrMatrix } | undefined;
   const ctx = {
     outDir: options.outDir,
