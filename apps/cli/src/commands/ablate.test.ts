@@ -205,25 +205,21 @@ describe('promax ablate', () => {
   it('the shuffled-profile arm hands every user another user’s profile; it needs profiles', async () => {
     const withProfiles = writeTinyDataset(true);
     const out = mkdtempSync(join(tmpdir(), 'promax-ablate-shuf-'));
+    // One seed, one epoch, 16-d (the whitening keeps at most the profiles' 24 dimensions).
+    const small = (...extra: string[]) => [
+      'ablate',
+      '--seeds',
+      '1',
+      '--max-epochs',
+      '1',
+      ...sets,
+      '--set',
+      'modelSettings.embeddingSize=16',
+      ...extra,
+    ];
     const io = captureIo();
     const code = await main(
-      [
-        'ablate',
-        '--dataset',
-        withProfiles,
-        '--seeds',
-        '1',
-        '--max-epochs',
-        '1',
-        '--arms',
-        'shuffled,sdr-off',
-        ...sets,
-        '--set',
-        'modelSettings.embeddingSize=16',
-        '--out',
-        out,
-        '--quiet',
-      ],
+      small('--dataset', withProfiles, '--arms', 'shuffled,sdr-off', '--out', out, '--quiet'),
       io,
     );
     expect(code, io.stderr()).toBe(0);
@@ -245,26 +241,7 @@ describe('promax ablate', () => {
 
     // With profile embeddings the default arms add none (SDR alone); the base run is reused.
     const ioDefault = captureIo();
-    expect(
-      await main(
-        [
-          'ablate',
-          '--dataset',
-          withProfiles,
-          '--seeds',
-          '1',
-          '--max-epochs',
-          '1',
-          ...sets,
-          '--set',
-          'modelSettings.embeddingSize=16',
-          '--out',
-          out,
-        ],
-        ioDefault,
-      ),
-      ioDefault.stderr(),
-    ).toBe(0);
+    expect(await main(small('--dataset', withProfiles, '--out', out), ioDefault), ioDefault.stderr()).toBe(0);
     expect(ioDefault.stderr()).toMatch(/reusing lightgcn base seed 1/);
     const defaults = JSON.parse(readFileSync(join(out, 'ablate.json'), 'utf8'));
     expect(defaults.arms.map((a: { arm: string }) => a.arm)).toEqual([
@@ -302,21 +279,7 @@ describe('promax ablate', () => {
     const ioFile = captureIo();
     expect(
       await main(
-        [
-          'ablate',
-          ...common,
-          '--seeds',
-          '1',
-          '--arms',
-          'none',
-          '--config',
-          configFile,
-          ...sets,
-          '--set',
-          'modelSettings.embeddingSize=16',
-          '--out',
-          viaFile,
-        ],
+        small('--dataset', data, '--arms', 'none', '--config', configFile, '--out', viaFile),
         ioFile,
       ),
       ioFile.stderr(),
