@@ -234,7 +234,12 @@ export async function ablate(
     sweepMethods: ['promax'],
   });
   const embeddings = probe.embeddings === undefined ? undefined : resolve(io.cwd, probe.embeddings);
-  const ds = () => withOverrides(getDataset(options.dataset), { embeddings });
+  // Loaded once: the arms' inputs (reference A′, train matrix, profile files) all read this dataset.
+  let dataset: ReturnType<typeof getDataset> | undefined;
+  const ds = () => {
+    dataset ??= withOverrides(getDataset(options.dataset), { embeddings });
+    return dataset;
+  };
   let reference: { train: CsrMatrix; aug: CsrMatrix } | undefined;
   const ctx = {
     outDir: options.outDir,
